@@ -1,0 +1,41 @@
+// Small string helpers shared by every module: trimming, splitting, JSON
+// string escaping, Base64, decimal parsing, stable hashing.
+//
+//   auto n = ariadne::parse_int64("4688");          // std::optional<int64_t>
+//   std::string j; ariadne::append_json_string(j, "a\"b");   // "\"a\\\"b\""
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ariadne {
+
+[[nodiscard]] std::string_view trim(std::string_view s);
+[[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
+[[nodiscard]] bool iequals_ascii(std::string_view a, std::string_view b);
+[[nodiscard]] std::string to_lower_ascii(std::string_view s);
+
+// Whole-string decimal integer ("-12", "4688"); no spaces, no '+', no hex.
+[[nodiscard]] std::optional<std::int64_t> parse_int64(std::string_view s);
+// Decimal or 0x-hex integer, or a decimal with a fraction/exponent.
+[[nodiscard]] std::optional<double> parse_number(std::string_view s);
+
+// Appends `s` as a quoted JSON string. Invalid UTF-8 bytes become U+FFFD so
+// the output is always valid JSON.
+void append_json_string(std::string& out, std::string_view s);
+
+// Standard Base64 with '=' padding.
+[[nodiscard]] std::string base64_encode(std::string_view bytes);
+
+// 64-bit FNV-1a: stable across platforms and runs (used for alert ids).
+[[nodiscard]] std::uint64_t stable_hash64(std::string_view s, std::uint64_t seed = 0);
+// 128-bit id as 32 lower-case hex digits, from two seeded 64-bit hashes.
+[[nodiscard]] std::string stable_id_hex(std::string_view s);
+
+// Levenshtein distance, for "did you mean" hints.
+[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace ariadne

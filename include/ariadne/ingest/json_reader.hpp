@@ -1,0 +1,75 @@
+// JSON event reader: JSON lines, a JSON array of objects, or several JSON
+// objects concatenated (pretty-printed, as evtx_dump writes them).
+//
+// Record shapes recognised by content:
+//   - evtx-dump layout: {"Event": {"System": {...}, "EventData": {...}}} with
+//     "#attributes"/"#text"; System attributes become Tag_Attribute
+//     (Provider_Name, TimeCreated_SystemTime), EventData names lose their
+//     spaces, unnamed <Data> items form the multi-valued field `Data`, and
+//     UserData leaves go by their element names.
+//   - anything else (flat exports such as OTRF, Winlogbeat/ECS): nested
+//     objects flatten to dotted names ("winlog.event_data.Image"); arrays
+//     give multi-valued fields. The normalizer maps these names further.
+//
+// Each event's source record is the 1-based line on which its JSON starts.
+// A record that does not parse is reported (file:line and why), counted, and
+// skipped; reading goes on with the next record.
+//
+//   ingest::json_reader reader;
+//   reader.read(name, data, source_idx, batch, on_event, on_batch_full, problems);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "ariadne/event/event.hpp"
+#include "ariadne/ingest/input.hpp"
+
+namespace ariadne::ingest {
+
+struct read_stats {
+  std::uint64_t records = 0;  // records seen (good and bad)
+  std::uint64_t events = 0;   // events produced
+  std::uint64_t bad = 0;      // records skipped as malformed
+};
+
+class json_reader {
+ public:
+  // Called right after each event is closed (the normalizer runs here).
+  using event_fn = std::function<void(event_batch&, event&)>;
+  // Called when the batch holds `batch_events` events; the callee consumes and
+  // clears it.
+  using batch_fn = std::function<void(event_batch&)>;
+
+  std::size_t batch_events = 4096;
+  std::size_t max_depth = 64;  // deeper JSON is cut off (counted as a problem)
+
+  // Reads all records of `text`. Returns counts; problems are appended.
+  read_stats read(std::string_view name, const simdjson::padded_string& text, std::uint32_t source_idx,
+                  event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
+                  std::vector<input_problem>& problems);
+
+  // True if `text` looks like JSON (first non-space byte is '{' or '[').
+  [[nodiscard]] static bool sniff(std::string_view text);
+
+ private:
+  bool parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
+                    std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
+                    std::vector<input_problem>& problems);
+  void flatten(const simdjson::dom::element& el, std::string& path, event_batch& batch, std::size_t depth);
+  void emit_scalar(field_id id, const simdjson::dom::element& el, event_batch& batch);
+  void emit(std::string_view name, const simdjson::dom::element& el, event_batch& batch, std::size_t depth);
+  void flatten_evtx(const simdjson::dom::object& ev, event_batch& batch);
+  void flatten_leaves(const simdjson::dom::element& el, std::string_view parent, event_batch& batch, std::size_t depth);
+
+  simdjson::dom::parser parser_;
+  std::string scratch_;
+  bool truncated_depth_ = false;
+};
+
+}  // namespace ariadne::ingest

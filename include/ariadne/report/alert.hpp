@@ -1,0 +1,45 @@
+// Alerts: a rule hit copied out of its batch, and their renderings.
+//
+// JSON lines schema (docs/output-schema.md), one object per alert:
+//   {"type":"alert","id":"…","rule":{"id","title","level","tags","path"},
+//    "time":"RFC 3339 UTC","host":"…","logsource":{"product","category"...},
+//    "source":{"file":"…","record":N},"event":{field: value | [values]}}
+//
+//   auto a = report::make_alert(rule, batch, ev, host, source_name);
+//   std::string line = report::to_jsonl(a, rule);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ariadne/event/event.hpp"
+#include "ariadne/rules/rule.hpp"
+
+namespace ariadne::report {
+
+struct alert {
+  std::string id;  // stable_id_hex(rule id + '\n' + source file + '\n' + record)
+  std::uint32_t rule_idx = 0;
+  time_ns time = k_no_time;
+  std::string host;
+  std::string source_file;
+  std::uint64_t record = 0;
+  event_logsource logsource;
+  std::string event_json;  // the event's fields as one JSON object
+};
+
+// Deterministic alert id from rule id and source reference.
+[[nodiscard]] std::string alert_id(std::string_view rule_id, std::string_view source_file, std::uint64_t record);
+
+// The event's fields as a JSON object; multi-valued fields become arrays,
+// in order of first appearance.
+[[nodiscard]] std::string event_to_json(const event_batch& batch, const event& ev);
+
+[[nodiscard]] alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch& batch, const event& ev,
+                               std::string_view host, std::string_view source_file);
+
+// One JSON line (without the trailing newline).
+[[nodiscard]] std::string to_jsonl(const alert& a, const sigma::rule& r);
+
+}  // namespace ariadne::report

@@ -1,0 +1,64 @@
+// Loading a rule set: files and directories of Sigma YAML (detection rules
+// and meta-filters), placeholders for `expand`, and every diagnostic.
+//
+//   sigma::load_options opts;
+//   auto set = sigma::load_rules({"rules/"}, opts);
+//   for (const auto& d : set.diagnostics) std::cerr << d.to_string() << '\n';
+//   // set.rules are ready for the match module.
+//
+// Loading never stops at a bad rule: it records why and goes on. Files are
+// visited in sorted path order, so the result does not depend on directory
+// order.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ariadne/rules/diagnostics.hpp"
+#include "ariadne/rules/rule.hpp"
+
+namespace ariadne::sigma {
+
+// Values for `%name%` placeholders under the `expand` modifier.
+struct placeholder_set {
+  std::map<std::string, std::vector<std::string>> values;
+};
+
+// Reads a placeholder file: a YAML mapping of name -> value or list of values.
+[[nodiscard]] result<placeholder_set> load_placeholders(std::string_view path);
+
+struct load_options {
+  placeholder_set placeholders;
+  // When false (default), an unresolved placeholder matches like `*` (the
+  // pySigma wildcard-placeholder convention) and the rule gets a warning;
+  // when true, such a rule is skipped.
+  bool strict_placeholders = false;
+};
+
+struct rule_set {
+  std::vector<rule> rules;
+  std::vector<diagnostic> diagnostics;
+  std::size_t files = 0;
+  std::size_t documents = 0;
+  std::size_t skipped = 0;        // rule documents that could not be used
+  std::size_t filters = 0;        // meta-filter documents applied
+  std::size_t correlations = 0;   // correlation documents (not yet evaluated)
+  std::size_t unreadable_files = 0;
+
+  [[nodiscard]] std::size_t loaded() const { return rules.size(); }
+};
+
+// Loads every *.yml / *.yaml under the given files and directories.
+[[nodiscard]] rule_set load_rules(const std::vector<std::string>& paths, const load_options& opts);
+
+// Loads rules from in-memory files (name, YAML text); used for the built-in
+// pack and in tests.
+[[nodiscard]] rule_set load_rules_from_texts(const std::vector<std::pair<std::string, std::string>>& files,
+                                             const load_options& opts);
+
+// The rule pack compiled into the binary (data/rules/*.yml).
+[[nodiscard]] rule_set load_builtin_rules(const load_options& opts);
+
+}  // namespace ariadne::sigma

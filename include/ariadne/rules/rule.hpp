@@ -1,0 +1,137 @@
+// A checked Sigma detection rule, ready to evaluate.
+//
+// The reader (rules/reader.cpp) turns one YAML document into a `rule`: every
+// value is parsed once (escapes, wildcards, modifiers), case-folded, and
+// lowered to a few primitive matchers; field names are interned to ids; the
+// condition is parsed into a tree whose leaves index `rule::searches`.
+// Evaluation lives in the match module.
+//
+// Semantics follow shared/docs/sigma-semantics.md; where that note leaves an
+// [engine choice], the choice is documented in docs/sigma-engine.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ariadne/event/event.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace ariadne::sigma {
+
+enum class level : std::uint8_t { informational, low, medium, high, critical };
+[[nodiscard]] std::string_view level_name(level l);
+// Parses "informational".."critical" (case-insensitive); false if unknown.
+bool parse_level(std::string_view text, level& out);
+
+// A string value after escape and wildcard parsing: literal runs and
+// wildcards. Literal text is case-folded unless `cased`.
+struct glob_token {
+  enum class kind : std::uint8_t { literal, any_run, any_one };
+  kind k = kind::literal;
+  std::string text;  // literal only
+};
+
+enum class string_op : std::uint8_t { equals, prefix, suffix, contains, glob, any };
+
+// One primitive string test, chosen at load time from the token shape:
+// `abc` equals, `abc*` prefix, `*abc` suffix, `*abc*` contains, `*` any,
+// anything else a glob.
+struct string_test {
+  string_op op = string_op::equals;
+  bool cased = false;               // compare bytes as they are
+  std::string needle;               // equals/prefix/suffix/contains
+  std::vector<glob_token> tokens;   // glob
+};
+
+struct ip_network {
+  std::array<std::uint8_t, 16> addr{};  // v4 in the first 4 bytes
+  std::uint8_t prefix = 0;
+  bool v4 = true;
+};
+
+enum class cmp_op : std::uint8_t { eq, gt, gte, lt, lte };
+enum class time_part : std::uint8_t { minute, hour, day, week, month, year };
+
+// One value of a detection item, lowered.
+struct matcher {
+  enum class kind : std::uint8_t {
+    strings,   // any of `alternatives` (expansions stay ORed even under `all`)
+    regex,     // RE2, substring search
+    cidr,
+    number,    // numeric comparison (eq also compares canonical text)
+    boolean,
+    null,      // field absent or null
+    exists,    // field present (flag) or absent (!flag)
+    fieldref,  // compare with another field of the same event
+    timepart,  // part of a timestamp field compared with an integer
+  };
+  kind k = kind::strings;
+  std::vector<string_test> alternatives;
+  std::shared_ptr<const re2::RE2> re;
+  ip_network net;
+  cmp_op op = cmp_op::eq;
+  double number = 0;
+  std::string number_text;  // canonical decimal text of the rule value
+  bool flag = false;        // boolean value / exists flag
+  field_id ref = k_no_field;
+  string_op ref_op = string_op::equals;
+  time_part part = time_part::minute;
+};
+
+// `field|modifiers: values`. A keyword item has field == k_no_field.
+struct detection_item {
+  field_id field = k_no_field;
+  bool all = false;     // values ANDed (`all` modifier)
+  bool negate = false;  // `neq`: the whole item is negated
+  std::vector<matcher> values;
+  std::uint32_t line = 0;
+};
+
+// A search identifier: OR over alternatives, each an AND of items.
+struct search {
+  std::string name;
+  std::vector<std::vector<detection_item>> alternatives;
+};
+
+struct condition_node {
+  enum class kind : std::uint8_t { search_ref, op_and, op_or, op_not, constant };
+  kind k = kind::constant;
+  bool constant = false;
+  std::uint32_t search_idx = 0;
+  std::vector<condition_node> kids;
+};
+
+struct logsource {
+  std::string product, category, service;
+  ls_id product_id = 0, category_id = 0, service_id = 0;
+  // True if an event with `ev` attributes is one this logsource accepts
+  // (every attribute the rule names must be equal; others are free).
+  [[nodiscard]] bool accepts(const event_logsource& ev) const;
+};
+
+struct rule {
+  std::string id;  // the rule's UUID, or a stable hash of its path when absent
+  std::string name;
+  std::string title;
+  std::string status;
+  std::string description;
+  std::string author;
+  level lvl = level::medium;
+  std::vector<std::string> tags;
+  std::vector<std::string> references;
+  std::vector<std::string> falsepositives;
+  logsource source;
+  std::vector<search> searches;
+  condition_node condition;
+  std::string path;
+  std::uint32_t line = 1;  // of the YAML document
+  std::vector<std::string> filters_applied;  // ids/titles of meta-filters merged in
+};
+
+}  // namespace ariadne::sigma

@@ -1,0 +1,54 @@
+// Subcommand options and entry points. main.cpp parses the command line
+// (CLI11) into these structs, then calls one run_* function.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ariadne::cli {
+
+struct rule_options {
+  std::vector<std::string> rule_paths;  // empty: the built-in pack
+  std::string placeholders;             // placeholder file for `expand`
+  bool strict_placeholders = false;
+};
+
+struct hunt_options {
+  rule_options rules;
+  std::vector<std::string> inputs;
+  std::string min_level = "informational";
+  std::string output;           // "" or "-": stdout
+  std::string format = "table";  // table | jsonl
+  std::string mapping;           // custom normalisation mapping
+  bool quiet = false;            // no summary
+  bool no_color = false;
+  std::size_t max_problems_shown = 10;
+};
+
+struct rules_check_options {
+  rule_options rules;
+  std::string format = "text";  // text | json
+  bool warnings = false;
+  bool strict = false;
+  bool no_color = false;
+};
+
+struct rules_list_options {
+  rule_options rules;
+  std::string format = "table";  // table | jsonl
+};
+
+int run_hunt(const hunt_options& opts);
+int run_rules_check(const rules_check_options& opts);
+int run_rules_list(const rules_list_options& opts);
+int run_rules_stats(const rules_list_options& opts);
+
+}  // namespace ariadne::cli
+
+#include "ariadne/core/result.hpp"
+#include "ariadne/rules/collection.hpp"
+
+namespace ariadne::cli {
+// Loads the rules named by `r` (or the built-in pack).
+[[nodiscard]] result<sigma::rule_set> load_rule_set(const rule_options& r);
+}  // namespace ariadne::cli

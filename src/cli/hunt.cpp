@@ -1,0 +1,284 @@
+// `ariadne hunt`: load rules, read inputs, normalise, match, report.
+// Steps run in order over one state struct; each returns an exit status.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "ariadne/core/text.hpp"
+#include "ariadne/ingest/input.hpp"
+#include "ariadne/ingest/json_reader.hpp"
+#include "ariadne/match/engine.hpp"
+#include "ariadne/normalize/normalizer.hpp"
+#include "ariadne/report/alert.hpp"
+#include "commands.hpp"
+#include "terminal.hpp"
+
+namespace ariadne::cli {
+namespace {
+
+struct file_closer {
+  void operator()(std::FILE* f) const {
+    if (f && f != stdout) std::fclose(f);
+  }
+};
+
+struct hunt_state {
+  explicit hunt_state(const hunt_options& o) : opts(o) {}
+  const hunt_options& opts;
+  palette out_pal{false};
+  palette err_pal{false};
+  progress prog{false};
+  std::vector<sigma::rule> rules;
+  sigma::rule_set loaded;
+  std::unique_ptr<normalizer> custom_norm;
+  const normalizer* norm = nullptr;
+  std::unique_ptr<match::engine> eng;
+  std::unique_ptr<std::FILE, file_closer> out;
+  std::FILE* summary = stdout;
+  std::vector<std::string> sources;
+  std::vector<std::string> files;
+  std::vector<ingest::input_problem> problems;
+  std::size_t problems_printed = 0;
+  std::uint64_t events = 0, records = 0, bad_records = 0, bytes = 0, alerts = 0, unsupported_files = 0;
+  std::size_t files_done = 0;
+  std::map<sigma::level, std::uint64_t> by_level;
+  std::vector<std::uint64_t> by_rule;
+  std::map<std::string, std::uint64_t> by_host;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::vector<match::hit> hits;
+  bool write_failed = false;
+};
+
+void flush_problems(hunt_state& st) {
+  while (st.problems_printed < st.problems.size()) {
+    const auto& p = st.problems[st.problems_printed++];
+    if (st.problems_printed > st.opts.max_problems_shown) continue;
+    st.prog.finish();
+    std::fputs(fmt::format("ariadne: {}: {}: {}\n", st.err_pal.paint("warning", "33"), p.where, p.message).c_str(),
+               stderr);
+  }
+}
+
+int step_load_rules(hunt_state& st) {
+  auto set = load_rule_set(st.opts.rules);
+  if (!set) {
+    std::fprintf(stderr, "ariadne: %s\n", set.error().to_string().c_str());
+    return k_exit_fatal;
+  }
+  st.loaded = std::move(*set);
+  sigma::level min = sigma::level::informational;
+  (void)sigma::parse_level(st.opts.min_level, min);
+  for (auto& r : st.loaded.rules)
+    if (r.lvl >= min) st.rules.push_back(std::move(r));
+  st.loaded.rules.clear();
+  if (st.loaded.skipped > 0)
+    std::fputs(fmt::format("ariadne: {} rule(s) skipped while loading; 'ariadne rules check' lists why\n",
+                           st.loaded.skipped)
+                   .c_str(),
+               stderr);
+  if (st.rules.empty()) {
+    std::fprintf(stderr, "ariadne: no usable rules (at level %s or above)\n", st.opts.min_level.c_str());
+    return k_exit_fatal;
+  }
+  st.by_rule.assign(st.rules.size(), 0);
+  st.eng = std::make_unique<match::engine>(st.rules);
+  return k_exit_ok;
+}
+
+int step_setup(hunt_state& st) {
+  if (!st.opts.mapping.empty()) {
+    auto n = normalizer::from_file(st.opts.mapping);
+    if (!n) {
+      std::fprintf(stderr, "ariadne: %s\n", n.error().to_string().c_str());
+      return k_exit_fatal;
+    }
+    st.custom_norm = std::make_unique<normalizer>(std::move(*n));
+    st.norm = st.custom_norm.get();
+  } else {
+    st.norm = &normalizer::builtin();
+  }
+  bool to_stdout = st.opts.output.empty() || st.opts.output == "-";
+  if (to_stdout) {
+    st.out.reset(stdout);
+  } else {
+    std::FILE* f = std::fopen(st.opts.output.c_str(), "wb");
+    if (!f) {
+      std::fprintf(stderr, "ariadne: cannot write %s: %s\n", st.opts.output.c_str(), std::strerror(errno));
+      return k_exit_fatal;
+    }
+    st.out.reset(f);
+  }
+  // With JSON lines on stdout, people-facing text goes to stderr.
+  st.summary = (to_stdout && st.opts.format == "jsonl") ? stderr : stdout;
+  st.out_pal = palette(!st.opts.no_color && to_stdout && is_tty(stdout));
+  st.err_pal = palette(!st.opts.no_color && is_tty(stderr));
+  st.prog = progress(is_tty(stderr));
+  st.files = ingest::expand_paths(st.opts.inputs, st.problems);
+  flush_problems(st);
+  if (st.files.empty()) {
+    std::fprintf(stderr, "ariadne: no input files\n");
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
+}
+
+void emit_alerts(hunt_state& st, event_batch& batch) {
+  st.hits.clear();
+  st.eng->match_batch(batch, st.hits);
+  for (const auto& h : st.hits) {
+    const auto& r = st.rules[h.rule_idx];
+    const event& ev = batch.events()[h.event_idx];
+    std::string_view host = st.norm->host(batch, ev);
+    const std::string& src = st.sources[ev.source.source_idx];
+    ++st.alerts;
+    ++st.by_level[r.lvl];
+    ++st.by_rule[h.rule_idx];
+    ++st.by_host[host.empty() ? std::string("(unknown)") : std::string(host)];
+    std::string line;
+    if (st.opts.format == "jsonl") {
+      auto a = report::make_alert(r, h.rule_idx, batch, ev, host, src);
+      line = report::to_jsonl(a, r);
+      line.push_back('\n');
+    } else {
+      std::string t = ev.time == k_no_time ? std::string("-") : format_rfc3339(ev.time).substr(0, 19) + "Z";
+      std::string lvl = std::string(sigma::level_name(r.lvl));
+      std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
+      line = fmt::format("{}  {}  {:<16}  {}  {}\n", t, st.out_pal.level(padded_lvl),
+                         host.empty() ? std::string_view("-") : host, r.title,
+                         st.out_pal.dim(src + ":" + std::to_string(ev.source.record)));
+    }
+    if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
+  }
+  batch.clear();
+}
+
+int step_read(hunt_state& st) {
+  ingest::json_reader reader;
+  event_batch batch;
+  auto on_event = [&](event_batch& b, event& ev) { st.norm->apply(b, ev); };
+  auto on_full = [&](event_batch& b) { emit_alerts(st, b); };
+  for (const auto& file : st.files) {
+    ingest::for_each_member(
+        file,
+        [&](const ingest::member& m) {
+          std::string_view text(m.data->data(), m.data->size());
+          st.bytes += text.size();
+          if (text.size() >= 8 && std::memcmp(text.data(), "ElfFile", 7) == 0) {
+            st.problems.push_back({m.name, "unsupported-format", "EVTX input is not supported yet; skipped"});
+            ++st.unsupported_files;
+            return;
+          }
+          if (!ingest::json_reader::sniff(text)) {
+            if (!text.empty()) {
+              st.problems.push_back({m.name, "unsupported-format", "not a JSON log (unknown format); skipped"});
+              ++st.unsupported_files;
+            }
+            return;
+          }
+          auto source_idx = static_cast<std::uint32_t>(st.sources.size());
+          st.sources.push_back(m.name);
+          auto stats = reader.read(m.name, *m.data, source_idx, batch, on_event, on_full, st.problems);
+          emit_alerts(st, batch);
+          st.events += stats.events;
+          st.records += stats.records;
+          st.bad_records += stats.bad;
+        },
+        st.problems);
+    ++st.files_done;
+    flush_problems(st);
+    st.prog.update(fmt::format("{}/{} files, {} events, {} alerts", st.files_done, st.files.size(), st.events,
+                               st.alerts));
+  }
+  st.prog.finish();
+  std::fflush(st.out.get());
+  if (st.write_failed || std::ferror(st.out.get())) {
+    std::fprintf(stderr, "ariadne: error writing alerts\n");
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
+}
+
+int step_summary(hunt_state& st) {
+  if (st.opts.quiet) return k_exit_ok;
+  const palette& pal = st.summary == stdout ? st.out_pal : st.err_pal;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start).count();
+  std::string s;
+  s += "\n" + pal.bold("Summary") + "\n";
+  s += fmt::format("  inputs   {} files ({} sources), {:.1f} MB, {} records, {} events in {:.2f} s ({:.0f} events/s)\n",
+                   st.files.size(), st.sources.size(), static_cast<double>(st.bytes) / 1e6, st.records, st.events, secs,
+                   secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
+  s += fmt::format("  rules    {} active, {} skipped at load\n", st.rules.size(), st.loaded.skipped);
+  s += fmt::format("  alerts   {}", st.alerts);
+  if (st.alerts) {
+    s += "  (";
+    bool first = true;
+    for (auto l : {sigma::level::critical, sigma::level::high, sigma::level::medium, sigma::level::low,
+                   sigma::level::informational}) {
+      auto it = st.by_level.find(l);
+      if (it == st.by_level.end()) continue;
+      if (!first) s += ", ";
+      first = false;
+      s += pal.level(sigma::level_name(l)) + " " + std::to_string(it->second);
+    }
+    s += ")";
+  }
+  s += "\n";
+  std::map<std::string, std::uint64_t> reasons;
+  for (const auto& p : st.problems) ++reasons[p.reason];
+  if (!st.problems.empty()) {
+    s += fmt::format("  problems {} (", st.problems.size());
+    bool first = true;
+    for (const auto& [r, n] : reasons) {
+      if (!first) s += ", ";
+      first = false;
+      s += r + " " + std::to_string(n);
+    }
+    s += ")";
+    if (st.problems.size() > st.opts.max_problems_shown)
+      s += fmt::format("; first {} shown above", st.opts.max_problems_shown);
+    s += "\n";
+  }
+  if (st.alerts) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> top;
+    for (std::uint32_t k = 0; k < st.by_rule.size(); ++k)
+      if (st.by_rule[k]) top.emplace_back(st.by_rule[k], k);
+    std::stable_sort(top.begin(), top.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first > b.first;
+      return st.rules[a.second].lvl > st.rules[b.second].lvl;
+    });
+    s += "\n" + pal.bold("Top rules") + "\n";
+    for (std::size_t k = 0; k < top.size() && k < 10; ++k) {
+      const auto& r = st.rules[top[k].second];
+      std::string lvl(sigma::level_name(r.lvl));
+      lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
+      s += fmt::format("  {:>7}  {}  {}\n", top[k].first, pal.level(lvl), r.title);
+    }
+    std::vector<std::pair<std::uint64_t, std::string>> hosts;
+    for (const auto& [h, n] : st.by_host) hosts.emplace_back(n, h);
+    std::stable_sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    s += "\n" + pal.bold("Hosts") + "\n";
+    for (std::size_t k = 0; k < hosts.size() && k < 10; ++k)
+      s += fmt::format("  {:>7}  {}\n", hosts[k].first, hosts[k].second);
+    if (hosts.size() > 10) s += fmt::format("  ... and {} more\n", hosts.size() - 10);
+  }
+  std::fputs(s.c_str(), st.summary);
+  return k_exit_ok;
+}
+
+}  // namespace
+
+int run_hunt(const hunt_options& opts) {
+  hunt_state st(opts);
+  for (auto step : {step_load_rules, step_setup, step_read, step_summary}) {
+    int rc = step(st);
+    if (rc != k_exit_ok) return rc;
+  }
+  return k_exit_ok;
+}
+
+}  // namespace ariadne::cli

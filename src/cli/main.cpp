@@ -1,0 +1,94 @@
+// ariadne: command-line entry point. Parses options and dispatches; the work
+// is done by the library modules (see src/README.md).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "terminal.hpp"
+
+namespace {
+
+void add_rule_options(CLI::App* cmd, ariadne::cli::rule_options& r) {
+  cmd->add_option("-r,--rules", r.rule_paths,
+                  "Sigma rule file or directory (repeatable). Default: the built-in rule pack")
+      ->allow_extra_args(false);
+  cmd->add_option("--placeholders", r.placeholders,
+                  "YAML file of %placeholder% values for the 'expand' modifier");
+  cmd->add_flag("--strict-placeholders", r.strict_placeholders,
+                "Skip rules whose placeholders have no value (default: match them like '*')");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ariadne::cli;
+  CLI::App app{"ariadne: follow the thread of an attack back to where it entered.\n"
+               "Hunts security logs with Sigma rules."};
+  app.set_version_flag("--version", "ariadne 0.1.0");
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 success, 1 fatal error, 2 usage error, 3 problems found (rules check --strict).\n"
+             "Docs: docs/cli.md, docs/output-schema.md");
+
+  hunt_options hunt;
+  auto* hunt_cmd = app.add_subcommand("hunt", "Match Sigma rules against log files and directories");
+  add_rule_options(hunt_cmd, hunt.rules);
+  hunt_cmd->add_option("paths", hunt.inputs, "Log files or directories (JSON lines/array/concatenated; "
+                                             "gzip, zstd, xz, bzip2 and zip read directly)")
+      ->required();
+  hunt_cmd->add_option("--min-level", hunt.min_level, "Only rules at or above this level")
+      ->check(CLI::IsMember({"informational", "low", "medium", "high", "critical"}))
+      ->default_str("informational");
+  hunt_cmd->add_option("-o,--output", hunt.output, "Write alerts to FILE instead of stdout");
+  hunt_cmd->add_option("-f,--format", hunt.format, "Alert output: table (for people) or jsonl (for tools)")
+      ->check(CLI::IsMember({"table", "jsonl"}))
+      ->default_str("table");
+  hunt_cmd->add_option("--mapping", hunt.mapping, "Normalisation mapping YAML (default: built in)");
+  hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
+  hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
+
+  auto* rules_cmd = app.add_subcommand("rules", "Load, lint and explain Sigma rules");
+  rules_cmd->require_subcommand(1);
+  rules_check_options check;
+  auto* check_cmd = rules_cmd->add_subcommand("check", "Load rules and report every rule that cannot be used");
+  check_cmd->add_option("paths", check.rules.rule_paths, "Rule files or directories (default: built-in pack)");
+  check_cmd->add_option("--placeholders", check.rules.placeholders, "Placeholder values file");
+  check_cmd->add_flag("--strict-placeholders", check.rules.strict_placeholders, "Reject unresolved placeholders");
+  check_cmd->add_option("-f,--format", check.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  check_cmd->add_flag("-w,--warnings", check.warnings, "Also show warnings (text format)");
+  check_cmd->add_flag("--strict", check.strict, "Exit with 3 if any rule is skipped");
+  check_cmd->add_flag("--no-color", check.no_color, "Never use colour");
+
+  rules_list_options list;
+  auto* list_cmd = rules_cmd->add_subcommand("list", "List loaded rules (id, level, logsource, title)");
+  list_cmd->add_option("paths", list.rules.rule_paths, "Rule files or directories (default: built-in pack)");
+  list_cmd->add_option("-f,--format", list.format, "table or jsonl")->check(CLI::IsMember({"table", "jsonl"}));
+  rules_list_options stats;
+  auto* stats_cmd = rules_cmd->add_subcommand("stats", "Counts of loaded rules by level, logsource and status");
+  stats_cmd->add_option("paths", stats.rules.rule_paths, "Rule files or directories (default: built-in pack)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return k_exit_usage;
+  }
+
+  try {
+    if (hunt_cmd->parsed()) return run_hunt(hunt);
+    if (check_cmd->parsed()) return run_rules_check(check);
+    if (list_cmd->parsed()) return run_rules_list(list);
+    if (stats_cmd->parsed()) return run_rules_stats(stats);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ariadne: fatal: %s\n", e.what());
+    return k_exit_fatal;
+  }
+  return k_exit_usage;
+}

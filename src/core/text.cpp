@@ -1,0 +1,187 @@
+#include "ariadne/core/text.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include "ariadne/core/unicode.hpp"
+
+namespace ariadne {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      return out;
+    }
+    out.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t idx = 0; idx < a.size(); ++idx) {
+    char x = a[idx], y = b[idx];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  return out;
+}
+
+std::optional<std::int64_t> parse_int64(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  bool neg = false;
+  std::string_view body = s;
+  if (body.front() == '-') {
+    neg = true;
+    body.remove_prefix(1);
+  }
+  if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')) {
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(body.data() + 2, body.data() + body.size(), v, 16);
+    if (ec != std::errc() || ptr != body.data() + body.size()) return std::nullopt;
+    double d = static_cast<double>(v);
+    return neg ? -d : d;
+  }
+  if (body.empty() || !(body.front() >= '0' && body.front() <= '9')) return std::nullopt;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto c = static_cast<unsigned char>(s[pos]);
+    if (c >= 0x80) {
+      std::size_t start = pos;
+      bool valid = false;
+      decode_utf8(s, pos, &valid);
+      if (valid) out.append(s.substr(start, pos - start));
+      else out.append("\xEF\xBF\xBD");
+      continue;
+    }
+    ++pos;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      default:
+        if (c < 0x20) {
+          out.append("\\u00");
+          out.push_back(k_hex[c >> 4]);
+          out.push_back(k_hex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char k_alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t idx = 0;
+  for (; idx + 3 <= bytes.size(); idx += 3) {
+    std::uint32_t n = (static_cast<unsigned char>(bytes[idx]) << 16) |
+                      (static_cast<unsigned char>(bytes[idx + 1]) << 8) |
+                      static_cast<unsigned char>(bytes[idx + 2]);
+    out.push_back(k_alphabet[(n >> 18) & 63]);
+    out.push_back(k_alphabet[(n >> 12) & 63]);
+    out.push_back(k_alphabet[(n >> 6) & 63]);
+    out.push_back(k_alphabet[n & 63]);
+  }
+  std::size_t rest = bytes.size() - idx;
+  if (rest == 1) {
+    std::uint32_t n = static_cast<unsigned char>(bytes[idx]) << 16;
+    out.push_back(k_alphabet[(n >> 18) & 63]);
+    out.push_back(k_alphabet[(n >> 12) & 63]);
+    out.append("==");
+  } else if (rest == 2) {
+    std::uint32_t n = (static_cast<unsigned char>(bytes[idx]) << 16) |
+                      (static_cast<unsigned char>(bytes[idx + 1]) << 8);
+    out.push_back(k_alphabet[(n >> 18) & 63]);
+    out.push_back(k_alphabet[(n >> 12) & 63]);
+    out.push_back(k_alphabet[(n >> 6) & 63]);
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::uint64_t stable_hash64(std::string_view s, std::uint64_t seed) {
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ (seed * 0x9E3779B97F4A7C15ULL);
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  // Final avalanche (splitmix64) so short inputs spread over all bits.
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+std::string stable_id_hex(std::string_view s) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  std::uint64_t parts[2] = {stable_hash64(s, 1), stable_hash64(s, 2)};
+  for (int part = 0; part < 2; ++part)
+    for (int nib = 0; nib < 16; ++nib)
+      out[static_cast<std::size_t>(part * 16 + nib)] = k_hex[(parts[part] >> (60 - 4 * nib)) & 15];
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace ariadne

@@ -1,0 +1,205 @@
+#include "ariadne/core/yaml.hpp"
+
+#include <libfyaml.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+namespace ariadne::yaml {
+
+bool node::is_null() const {
+  return kind == node_kind::scalar && style == scalar_style::plain &&
+         (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL");
+}
+
+const node* node::find(std::string_view k) const {
+  if (kind != node_kind::mapping) return nullptr;
+  for (std::size_t idx = 0; idx + 1 < items.size(); idx += 2)
+    if (items[idx].is_scalar() && items[idx].text == k) return &items[idx + 1];
+  return nullptr;
+}
+
+namespace {
+
+struct parser_deleter {
+  void operator()(fy_parser* p) const { fy_parser_destroy(p); }
+};
+struct diag_deleter {
+  void operator()(fy_diag* d) const { fy_diag_destroy(d); }
+};
+
+scalar_style to_style(fy_scalar_style s) {
+  switch (s) {
+    case FYSS_SINGLE_QUOTED: return scalar_style::single_quoted;
+    case FYSS_DOUBLE_QUOTED: return scalar_style::double_quoted;
+    case FYSS_LITERAL: return scalar_style::literal;
+    case FYSS_FOLDED: return scalar_style::folded;
+    default: return scalar_style::plain;
+  }
+}
+
+class builder {
+ public:
+  builder(fy_parser* p, std::string_view file) : p_(p), file_(file) {}
+
+  result<std::vector<document>> run() {
+    std::vector<document> docs;
+    for (;;) {
+      event_ptr ev = next();
+      if (!ev) return failure();
+      if (ev->type == FYET_STREAM_END) break;
+      if (ev->type != FYET_DOCUMENT_START) continue;
+      document doc;
+      doc.line = mark_line(ev.get());
+      anchors_.clear();
+      event_ptr first = next();
+      if (!first) return failure();
+      if (first->type == FYET_DOCUMENT_END) {
+        doc.root.kind = node_kind::scalar;  // empty document = null
+        docs.push_back(std::move(doc));
+        continue;
+      }
+      auto root = build(std::move(first), 0);
+      if (!root) return unexpected(root.error());
+      doc.root = std::move(*root);
+      event_ptr end = next();
+      if (!end) return failure();
+      docs.push_back(std::move(doc));
+    }
+    return docs;
+  }
+
+ private:
+  struct event_free {
+    fy_parser* p;
+    void operator()(fy_event* e) const { fy_parser_event_free(p, e); }
+  };
+  using event_ptr = std::unique_ptr<fy_event, event_free>;
+
+  event_ptr next() { return event_ptr(fy_parser_parse(p_), event_free{p_}); }
+
+  static std::uint32_t mark_line(fy_event* ev) {
+    const fy_mark* m = fy_event_start_mark(ev);
+    return m ? static_cast<std::uint32_t>(m->line + 1) : 0;
+  }
+  static std::uint32_t mark_col(fy_event* ev) {
+    const fy_mark* m = fy_event_start_mark(ev);
+    return m ? static_cast<std::uint32_t>(m->column + 1) : 0;
+  }
+
+  unexpected_t<error> failure() {
+    fy_diag* diag = fy_parser_get_diag(p_);
+    void* iter = nullptr;
+    if (diag) {
+      if (fy_diag_error* e = fy_diag_errors_iterate(diag, &iter)) {
+        return make_error(errc::parse, std::string("YAML: ") + (e->msg ? e->msg : "syntax error"),
+                          {std::string(file_), static_cast<std::uint32_t>(e->line + 1),
+                           static_cast<std::uint32_t>(e->column + 1)});
+      }
+    }
+    return make_error(errc::parse, "YAML: syntax error", {std::string(file_)});
+  }
+
+  static std::string anchor_name(fy_token* t) {
+    if (!t) return {};
+    std::size_t len = 0;
+    const char* s = fy_token_get_text(t, &len);
+    return s ? std::string(s, len) : std::string();
+  }
+
+  result<node> build(event_ptr ev, int depth) {
+    if (depth > 64)
+      return make_error(errc::limit, "YAML nesting deeper than 64 levels", {std::string(file_), mark_line(ev.get())});
+    node n;
+    n.line = mark_line(ev.get());
+    n.column = mark_col(ev.get());
+    switch (ev->type) {
+      case FYET_SCALAR: {
+        std::size_t len = 0;
+        const char* s = ev->scalar.value ? fy_token_get_text(ev->scalar.value, &len) : nullptr;
+        n.kind = node_kind::scalar;
+        if (s) n.text.assign(s, len);
+        n.style = ev->scalar.value ? to_style(fy_token_scalar_style(ev->scalar.value)) : scalar_style::plain;
+        if (auto a = anchor_name(ev->scalar.anchor); !a.empty()) anchors_[a] = n;
+        return n;
+      }
+      case FYET_ALIAS: {
+        auto name = anchor_name(ev->alias.anchor);
+        auto it = anchors_.find(name);
+        if (it == anchors_.end())
+          return make_error(errc::parse, "YAML: unknown alias '*" + name + "'", {std::string(file_), n.line, n.column});
+        node copy = it->second;
+        copy.line = n.line;
+        copy.column = n.column;
+        return copy;
+      }
+      case FYET_SEQUENCE_START: {
+        n.kind = node_kind::sequence;
+        auto anchor = anchor_name(ev->sequence_start.anchor);
+        for (;;) {
+          event_ptr child = next();
+          if (!child) return failure();
+          if (child->type == FYET_SEQUENCE_END) break;
+          auto c = build(std::move(child), depth + 1);
+          if (!c) return c;
+          n.items.push_back(std::move(*c));
+        }
+        if (!anchor.empty()) anchors_[anchor] = n;
+        return n;
+      }
+      case FYET_MAPPING_START: {
+        n.kind = node_kind::mapping;
+        auto anchor = anchor_name(ev->mapping_start.anchor);
+        std::set<std::string> seen;
+        for (;;) {
+          event_ptr k = next();
+          if (!k) return failure();
+          if (k->type == FYET_MAPPING_END) break;
+          auto key = build(std::move(k), depth + 1);
+          if (!key) return key;
+          if (key->is_scalar() && !seen.insert(key->text).second)
+            return make_error(errc::parse, "YAML: duplicate key '" + key->text + "'",
+                              {std::string(file_), key->line, key->column});
+          event_ptr v = next();
+          if (!v) return failure();
+          auto val = build(std::move(v), depth + 1);
+          if (!val) return val;
+          n.items.push_back(std::move(*key));
+          n.items.push_back(std::move(*val));
+        }
+        if (!anchor.empty()) anchors_[anchor] = n;
+        return n;
+      }
+      default:
+        return make_error(errc::parse, "YAML: unexpected parser event", {std::string(file_), n.line, n.column});
+    }
+  }
+
+  fy_parser* p_;
+  std::string_view file_;
+  std::map<std::string, node> anchors_;
+};
+
+}  // namespace
+
+result<std::vector<document>> parse(std::string_view text, std::string_view file) {
+  fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = nullptr;
+  dcfg.output_fn = [](fy_diag*, void*, const char*, size_t) {};
+  std::unique_ptr<fy_diag, diag_deleter> diag(fy_diag_create(&dcfg));
+  if (!diag) return make_error(errc::io, "YAML: cannot create diagnostics", {std::string(file)});
+  fy_diag_set_collect_errors(diag.get(), true);
+  fy_parse_cfg cfg{};
+  cfg.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_1 | FYPCF_JSON_NONE);
+  cfg.diag = diag.get();
+  std::unique_ptr<fy_parser, parser_deleter> p(fy_parser_create(&cfg));
+  if (!p) return make_error(errc::io, "YAML: cannot create parser", {std::string(file)});
+  if (fy_parser_set_string(p.get(), text.data(), text.size()) != 0)
+    return make_error(errc::io, "YAML: cannot read input", {std::string(file)});
+  builder b(p.get(), file);
+  return b.run();
+}
+
+}  // namespace ariadne::yaml

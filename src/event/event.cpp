@@ -1,0 +1,166 @@
+#include "ariadne/event/event.hpp"
+
+#include <charconv>
+#include <cstring>
+
+#include "ariadne/core/result.hpp"
+
+namespace ariadne {
+
+field_id field_table::intern(std::string_view name) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = ids_.find(name);
+    if (it != ids_.end()) return it->second;
+  }
+  std::unique_lock lock(mu_);
+  auto it = ids_.find(name);
+  if (it != ids_.end()) return it->second;
+  names_.emplace_back(name);
+  auto id = static_cast<field_id>(names_.size() - 1);
+  ids_.emplace(names_.back(), id);
+  return id;
+}
+
+field_id field_table::find(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = ids_.find(name);
+  return it == ids_.end() ? k_no_field : it->second;
+}
+
+std::string_view field_table::name(field_id id) const {
+  std::shared_lock lock(mu_);
+  ARIADNE_ASSERT(id < names_.size(), "field ids come from intern()");
+  return names_[id];
+}
+
+std::size_t field_table::size() const {
+  std::shared_lock lock(mu_);
+  return names_.size();
+}
+
+field_table& field_names() {
+  static field_table table;
+  return table;
+}
+
+namespace {
+struct ls_table {
+  std::mutex mu;
+  std::deque<std::string> names{""};
+  std::unordered_map<std::string_view, ls_id> ids{{names.front(), 0}};
+};
+ls_table& logsource_table() {
+  static ls_table table;
+  return table;
+}
+}  // namespace
+
+ls_id intern_logsource_value(std::string_view v) {
+  auto& t = logsource_table();
+  std::lock_guard lock(t.mu);
+  auto it = t.ids.find(v);
+  if (it != t.ids.end()) return it->second;
+  ARIADNE_ASSERT(t.names.size() < 65535, "logsource values come from rules and mapping files");
+  t.names.emplace_back(v);
+  auto id = static_cast<ls_id>(t.names.size() - 1);
+  t.ids.emplace(t.names.back(), id);
+  return id;
+}
+
+std::string_view logsource_value_name(ls_id id) {
+  auto& t = logsource_table();
+  std::lock_guard lock(t.mu);
+  return id < t.names.size() ? std::string_view(t.names[id]) : std::string_view();
+}
+
+std::string_view value_text(const value& v, std::string& scratch) {
+  switch (v.kind) {
+    case value_kind::string: return v.text;
+    case value_kind::integer: {
+      char buf[32];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v.integer);
+      scratch.assign(buf, ptr);
+      return scratch;
+    }
+    case value_kind::floating: {
+      char buf[64];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v.floating);
+      scratch.assign(buf, ptr);
+      return scratch;
+    }
+    case value_kind::boolean: return v.boolean ? "true" : "false";
+    case value_kind::null: return {};
+  }
+  return {};
+}
+
+event& event_batch::begin_event(std::uint32_t source_idx, std::uint64_t record) {
+  ARIADNE_ASSERT(!open_, "end_event() or abandon_event() closes every event");
+  open_ = true;
+  auto& ev = events_.emplace_back();
+  ev.source = {source_idx, record};
+  ev.field_begin = static_cast<std::uint32_t>(fields_.size());
+  ev.field_end = ev.field_begin;
+  return ev;
+}
+
+std::string_view event_batch::store(std::string_view s) {
+  if (s.empty()) return {};
+  if (block_used_ + s.size() > block_size_) {
+    std::size_t size = std::max<std::size_t>(64 * 1024, s.size());
+    blocks_.push_back(std::make_unique<char[]>(size));
+    block_size_ = size;
+    block_used_ = 0;
+  }
+  char* dst = blocks_.back().get() + block_used_;
+  std::memcpy(dst, s.data(), s.size());
+  block_used_ += s.size();
+  return {dst, s.size()};
+}
+
+void event_batch::add_string(field_id id, std::string_view s) { add_value(id, value::make_string(store(s))); }
+void event_batch::add_stored_string(field_id id, std::string_view s) { add_value(id, value::make_string(s)); }
+
+void event_batch::add_value(field_id id, value v) {
+  ARIADNE_ASSERT(open_, "fields are added between begin_event() and end_event()");
+  fields_.push_back({id, v});
+}
+
+void event_batch::end_event() {
+  ARIADNE_ASSERT(open_, "end_event() follows begin_event()");
+  events_.back().field_end = static_cast<std::uint32_t>(fields_.size());
+  open_ = false;
+}
+
+void event_batch::abandon_event() {
+  ARIADNE_ASSERT(open_, "abandon_event() follows begin_event()");
+  fields_.resize(events_.back().field_begin);
+  events_.pop_back();
+  open_ = false;
+}
+
+const value* event_batch::find(const event& ev, field_id id) const {
+  for (std::uint32_t idx = ev.field_begin; idx < ev.field_end; ++idx)
+    if (fields_[idx].id == id) return &fields_[idx].val;
+  return nullptr;
+}
+
+void event_batch::alias_field(event& ev, field_id from, field_id to) {
+  // Only for the event being built (the last one): its fields are at the end.
+  ARIADNE_ASSERT(&ev == &events_.back(), "aliases are added to the newest event");
+  std::uint32_t end = static_cast<std::uint32_t>(fields_.size());
+  for (std::uint32_t idx = ev.field_begin; idx < end; ++idx)
+    if (fields_[idx].id == from) fields_.push_back({to, fields_[idx].val});
+  ev.field_end = static_cast<std::uint32_t>(fields_.size());
+}
+
+void event_batch::clear() {
+  events_.clear();
+  fields_.clear();
+  if (blocks_.size() > 1) blocks_.erase(blocks_.begin(), blocks_.end() - 1);
+  block_used_ = 0;
+  open_ = false;
+}
+
+}  // namespace ariadne

@@ -1,0 +1,140 @@
+#include "ariadne/ingest/input.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace ariadne::ingest {
+namespace fs = std::filesystem;
+
+std::vector<std::string> expand_paths(const std::vector<std::string>& paths, std::vector<input_problem>& problems) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      problems.push_back({p, "unreadable", "no such file or directory"});
+      continue;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        std::error_code fec;
+        if (it->is_regular_file(fec)) found.push_back(it->path().string());
+      }
+      if (ec) problems.push_back({p, "unreadable", ec.message()});
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+struct archive_deleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+bool read_plain(const std::string& path, simdjson::padded_string& out, std::string& err) {
+  auto loaded = simdjson::padded_string::load(path);
+  if (loaded.error()) {
+    err = simdjson::error_message(loaded.error());
+    return false;
+  }
+  out = std::move(loaded).value_unsafe();
+  return true;
+}
+
+bool has_prefix(const char* data, std::size_t size, std::string_view magic) {
+  return size >= magic.size() && std::memcmp(data, magic.data(), magic.size()) == 0;
+}
+
+}  // namespace
+
+bool for_each_member(const std::string& path, const std::function<void(const member&)>& fn,
+                     std::vector<input_problem>& problems, std::uint64_t max_member_bytes) {
+  // Sniff the first bytes to decide whether libarchive is needed.
+  char head[8] = {};
+  std::size_t got = 0;
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+      problems.push_back({path, "unreadable", std::strerror(errno)});
+      return false;
+    }
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  }
+  bool compressed = has_prefix(head, got, "\x1f\x8b") || has_prefix(head, got, "\x28\xb5\x2f\xfd") ||
+                    has_prefix(head, got, "PK\x03\x04") || has_prefix(head, got, "\xfd" "7zXZ") ||
+                    has_prefix(head, got, "BZh");
+  if (!compressed) {
+    simdjson::padded_string data;
+    std::string err;
+    if (!read_plain(path, data, err)) {
+      problems.push_back({path, "unreadable", err});
+      return false;
+    }
+    fn(member{path, &data});
+    return true;
+  }
+  std::unique_ptr<archive, archive_deleter> a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_all(a.get());
+  archive_read_support_format_raw(a.get());
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    problems.push_back({path, "unreadable", archive_error_string(a.get()) ? archive_error_string(a.get()) : "cannot open"});
+    return false;
+  }
+  archive_entry* entry = nullptr;
+  bool raw = false;
+  for (;;) {
+    int rc = archive_read_next_header(a.get(), &entry);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) {
+      problems.push_back({path, "bad-archive", archive_error_string(a.get()) ? archive_error_string(a.get()) : "corrupt archive"});
+      return true;
+    }
+    raw = archive_format(a.get()) == ARCHIVE_FORMAT_RAW;
+    if (!raw && archive_entry_filetype(entry) != AE_IFREG) continue;
+    std::string name = raw ? path : path + "!" + archive_entry_pathname(entry);
+    std::string buf;
+    char chunk[1 << 16];
+    bool too_big = false, failed = false;
+    for (;;) {
+      la_ssize_t n = archive_read_data(a.get(), chunk, sizeof chunk);
+      if (n == 0) break;
+      if (n < 0) {
+        problems.push_back({name, "bad-archive", archive_error_string(a.get()) ? archive_error_string(a.get()) : "read error"});
+        failed = true;
+        break;
+      }
+      if (buf.size() + static_cast<std::size_t>(n) > max_member_bytes) {
+        too_big = true;
+        break;
+      }
+      buf.append(chunk, static_cast<std::size_t>(n));
+    }
+    if (too_big) {
+      problems.push_back({name, "too-large", "member larger than the decompression limit; skipped"});
+      continue;
+    }
+    // Whatever was read before a decompression error is still used.
+    simdjson::padded_string data(buf);
+    if (!buf.empty() || !failed) fn(member{name, &data});
+    if (failed) return true;
+  }
+  return true;
+}
+
+}  // namespace ariadne::ingest

@@ -1,0 +1,361 @@
+#include "ariadne/ingest/json_reader.hpp"
+
+#include <cstring>
+
+namespace ariadne::ingest {
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string remove_spaces(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s)
+    if (c != ' ') out.push_back(c);
+  return out;
+}
+
+// Finds the end of the JSON value that starts at text[pos] ('{' or '['),
+// honouring strings. Counts newlines into `lines`. Returns npos if the value
+// is not closed before the end.
+std::size_t match_value(std::string_view text, std::size_t pos, std::uint64_t& lines) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t idx = pos; idx < text.size(); ++idx) {
+    char c = text[idx];
+    if (c == '\n') ++lines;
+    if (in_string) {
+      if (c == '\\') {
+        ++idx;
+        if (idx < text.size() && text[idx] == '\n') ++lines;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') {
+      if (--depth == 0) return idx + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+bool json_reader::sniff(std::string_view text) {
+  std::size_t pos = 0;
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
+  while (pos < text.size() && is_ws(text[pos])) ++pos;
+  return pos < text.size() && (text[pos] == '{' || text[pos] == '[');
+}
+
+read_stats json_reader::read(std::string_view name, const simdjson::padded_string& padded, std::uint32_t source_idx,
+                             event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
+                             std::vector<input_problem>& problems) {
+  read_stats stats;
+  std::string_view text(padded.data(), padded.size());
+  std::size_t pos = 0;
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
+  std::uint64_t line = 1;
+  auto skip_ws = [&] {
+    while (pos < text.size() && is_ws(text[pos])) {
+      if (text[pos] == '\n') ++line;
+      ++pos;
+    }
+  };
+  auto handle = [&](std::size_t start, std::size_t end, std::uint64_t start_line) {
+    ++stats.records;
+    if (parse_record(name, text.data() + start, end - start, start_line, source_idx, batch, on_event, problems)) {
+      ++stats.events;
+      if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
+    } else {
+      ++stats.bad;
+    }
+  };
+  skip_ws();
+  if (pos >= text.size()) return stats;
+
+  // JSON lines: the first record closes on its own line.
+  bool array_mode = text[pos] == '[';
+  bool line_mode = false;
+  if (!array_mode) {
+    std::uint64_t dummy = 0;
+    std::size_t end = match_value(text, pos, dummy);
+    std::size_t nl = text.find('\n', pos);
+    line_mode = end != std::string_view::npos && (nl == std::string_view::npos || end <= nl);
+  }
+  if (line_mode) {
+    while (pos < text.size()) {
+      std::size_t nl = text.find('\n', pos);
+      std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+      std::string_view l = text.substr(pos, end - pos);
+      std::size_t a = 0, b = l.size();
+      while (a < b && is_ws(l[a])) ++a;
+      while (b > a && is_ws(l[b - 1])) --b;
+      if (a < b) handle(pos + a, pos + b, line);
+      pos = end + 1;
+      ++line;
+    }
+    return stats;
+  }
+  if (array_mode) {
+    ++pos;
+    for (;;) {
+      while (pos < text.size() && (is_ws(text[pos]) || text[pos] == ',')) {
+        if (text[pos] == '\n') ++line;
+        ++pos;
+      }
+      if (pos >= text.size()) {
+        problems.push_back({std::string(name) + ":" + std::to_string(line), "bad-json", "JSON array is not closed"});
+        ++stats.bad;
+        break;
+      }
+      if (text[pos] == ']') break;
+      std::uint64_t start_line = line;
+      if (text[pos] != '{') {
+        // A scalar element: skip to the next comma at this level.
+        std::size_t next = text.find_first_of(",]", pos);
+        problems.push_back({std::string(name) + ":" + std::to_string(line), "not-an-object",
+                            "array element is not a JSON object; skipped"});
+        ++stats.records;
+        ++stats.bad;
+        pos = next == std::string_view::npos ? text.size() : next;
+        continue;
+      }
+      std::size_t end = match_value(text, pos, line);
+      if (end == std::string_view::npos) {
+        problems.push_back({std::string(name) + ":" + std::to_string(start_line), "bad-json",
+                            "record is not closed before the end of the input (truncated?)"});
+        ++stats.records;
+        ++stats.bad;
+        break;
+      }
+      handle(pos, end, start_line);
+      pos = end;
+    }
+    return stats;
+  }
+  // Concatenated values, possibly pretty-printed.
+  while (pos < text.size()) {
+    skip_ws();
+    if (pos >= text.size()) break;
+    std::uint64_t start_line = line;
+    if (text[pos] != '{' && text[pos] != '[') {
+      std::size_t nl = text.find('\n', pos);
+      problems.push_back({std::string(name) + ":" + std::to_string(line), "bad-json",
+                          "expected a JSON object; skipping to the next line"});
+      ++stats.records;
+      ++stats.bad;
+      pos = nl == std::string_view::npos ? text.size() : nl;
+      continue;
+    }
+    std::size_t end = match_value(text, pos, line);
+    if (end == std::string_view::npos) {
+      // Truncated: try to resume at the next line that starts with '{'.
+      problems.push_back({std::string(name) + ":" + std::to_string(start_line), "bad-json",
+                          "record is not closed before the end of the input (truncated?)"});
+      ++stats.records;
+      ++stats.bad;
+      std::size_t resume = text.find("\n{", pos);
+      if (resume == std::string_view::npos) break;
+      line = start_line;
+      for (std::size_t k = pos; k < resume + 1; ++k)
+        if (text[k] == '\n') ++line;
+      pos = resume + 1;
+      continue;
+    }
+    handle(pos, end, start_line);
+    pos = end;
+  }
+  return stats;
+}
+
+bool json_reader::parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
+                               std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
+                               std::vector<input_problem>& problems) {
+  simdjson::dom::element root;
+  auto err = parser_.parse(reinterpret_cast<const std::uint8_t*>(data), len, false).get(root);
+  if (err) {
+    problems.push_back({std::string(name) + ":" + std::to_string(line), "bad-json",
+                        std::string("invalid JSON: ") + simdjson::error_message(err)});
+    return false;
+  }
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) {
+    problems.push_back({std::string(name) + ":" + std::to_string(line), "not-an-object",
+                        "record is not a JSON object; skipped"});
+    return false;
+  }
+  event& ev = batch.begin_event(source_idx, line);
+  (void)ev;
+  truncated_depth_ = false;
+  simdjson::dom::object event_obj, system_obj;
+  if (!obj["Event"].get_object().get(event_obj) && !event_obj["System"].get_object().get(system_obj)) {
+    flatten_evtx(event_obj, batch);
+  } else {
+    std::string path;
+    flatten(root, path, batch, 0);
+  }
+  if (truncated_depth_)
+    problems.push_back({std::string(name) + ":" + std::to_string(line), "too-deep",
+                        "JSON nested deeper than " + std::to_string(max_depth) + " levels; deeper values ignored"});
+  batch.end_event();
+  if (on_event) on_event(batch, batch.events().back());
+  return true;
+}
+
+void json_reader::emit_scalar(field_id id, const simdjson::dom::element& el, event_batch& batch) {
+  using simdjson::dom::element_type;
+  switch (el.type()) {
+    case element_type::STRING: {
+      std::string_view s;
+      if (el.get_string().get(s)) break;
+      batch.add_string(id, s);
+      break;
+    }
+    case element_type::INT64: batch.add_value(id, value::make_int(el.get_int64().value_unsafe())); break;
+    case element_type::UINT64: {
+      std::uint64_t u = el.get_uint64().value_unsafe();
+      if (u <= static_cast<std::uint64_t>(INT64_MAX)) batch.add_value(id, value::make_int(static_cast<std::int64_t>(u)));
+      else batch.add_value(id, value::make_double(static_cast<double>(u)));
+      break;
+    }
+    case element_type::DOUBLE: batch.add_value(id, value::make_double(el.get_double().value_unsafe())); break;
+    case element_type::BOOL: batch.add_value(id, value::make_bool(el.get_bool().value_unsafe())); break;
+    case element_type::NULL_VALUE: batch.add_value(id, value::make_null()); break;
+    default: break;
+  }
+}
+
+void json_reader::flatten(const simdjson::dom::element& el, std::string& path, event_batch& batch, std::size_t depth) {
+  using simdjson::dom::element_type;
+  if (depth > max_depth) {
+    truncated_depth_ = true;
+    return;
+  }
+  switch (el.type()) {
+    case element_type::OBJECT: {
+      std::size_t base = path.size();
+      simdjson::dom::object obj1 = el.get_object().value_unsafe();
+      for (auto [key, child] : obj1) {
+        if (base) path.push_back('.');
+        path.append(key);
+        flatten(child, path, batch, depth + 1);
+        path.resize(base);
+      }
+      break;
+    }
+    case element_type::ARRAY: {
+      simdjson::dom::array arr8 = el.get_array().value_unsafe();
+      for (auto child : arr8) flatten(child, path, batch, depth + 1);
+      break;
+    }
+    default:
+      if (!path.empty()) emit_scalar(field_names().intern(path), el, batch);
+  }
+}
+
+// Emits `el` under `name`: scalars directly, arrays as multi-valued,
+// {"#text": ...} as its text, other objects by their leaves.
+void json_reader::emit(std::string_view name, const simdjson::dom::element& el, event_batch& batch, std::size_t depth) {
+  using simdjson::dom::element_type;
+  if (depth > max_depth) {
+    truncated_depth_ = true;
+    return;
+  }
+  if (el.type() == element_type::ARRAY) {
+    simdjson::dom::array arr9 = el.get_array().value_unsafe();
+    for (auto child : arr9) emit(name, child, batch, depth + 1);
+    return;
+  }
+  if (el.type() == element_type::OBJECT) {
+    simdjson::dom::element text;
+    if (!el["#text"].get(text)) {
+      emit(name, text, batch, depth + 1);
+      return;
+    }
+    flatten_leaves(el, name, batch, depth + 1);
+    return;
+  }
+  emit_scalar(field_names().intern(name), el, batch);
+}
+
+void json_reader::flatten_leaves(const simdjson::dom::element& el, std::string_view parent, event_batch& batch,
+                                 std::size_t depth) {
+  using simdjson::dom::element_type;
+  if (depth > max_depth) {
+    truncated_depth_ = true;
+    return;
+  }
+  if (el.type() != element_type::OBJECT) {
+    emit(parent, el, batch, depth);
+    return;
+  }
+  simdjson::dom::object obj2 = el.get_object().value_unsafe();
+  for (auto [key, child] : obj2) {
+    if (key == "#attributes") {
+      if (child.type() == element_type::OBJECT) {
+        simdjson::dom::object obj3 = child.get_object().value_unsafe();
+        for (auto [akey, aval] : obj3)
+          if (akey != "xmlns") emit(remove_spaces(akey), aval, batch, depth + 1);
+      }
+    } else if (key == "#text") {
+      emit(parent, child, batch, depth + 1);
+    } else {
+      emit(remove_spaces(key), child, batch, depth + 1);
+    }
+  }
+}
+
+void json_reader::flatten_evtx(const simdjson::dom::object& ev, event_batch& batch) {
+  using simdjson::dom::element_type;
+  for (auto [section, body] : ev) {
+    if (section == "#attributes") continue;
+    if (section == "System") {
+      if (body.type() != element_type::OBJECT) continue;
+      simdjson::dom::object obj4 = body.get_object().value_unsafe();
+      for (auto [key, val] : obj4) {
+        if (val.type() == element_type::OBJECT) {
+          simdjson::dom::object obj5 = val.get_object().value_unsafe();
+          for (auto [k2, v2] : obj5) {
+            if (k2 == "#attributes") {
+              if (v2.type() != element_type::OBJECT) continue;
+              simdjson::dom::object obj6 = v2.get_object().value_unsafe();
+              for (auto [akey, aval] : obj6) {
+                scratch_.assign(key);
+                scratch_.push_back('_');
+                scratch_.append(akey);
+                emit(scratch_, aval, batch, 3);
+              }
+            } else if (k2 == "#text") {
+              emit(key, v2, batch, 3);
+            } else {
+              scratch_.assign(key);
+              scratch_.push_back('_');
+              scratch_.append(k2);
+              emit(scratch_, v2, batch, 3);
+            }
+          }
+        } else {
+          emit(key, val, batch, 2);
+        }
+      }
+    } else if (section == "EventData") {
+      if (body.type() != element_type::OBJECT) continue;
+      simdjson::dom::object obj7 = body.get_object().value_unsafe();
+      for (auto [key, val] : obj7) {
+        if (key == "#attributes") continue;
+        emit(remove_spaces(key), val, batch, 2);
+      }
+    } else if (section == "UserData") {
+      flatten_leaves(body, "UserData", batch, 1);
+    } else {
+      std::string path(section);
+      flatten(body, path, batch, 1);
+    }
+  }
+}
+
+}  // namespace ariadne::ingest

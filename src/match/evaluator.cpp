@@ -1,0 +1,376 @@
+#include "ariadne/match/evaluator.hpp"
+
+#include <arpa/inet.h>
+#include <re2/re2.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "ariadne/core/text.hpp"
+#include "ariadne/core/time.hpp"
+#include "ariadne/core/unicode.hpp"
+
+namespace ariadne::match {
+
+using sigma::cmp_op;
+using sigma::glob_token;
+using sigma::matcher;
+using sigma::string_op;
+
+void reference_evaluator::reset(const event_batch& batch, const event& ev) {
+  batch_ = &batch;
+  ev_ = &ev;
+  fields_ = batch.fields(ev);
+  folded_.resize(fields_.size());
+  text_.resize(fields_.size());
+  have_folded_.assign(fields_.size(), 0);
+  have_text_.assign(fields_.size(), 0);
+}
+
+bool reference_evaluator::matches(const sigma::rule& r) {
+  search_memo_.assign(r.searches.size(), -1);
+  return eval(r, r.condition);
+}
+
+bool reference_evaluator::eval(const sigma::rule& r, const sigma::condition_node& n) {
+  using K = sigma::condition_node::kind;
+  switch (n.k) {
+    case K::constant: return n.constant;
+    case K::search_ref: {
+      auto& memo = search_memo_[n.search_idx];
+      if (memo < 0) memo = eval_search(r.searches[n.search_idx]) ? 1 : 0;
+      return memo == 1;
+    }
+    case K::op_not: return !eval(r, n.kids[0]);
+    case K::op_and:
+      for (const auto& k : n.kids)
+        if (!eval(r, k)) return false;
+      return true;
+    case K::op_or:
+      for (const auto& k : n.kids)
+        if (eval(r, k)) return true;
+      return false;
+  }
+  return false;
+}
+
+bool reference_evaluator::eval_search(const sigma::search& s) {
+  for (const auto& conj : s.alternatives) {
+    bool all = true;
+    for (const auto& item : conj)
+      if (!eval_item(item)) {
+        all = false;
+        break;
+      }
+    if (all) return true;
+  }
+  return false;
+}
+
+bool reference_evaluator::eval_item(const sigma::detection_item& item) {
+  bool result = item.all;
+  for (const auto& m : item.values) {
+    bool r = eval_matcher(m, item);
+    if (item.all && !r) {
+      result = false;
+      break;
+    }
+    if (!item.all && r) {
+      result = true;
+      break;
+    }
+  }
+  return item.negate ? !result : result;
+}
+
+bool reference_evaluator::eval_matcher(const matcher& m, const sigma::detection_item& item) {
+  if (item.field == k_no_field) return keyword_match(m);
+  bool present = false, any_null = false;
+  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
+    if (fields_[idx].id != item.field) continue;
+    present = true;
+    if (fields_[idx].val.kind == value_kind::null) any_null = true;
+  }
+  if (m.k == matcher::kind::exists) return present == m.flag;
+  if (m.k == matcher::kind::null) return !present || any_null;
+  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx)
+    if (fields_[idx].id == item.field && match_value(m, idx)) return true;
+  return false;
+}
+
+bool reference_evaluator::keyword_match(const matcher& m) {
+  // Keywords look at every non-null value of the event [engine choice].
+  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
+    if (fields_[idx].val.kind == value_kind::null) continue;
+    if (match_value(m, idx)) return true;
+  }
+  return false;
+}
+
+std::string_view reference_evaluator::raw_text(std::uint32_t idx) {
+  const value& v = fields_[idx].val;
+  if (v.kind == value_kind::string) return v.text;
+  if (!have_text_[idx]) {
+    std::string scratch;
+    text_[idx] = std::string(value_text(v, scratch));
+    have_text_[idx] = 1;
+  }
+  return text_[idx];
+}
+
+std::string_view reference_evaluator::folded(std::uint32_t idx) {
+  if (!have_folded_[idx]) {
+    folded_[idx].clear();
+    fold_case_append(raw_text(idx), folded_[idx]);
+    have_folded_[idx] = 1;
+  }
+  return folded_[idx];
+}
+
+namespace {
+
+bool numeric_value(const value& v, double& out) {
+  switch (v.kind) {
+    case value_kind::integer: out = static_cast<double>(v.integer); return true;
+    case value_kind::floating: out = v.floating; return true;
+    case value_kind::string: {
+      // Decimal text only (hex is text, not a number, here).
+      std::string_view s = trim(v.text);
+      if (s.empty() || s.find_first_of("xX") != std::string_view::npos) return false;
+      auto d = parse_number(s);
+      if (!d) return false;
+      out = *d;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+bool compare(double a, cmp_op op, double b) {
+  switch (op) {
+    case cmp_op::eq: return a == b;
+    case cmp_op::gt: return a > b;
+    case cmp_op::gte: return a >= b;
+    case cmp_op::lt: return a < b;
+    case cmp_op::lte: return a <= b;
+  }
+  return false;
+}
+
+bool ip_in(const sigma::ip_network& net, std::string_view text) {
+  std::string s(trim(text));
+  if (auto pct = s.find('%'); pct != std::string::npos) s.resize(pct);
+  std::array<std::uint8_t, 16> addr{};
+  bool v4 = false;
+  in_addr a4{};
+  in6_addr a6{};
+  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
+    v4 = true;
+    std::memcpy(addr.data(), &a4, 4);
+  } else if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
+    std::memcpy(addr.data(), &a6, 16);
+    static constexpr std::uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::memcmp(addr.data(), k_mapped, 12) == 0) {
+      v4 = true;
+      std::memmove(addr.data(), addr.data() + 12, 4);
+    }
+  } else {
+    return false;
+  }
+  if (v4 != net.v4) return false;
+  for (unsigned bit = 0; bit < net.prefix; ++bit) {
+    std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
+    if ((addr[bit / 8] & mask) != (net.addr[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+std::optional<std::int64_t> time_part_of(std::string_view text, sigma::time_part part) {
+  auto t = parse_timestamp(text);
+  if (!t) return std::nullopt;
+  std::int64_t secs = *t / 1000000000LL;
+  if (*t < 0 && *t % 1000000000LL) --secs;
+  std::int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // Civil date from days (same algorithm as core/time.cpp).
+  std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  switch (part) {
+    case sigma::time_part::minute: return (rem / 60) % 60;
+    case sigma::time_part::hour: return rem / 3600;
+    case sigma::time_part::day: return d;
+    case sigma::time_part::month: return m;
+    case sigma::time_part::year: return y;
+    case sigma::time_part::week: {
+      // ISO 8601 week number.
+      std::int64_t wday = (days + 3) % 7;  // Monday = 0
+      if (wday < 0) wday += 7;
+      std::int64_t thursday = days - wday + 3;
+      std::int64_t jan1 = days_from_civil(y, 1, 1);
+      std::int64_t ty = y;
+      if (thursday < jan1) {
+        ty = y - 1;
+      } else if (thursday >= days_from_civil(y + 1, 1, 1)) {
+        ty = y + 1;
+      }
+      return (thursday - days_from_civil(ty, 1, 1)) / 7 + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
+  const value& v = fields_[idx].val;
+  switch (m.k) {
+    case matcher::kind::strings: {
+      if (v.kind == value_kind::null) return false;
+      for (const auto& alt : m.alternatives) {
+        std::string_view subject = alt.cased ? raw_text(idx) : folded(idx);
+        switch (alt.op) {
+          case string_op::any: return true;
+          case string_op::equals:
+            if (subject == alt.needle) return true;
+            break;
+          case string_op::prefix:
+            if (subject.substr(0, alt.needle.size()) == alt.needle) return true;
+            break;
+          case string_op::suffix:
+            if (subject.size() >= alt.needle.size() && subject.substr(subject.size() - alt.needle.size()) == alt.needle)
+              return true;
+            break;
+          case string_op::contains:
+            if (subject.find(alt.needle) != std::string_view::npos) return true;
+            break;
+          case string_op::glob:
+            if (glob_match(alt.tokens, subject)) return true;
+            break;
+        }
+      }
+      return false;
+    }
+    case matcher::kind::regex: {
+      if (v.kind == value_kind::null) return false;
+      std::string_view s = raw_text(idx);
+      return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *m.re);
+    }
+    case matcher::kind::cidr:
+      if (v.kind != value_kind::string) return false;
+      return ip_in(m.net, v.text);
+    case matcher::kind::number: {
+      double x = 0;
+      if (numeric_value(v, x)) return compare(x, m.op, m.number);
+      if (m.op == cmp_op::eq && v.kind == value_kind::string) return iequals_ascii(trim(v.text), m.number_text);
+      return false;
+    }
+    case matcher::kind::boolean:
+      if (v.kind == value_kind::boolean) return v.boolean == m.flag;
+      if (v.kind == value_kind::string) return iequals_ascii(trim(v.text), m.flag ? "true" : "false");
+      return false;
+    case matcher::kind::fieldref: {
+      if (v.kind == value_kind::null) return false;
+      std::string_view a = folded(idx);
+      for (std::uint32_t other = 0; other < fields_.size(); ++other) {
+        if (fields_[other].id != m.ref || fields_[other].val.kind == value_kind::null) continue;
+        std::string_view b = folded(other);
+        switch (m.ref_op) {
+          case string_op::equals:
+            if (a == b) return true;
+            break;
+          case string_op::contains:
+            if (a.find(b) != std::string_view::npos) return true;
+            break;
+          case string_op::prefix:
+            if (a.substr(0, b.size()) == b) return true;
+            break;
+          case string_op::suffix:
+            if (a.size() >= b.size() && a.substr(a.size() - b.size()) == b) return true;
+            break;
+          default: break;
+        }
+      }
+      return false;
+    }
+    case matcher::kind::timepart: {
+      if (v.kind != value_kind::string) return false;
+      auto part = time_part_of(v.text, m.part);
+      return part && compare(static_cast<double>(*part), m.op, m.number);
+    }
+    case matcher::kind::null:
+    case matcher::kind::exists: return false;  // handled per item
+  }
+  return false;
+}
+
+bool reference_evaluator::test_string(const sigma::string_test& t, std::string_view raw, std::string& fold_buf) {
+  std::string_view subject = raw;
+  if (!t.cased) {
+    fold_buf.clear();
+    fold_case_append(raw, fold_buf);
+    subject = fold_buf;
+  }
+  switch (t.op) {
+    case string_op::any: return true;
+    case string_op::equals: return subject == t.needle;
+    case string_op::prefix: return subject.substr(0, t.needle.size()) == t.needle;
+    case string_op::suffix:
+      return subject.size() >= t.needle.size() && subject.substr(subject.size() - t.needle.size()) == t.needle;
+    case string_op::contains: return subject.find(t.needle) != std::string_view::npos;
+    case string_op::glob: return glob_match(t.tokens, subject);
+  }
+  return false;
+}
+
+// Glob over bytes where '?' consumes one UTF-8 code point. Backtracks only to
+// the most recent '*', which is enough for '*'/'?' patterns (no classes).
+bool reference_evaluator::glob_match(const std::vector<glob_token>& toks, std::string_view s) {
+  std::size_t ti = 0, off = 0;  // token index, offset inside a literal token
+  std::size_t si = 0;
+  std::size_t star_ti = SIZE_MAX, star_si = 0;
+  while (si < s.size()) {
+    if (ti < toks.size()) {
+      const auto& t = toks[ti];
+      if (t.k == glob_token::kind::any_run) {
+        star_ti = ti++;
+        off = 0;
+        star_si = si;
+        continue;
+      }
+      if (t.k == glob_token::kind::any_one) {
+        si += utf8_sequence_length(s, si);
+        ++ti;
+        continue;
+      }
+      if (t.text[off] == s[si]) {
+        ++si;
+        if (++off == t.text.size()) {
+          ++ti;
+          off = 0;
+        }
+        continue;
+      }
+    }
+    if (star_ti == SIZE_MAX) return false;
+    ti = star_ti + 1;
+    off = 0;
+    star_si += utf8_sequence_length(s, star_si);
+    si = star_si;
+  }
+  if (off != 0) return false;
+  while (ti < toks.size() && toks[ti].k == glob_token::kind::any_run) ++ti;
+  return ti == toks.size();
+}
+
+}  // namespace ariadne::match

@@ -1,0 +1,227 @@
+#include "ariadne/normalize/normalizer.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "ariadne/core/text.hpp"
+#include "ariadne/core/unicode.hpp"
+#include "ariadne/core/yaml.hpp"
+
+namespace ariadne::embedded {
+const std::vector<std::pair<std::string_view, std::string_view>>& normalize_data();
+}
+
+namespace ariadne {
+namespace {
+
+constexpr field_id k_unknown = UINT32_MAX - 1;
+
+std::vector<std::string> scalars(const yaml::node* n) {
+  std::vector<std::string> out;
+  if (!n) return out;
+  if (n->is_scalar() && !n->is_null()) out.push_back(n->text);
+  if (n->is_sequence())
+    for (const auto& it : n->items)
+      if (it.is_scalar()) out.push_back(it.text);
+  return out;
+}
+
+std::string category_key(std::string_view channel_lower, std::int64_t eid) {
+  std::string k(channel_lower);
+  k.push_back('\x1f');
+  k += std::to_string(eid);
+  return k;
+}
+
+std::string remove_spaces(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ') out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+result<normalizer> normalizer::from_yaml(std::string_view text, std::string_view name) {
+  auto docs = yaml::parse(text, name);
+  if (!docs) return unexpected(docs.error());
+  if (docs->empty() || !docs->front().root.is_mapping())
+    return make_error(errc::parse, "mapping file must be a YAML mapping", {std::string(name)});
+  const auto& root = docs->front().root;
+  auto& fields = field_names();
+  normalizer n;
+  n.channel_ = fields.intern("Channel");
+  n.event_id_ = fields.intern("EventID");
+  n.windows_ = intern_logsource_value("windows");
+  n.linux_ = intern_logsource_value("linux");
+  if (const auto* a = root.find("aliases"); a && a->is_mapping())
+    for (std::size_t idx = 0; idx < a->map_size(); ++idx) {
+      std::vector<field_id> srcs;
+      for (const auto& s : scalars(&a->val(idx))) srcs.push_back(fields.intern(s));
+      n.aliases_.emplace_back(fields.intern(a->key(idx).text), std::move(srcs));
+    }
+  n.strip_prefixes_ = scalars(root.find("strip_prefixes"));
+  for (const auto& s : scalars(root.find("time_fields"))) n.time_fields_.push_back(fields.intern(s));
+  for (const auto& s : scalars(root.find("host_fields"))) n.host_fields_.push_back(fields.intern(s));
+  for (const auto& s : scalars(root.find("windows_when_field"))) n.windows_fields_.push_back(fields.intern(s));
+  for (const auto& s : scalars(root.find("linux_channels"))) n.linux_channels_.push_back(fold_case(s));
+  if (const auto* s = root.find("services"); s && s->is_mapping())
+    for (std::size_t idx = 0; idx < s->map_size(); ++idx) {
+      ls_id svc = intern_logsource_value(to_lower_ascii(s->key(idx).text));
+      for (const auto& ch : scalars(&s->val(idx))) n.services_[fold_case(ch)] = svc;
+    }
+  if (const auto* cats = root.find("categories"); cats && cats->is_sequence()) {
+    for (const auto& c : cats->items) {
+      if (!c.is_mapping()) return make_error(errc::parse, "category entries must be mappings", {std::string(name), c.line});
+      const auto* cat = c.find("category");
+      const auto* ch = c.find("channel");
+      if (!cat || !ch || !cat->is_scalar() || !ch->is_scalar())
+        return make_error(errc::parse, "category entry needs 'category' and 'channel'", {std::string(name), c.line});
+      category_rule rule;
+      rule.category = intern_logsource_value(to_lower_ascii(cat->text));
+      if (const auto* w = c.find("where"); w && w->is_mapping())
+        for (std::size_t idx = 0; idx < w->map_size(); ++idx) {
+          std::vector<std::string> vals;
+          for (const auto& v : scalars(&w->val(idx))) vals.push_back(fold_case(v));
+          rule.where.emplace_back(fields.intern(w->key(idx).text), std::move(vals));
+        }
+      if (const auto* f = c.find("fields"); f && f->is_mapping())
+        for (std::size_t idx = 0; idx < f->map_size(); ++idx)
+          rule.fields.emplace_back(fields.intern(f->key(idx).text), fields.intern(f->val(idx).text));
+      for (const auto& e : scalars(c.find("event_ids"))) {
+        auto eid = parse_int64(e);
+        if (!eid) return make_error(errc::parse, "event id '" + e + "' is not an integer", {std::string(name), c.line});
+        n.categories_[category_key(fold_case(ch->text), *eid)].push_back(rule);
+      }
+    }
+  }
+  return n;
+}
+
+result<normalizer> normalizer::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(errc::io, "cannot read mapping file", {path});
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return from_yaml(ss.str(), path);
+}
+
+const normalizer& normalizer::builtin() {
+  static const normalizer instance = [] {
+    for (const auto& [name, text] : embedded::normalize_data()) {
+      auto n = from_yaml(text, name);
+      ARIADNE_ASSERT(n.has_value(), "the embedded mapping file is valid (a unit test loads it)");
+      return std::move(*n);
+    }
+    ARIADNE_ASSERT(false, "a mapping file is embedded");
+    return normalizer{};
+  }();
+  return instance;
+}
+
+void normalizer::apply(event_batch& batch, event& ev) const {
+  auto& fields = field_names();
+  // 1. Prefix-stripped aliases (winlog.event_data.X -> X).
+  if (!strip_prefixes_.empty()) {
+    std::uint32_t end = ev.field_end;
+    for (std::uint32_t idx = ev.field_begin; idx < end; ++idx) {
+      field_id id = batch.fields(ev)[idx - ev.field_begin].id;
+      if (id >= strip_cache_.size()) strip_cache_.resize(fields.size() + 64, k_unknown);
+      field_id target = strip_cache_[id];
+      if (target == k_unknown) {
+        target = k_no_field;
+        std::string_view name = fields.name(id);
+        for (const auto& p : strip_prefixes_)
+          if (name.size() > p.size() && name.substr(0, p.size()) == p) {
+            target = fields.intern(remove_spaces(name.substr(p.size())));
+            break;
+          }
+        if (id >= strip_cache_.size()) strip_cache_.resize(fields.size() + 64, k_unknown);
+        strip_cache_[id] = target;
+      }
+      if (target != k_no_field && !batch.find(ev, target)) batch.alias_field(ev, id, target);
+    }
+  }
+  // 2. Layout aliases.
+  for (const auto& [target, sources] : aliases_) {
+    if (batch.find(ev, target)) continue;
+    for (field_id src : sources)
+      if (batch.find(ev, src)) {
+        batch.alias_field(ev, src, target);
+        break;
+      }
+  }
+  // 3. Logsource.
+  std::string channel_lower;
+  if (const value* ch = batch.find(ev, channel_)) {
+    std::string scratch;
+    channel_lower = fold_case(value_text(*ch, scratch));
+    auto svc = services_.find(channel_lower);
+    if (svc != services_.end()) ev.logsource.service = svc->second;
+  }
+  bool is_linux = false;
+  for (const auto& lc : linux_channels_)
+    if (channel_lower == lc) is_linux = true;
+  if (is_linux) {
+    ev.logsource.product = linux_;
+  } else {
+    for (field_id f : windows_fields_)
+      if (batch.find(ev, f)) {
+        ev.logsource.product = windows_;
+        break;
+      }
+  }
+  if (const value* eidv = batch.find(ev, event_id_); eidv && !channel_lower.empty()) {
+    std::optional<std::int64_t> eid;
+    if (eidv->kind == value_kind::integer) eid = eidv->integer;
+    else if (eidv->kind == value_kind::string) eid = parse_int64(trim(eidv->text));
+    if (eid) {
+      auto it = categories_.find(category_key(channel_lower, *eid));
+      if (it != categories_.end()) {
+        for (const auto& rule : it->second) {
+          bool ok = true;
+          for (const auto& [fid, vals] : rule.where) {
+            const value* v = batch.find(ev, fid);
+            std::string scratch;
+            if (!v) {
+              ok = false;
+              break;
+            }
+            std::string folded = fold_case(value_text(*v, scratch));
+            bool any = false;
+            for (const auto& want : vals) any = any || folded == want;
+            ok = ok && any;
+          }
+          if (!ok) continue;
+          ev.logsource.add_category(rule.category);
+          for (const auto& [sigma_name, src] : rule.fields)
+            if (!batch.find(ev, sigma_name) && batch.find(ev, src)) batch.alias_field(ev, src, sigma_name);
+        }
+      }
+    }
+  }
+  // 4. Time.
+  for (field_id f : time_fields_) {
+    const value* v = batch.find(ev, f);
+    if (!v) continue;
+    if (v->kind == value_kind::string) {
+      if (auto t = parse_timestamp(v->text)) {
+        ev.time = *t;
+        break;
+      }
+    } else if (v->kind == value_kind::integer) {
+      if (auto t = parse_timestamp(std::to_string(v->integer))) {
+        ev.time = *t;
+        break;
+      }
+    }
+  }
+}
+
+std::string_view normalizer::host(const event_batch& batch, const event& ev) const {
+  for (field_id f : host_fields_)
+    if (const value* v = batch.find(ev, f); v && v->kind == value_kind::string) return v->text;
+  return {};
+}
+
+}  // namespace ariadne

@@ -1,0 +1,138 @@
+#include "ariadne/report/alert.hpp"
+
+#include <charconv>
+#include <unordered_map>
+
+#include "ariadne/core/text.hpp"
+
+namespace ariadne::report {
+
+std::string alert_id(std::string_view rule_id, std::string_view source_file, std::uint64_t record) {
+  std::string key;
+  key.reserve(rule_id.size() + source_file.size() + 24);
+  key.append(rule_id);
+  key.push_back('\n');
+  key.append(source_file);
+  key.push_back('\n');
+  key += std::to_string(record);
+  return stable_id_hex(key);
+}
+
+namespace {
+
+void append_value(std::string& out, const value& v) {
+  switch (v.kind) {
+    case value_kind::null: out += "null"; break;
+    case value_kind::boolean: out += v.boolean ? "true" : "false"; break;
+    case value_kind::integer: out += std::to_string(v.integer); break;
+    case value_kind::floating: {
+      char buf[64];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v.floating);
+      out.append(buf, ptr);
+      break;
+    }
+    case value_kind::string: append_json_string(out, v.text); break;
+  }
+}
+
+}  // namespace
+
+std::string event_to_json(const event_batch& batch, const event& ev) {
+  auto fields = batch.fields(ev);
+  // Group values by field id, keeping first-appearance order.
+  std::vector<field_id> order;
+  std::unordered_map<field_id, std::vector<const value*>> values;
+  for (const auto& f : fields) {
+    auto [it, inserted] = values.try_emplace(f.id);
+    if (inserted) order.push_back(f.id);
+    it->second.push_back(&f.val);
+  }
+  std::string out = "{";
+  bool first = true;
+  auto& names = field_names();
+  for (field_id id : order) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, names.name(id));
+    out.push_back(':');
+    const auto& vals = values[id];
+    if (vals.size() == 1) {
+      append_value(out, *vals[0]);
+    } else {
+      out.push_back('[');
+      for (std::size_t k = 0; k < vals.size(); ++k) {
+        if (k) out.push_back(',');
+        append_value(out, *vals[k]);
+      }
+      out.push_back(']');
+    }
+  }
+  out.push_back('}');
+  return out;
+}
+
+alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch& batch, const event& ev,
+                 std::string_view host, std::string_view source_file) {
+  alert a;
+  a.id = alert_id(r.id, source_file, ev.source.record);
+  a.rule_idx = rule_idx;
+  a.time = ev.time;
+  a.host = std::string(host);
+  a.source_file = std::string(source_file);
+  a.record = ev.source.record;
+  a.logsource = ev.logsource;
+  a.event_json = event_to_json(batch, ev);
+  return a;
+}
+
+std::string to_jsonl(const alert& a, const sigma::rule& r) {
+  std::string out = "{\"type\":\"alert\",\"id\":";
+  append_json_string(out, a.id);
+  out += ",\"rule\":{\"id\":";
+  append_json_string(out, r.id);
+  out += ",\"title\":";
+  append_json_string(out, r.title);
+  out += ",\"level\":";
+  append_json_string(out, sigma::level_name(r.lvl));
+  out += ",\"tags\":[";
+  for (std::size_t k = 0; k < r.tags.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, r.tags[k]);
+  }
+  out += "],\"path\":";
+  append_json_string(out, r.path);
+  out += "},\"time\":";
+  if (a.time == k_no_time) out += "null";
+  else append_json_string(out, format_rfc3339(a.time));
+  out += ",\"host\":";
+  append_json_string(out, a.host);
+  out += ",\"logsource\":{";
+  bool first = true;
+  auto put = [&](std::string_view key, std::string_view v) {
+    if (v.empty()) return;
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, key);
+    out.push_back(':');
+    append_json_string(out, v);
+  };
+  put("product", logsource_value_name(a.logsource.product));
+  put("service", logsource_value_name(a.logsource.service));
+  if (a.logsource.n_categories) {
+    if (!first) out.push_back(',');
+    out += "\"categories\":[";
+    for (std::uint8_t k = 0; k < a.logsource.n_categories; ++k) {
+      if (k) out.push_back(',');
+      append_json_string(out, logsource_value_name(a.logsource.categories[k]));
+    }
+    out.push_back(']');
+  }
+  out += "},\"source\":{\"file\":";
+  append_json_string(out, a.source_file);
+  out += ",\"record\":" + std::to_string(a.record) + "},\"event\":";
+  out += a.event_json;
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace ariadne::report

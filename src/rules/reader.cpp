@@ -1,0 +1,969 @@
+// Sigma YAML document -> rule. Value parsing follows sigma-semantics.md §3-5:
+// escapes and wildcards are parsed once, modifiers run left to right on the
+// parsed token sequence, and the result is lowered to primitive matchers.
+#include "reader.hpp"
+
+#include <arpa/inet.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <set>
+
+#include "ariadne/core/text.hpp"
+#include "ariadne/core/unicode.hpp"
+#include "ariadne/rules/condition.hpp"
+
+namespace ariadne::sigma::detail {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Diagnostics helper
+
+class reporter {
+ public:
+  reporter(std::vector<diagnostic>& out, const std::string& path) : out_(out), path_(path) {}
+  void set_rule(std::string id, std::string title) {
+    id_ = std::move(id);
+    title_ = std::move(title);
+  }
+  void error(std::string code, std::string msg, std::uint32_t line, std::uint32_t col = 0) {
+    add(severity::error, std::move(code), std::move(msg), line, col);
+    failed = true;
+  }
+  void warn(std::string code, std::string msg, std::uint32_t line, std::uint32_t col = 0) {
+    add(severity::warning, std::move(code), std::move(msg), line, col);
+  }
+  bool failed = false;
+
+ private:
+  void add(severity s, std::string code, std::string msg, std::uint32_t line, std::uint32_t col) {
+    diagnostic d;
+    d.sev = s;
+    d.code = std::move(code);
+    d.message = std::move(msg);
+    d.where = {path_, line, col};
+    d.rule_id = id_;
+    d.rule_title = title_;
+    out_.push_back(std::move(d));
+  }
+  std::vector<diagnostic>& out_;
+  const std::string& path_;
+  std::string id_, title_;
+};
+
+// ---------------------------------------------------------------------------
+// Sigma strings
+
+struct stok {
+  enum class kind : std::uint8_t { lit, run, one, placeholder } k;
+  std::string text;
+};
+using svalue = std::vector<stok>;
+
+void push_lit(svalue& v, std::string_view s) {
+  if (s.empty()) return;
+  if (!v.empty() && v.back().k == stok::kind::lit) v.back().text.append(s);
+  else v.push_back({stok::kind::lit, std::string(s)});
+}
+
+// Escape and wildcard parsing (sigma-semantics.md §3). With `placeholders`,
+// `%name%` becomes a placeholder token and `\%` a literal percent sign.
+svalue parse_sigma_string(std::string_view raw, bool placeholders) {
+  svalue out;
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    char c = raw[pos];
+    if (c == '\\') {
+      if (pos + 1 < raw.size() &&
+          (raw[pos + 1] == '*' || raw[pos + 1] == '?' || raw[pos + 1] == '\\' || (placeholders && raw[pos + 1] == '%'))) {
+        push_lit(out, raw.substr(pos + 1, 1));
+        pos += 2;
+      } else {
+        push_lit(out, "\\");
+        ++pos;
+      }
+    } else if (c == '*') {
+      if (out.empty() || out.back().k != stok::kind::run) out.push_back({stok::kind::run, {}});
+      ++pos;
+    } else if (c == '?') {
+      out.push_back({stok::kind::one, {}});
+      ++pos;
+    } else if (placeholders && c == '%') {
+      auto end = raw.find('%', pos + 1);
+      if (end == std::string_view::npos || end == pos + 1) {
+        push_lit(out, "%");
+        ++pos;
+      } else {
+        out.push_back({stok::kind::placeholder, std::string(raw.substr(pos + 1, end - pos - 1))});
+        pos = end + 1;
+      }
+    } else {
+      std::size_t start = pos;
+      while (pos < raw.size() && raw[pos] != '\\' && raw[pos] != '*' && raw[pos] != '?' &&
+             !(placeholders && raw[pos] == '%'))
+        ++pos;
+      push_lit(out, raw.substr(start, pos - start));
+    }
+  }
+  return out;
+}
+
+bool has_wildcards(const svalue& v) {
+  return std::any_of(v.begin(), v.end(), [](const stok& t) { return t.k == stok::kind::run || t.k == stok::kind::one; });
+}
+
+std::string literal_bytes(const svalue& v) {
+  std::string out;
+  for (const auto& t : v) out += t.text;
+  return out;
+}
+
+// windash (sigma-semantics.md §5): a '-' or '/' whose previous character is
+// a non-word character (or the start, or a wildcard) and whose next character
+// is a word character may be any of five dashes.
+bool is_word_char(std::string_view s, std::size_t pos) {
+  auto c = static_cast<unsigned char>(s[pos]);
+  if (c < 0x80) return std::isalnum(c) || c == '_';
+  std::size_t p = pos;
+  char32_t cp = decode_utf8(s, p);
+  // Python's \w is Unicode-aware; treat non-ASCII letters as word characters,
+  // but not the dash variants or spaces.
+  return !(cp == 0x2013 || cp == 0x2014 || cp == 0x2015 || cp == 0xA0 || (cp >= 0x2000 && cp <= 0x206F));
+}
+
+constexpr std::array<std::string_view, 5> k_dashes = {"-", "/", "\xE2\x80\x93", "\xE2\x80\x94", "\xE2\x80\x95"};
+
+std::vector<svalue> expand_windash(const svalue& v) {
+  // Find spots as (token index, byte offset).
+  std::vector<std::pair<std::size_t, std::size_t>> spots;
+  for (std::size_t ti = 0; ti < v.size(); ++ti) {
+    if (v[ti].k != stok::kind::lit) continue;
+    const std::string& s = v[ti].text;
+    for (std::size_t pos = 0; pos < s.size(); ++pos) {
+      if (s[pos] != '-' && s[pos] != '/') continue;
+      bool prev_nonword = pos == 0 ? true : !is_word_char(s, pos - 1);
+      if (pos > 0 && static_cast<unsigned char>(s[pos - 1]) >= 0x80) {
+        // Find the start of the previous code point.
+        std::size_t back = pos - 1;
+        while (back > 0 && (static_cast<unsigned char>(s[back]) & 0xC0) == 0x80) --back;
+        prev_nonword = !is_word_char(s, back);
+      }
+      bool next_word = pos + 1 < s.size() && is_word_char(s, pos + 1);
+      if (prev_nonword && next_word) spots.emplace_back(ti, pos);
+    }
+  }
+  if (spots.empty()) return {v};
+  std::vector<svalue> out;
+  std::size_t combos = 1;
+  for (std::size_t k = 0; k < spots.size() && combos <= 625; ++k) combos *= k_dashes.size();
+  if (combos > 625) return {v};  // more than 4 spots: keep as written (none in the corpus)
+  for (std::size_t combo = 0; combo < combos; ++combo) {
+    svalue alt = v;
+    std::size_t rest = combo;
+    // Replace from the last spot backwards so earlier offsets stay valid.
+    std::vector<std::size_t> choice(spots.size());
+    for (std::size_t k = 0; k < spots.size(); ++k) {
+      choice[k] = rest % k_dashes.size();
+      rest /= k_dashes.size();
+    }
+    for (std::size_t k = spots.size(); k-- > 0;)
+      alt[spots[k].first].text.replace(spots[k].second, 1, k_dashes[choice[k]]);
+    out.push_back(std::move(alt));
+  }
+  return out;
+}
+
+svalue encode_utf16(const svalue& v, bool big_endian, bool bom) {
+  svalue out;
+  if (bom) push_lit(out, big_endian ? std::string_view("\xFE\xFF", 2) : std::string_view("\xFF\xFE", 2));
+  for (const auto& t : v) {
+    if (t.k != stok::kind::lit) {
+      out.push_back(t);
+      continue;
+    }
+    std::string bytes;
+    std::size_t pos = 0;
+    while (pos < t.text.size()) {
+      char32_t cp = decode_utf8(t.text, pos);
+      auto put = [&](std::uint16_t u) {
+        char hi = static_cast<char>(u >> 8), lo = static_cast<char>(u & 0xFF);
+        if (big_endian) {
+          bytes.push_back(hi);
+          bytes.push_back(lo);
+        } else {
+          bytes.push_back(lo);
+          bytes.push_back(hi);
+        }
+      };
+      if (cp >= 0x10000) {
+        char32_t c = cp - 0x10000;
+        put(static_cast<std::uint16_t>(0xD800 + (c >> 10)));
+        put(static_cast<std::uint16_t>(0xDC00 + (c & 0x3FF)));
+      } else {
+        put(static_cast<std::uint16_t>(cp));
+      }
+    }
+    push_lit(out, bytes);
+  }
+  return out;
+}
+
+// base64offset: three alignments (sigma-semantics.md §5).
+std::vector<std::string> base64_offsets(const std::string& bytes) {
+  static constexpr std::size_t k_start[3] = {0, 2, 3};
+  std::vector<std::string> out;
+  for (std::size_t shift = 0; shift < 3; ++shift) {
+    std::string padded(shift, ' ');
+    padded += bytes;
+    std::string enc = base64_encode(padded);
+    std::size_t cut_tail = 0;
+    switch ((bytes.size() + shift) % 3) {
+      case 1: cut_tail = 3; break;
+      case 2: cut_tail = 2; break;
+      default: cut_tail = 0;
+    }
+    std::size_t start = k_start[shift];
+    if (start + cut_tail >= enc.size()) continue;
+    out.push_back(enc.substr(start, enc.size() - start - cut_tail));
+  }
+  return out;
+}
+
+// Lowers a token sequence to one primitive string test.
+string_test lower(const svalue& v, bool cased) {
+  std::vector<glob_token> toks;
+  for (const auto& t : v) {
+    glob_token g;
+    switch (t.k) {
+      case stok::kind::lit:
+        g.k = glob_token::kind::literal;
+        g.text = cased ? t.text : fold_case(t.text);
+        if (!toks.empty() && toks.back().k == glob_token::kind::literal) {
+          toks.back().text += g.text;
+          continue;
+        }
+        break;
+      case stok::kind::run:
+        if (!toks.empty() && toks.back().k == glob_token::kind::any_run) continue;
+        g.k = glob_token::kind::any_run;
+        break;
+      case stok::kind::one: g.k = glob_token::kind::any_one; break;
+      case stok::kind::placeholder:  // resolved before lowering
+        g.k = glob_token::kind::any_run;
+        break;
+    }
+    toks.push_back(std::move(g));
+  }
+  string_test st;
+  st.cased = cased;
+  using K = glob_token::kind;
+  auto is = [&](std::size_t idx, K k) { return toks[idx].k == k; };
+  if (toks.empty()) {
+    st.op = string_op::equals;
+  } else if (toks.size() == 1 && is(0, K::literal)) {
+    st.op = string_op::equals;
+    st.needle = toks[0].text;
+  } else if (toks.size() == 1 && is(0, K::any_run)) {
+    st.op = string_op::any;
+  } else if (toks.size() == 2 && is(0, K::literal) && is(1, K::any_run)) {
+    st.op = string_op::prefix;
+    st.needle = toks[0].text;
+  } else if (toks.size() == 2 && is(0, K::any_run) && is(1, K::literal)) {
+    st.op = string_op::suffix;
+    st.needle = toks[1].text;
+  } else if (toks.size() == 3 && is(0, K::any_run) && is(1, K::literal) && is(2, K::any_run)) {
+    st.op = string_op::contains;
+    st.needle = toks[1].text;
+  } else {
+    st.op = string_op::glob;
+    st.tokens = std::move(toks);
+  }
+  return st;
+}
+
+// ---------------------------------------------------------------------------
+// Modifiers
+
+enum class mod : std::uint8_t {
+  contains, startswith, endswith, all, windash, base64, base64offset, utf16le, utf16be, utf16, re, re_i, re_m,
+  re_s, cased, cidr, gt, gte, lt, lte, neq, exists, fieldref, expand, minute, hour, day, week, month, year
+};
+
+struct mod_name {
+  std::string_view name;
+  mod m;
+};
+constexpr mod_name k_mods[] = {
+    {"contains", mod::contains}, {"startswith", mod::startswith}, {"endswith", mod::endswith},
+    {"all", mod::all},           {"windash", mod::windash},       {"base64", mod::base64},
+    {"base64offset", mod::base64offset}, {"utf16le", mod::utf16le}, {"wide", mod::utf16le},
+    {"utf16be", mod::utf16be},   {"utf16", mod::utf16},           {"re", mod::re},
+    {"i", mod::re_i},            {"ignorecase", mod::re_i},       {"m", mod::re_m},
+    {"multiline", mod::re_m},    {"s", mod::re_s},                {"dotall", mod::re_s},
+    {"cased", mod::cased},       {"cidr", mod::cidr},             {"gt", mod::gt},
+    {"gte", mod::gte},           {"lt", mod::lt},                 {"lte", mod::lte},
+    {"neq", mod::neq},           {"exists", mod::exists},         {"fieldref", mod::fieldref},
+    {"expand", mod::expand},     {"minute", mod::minute},         {"hour", mod::hour},
+    {"day", mod::day},           {"week", mod::week},             {"month", mod::month},
+    {"year", mod::year},
+};
+
+std::optional<mod> find_mod(std::string_view name) {
+  for (const auto& m : k_mods)
+    if (m.name == name) return m.m;
+  return std::nullopt;
+}
+
+std::string suggest_mod(std::string_view name) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& m : k_mods) {
+    if (m.name.size() < 3) continue;
+    std::size_t d = edit_distance(name, m.name);
+    if (d < best_d) {
+      best_d = d;
+      best = m.name;
+    }
+  }
+  return best;
+}
+
+bool parse_ip(std::string_view text, ip_network& out) {
+  std::string s(trim(text));
+  in_addr a4{};
+  in6_addr a6{};
+  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
+    out.v4 = true;
+    out.addr = {};
+    std::memcpy(out.addr.data(), &a4, 4);
+    return true;
+  }
+  // Strip an IPv6 zone index ("fe80::1%eth0").
+  if (auto pct = s.find('%'); pct != std::string::npos) s.resize(pct);
+  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
+    std::array<std::uint8_t, 16> b{};
+    std::memcpy(b.data(), &a6, 16);
+    static constexpr std::uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::memcmp(b.data(), k_mapped, 12) == 0) {  // ::ffff:a.b.c.d is IPv4 [engine choice]
+      out.v4 = true;
+      out.addr = {};
+      std::memcpy(out.addr.data(), b.data() + 12, 4);
+      return true;
+    }
+    out.v4 = false;
+    out.addr = b;
+    return true;
+  }
+  return false;
+}
+
+bool bits_clear_after(const ip_network& n) {
+  std::size_t total = n.v4 ? 32 : 128;
+  for (std::size_t bit = n.prefix; bit < total; ++bit)
+    if (n.addr[bit / 8] & (0x80 >> (bit % 8))) return false;
+  return true;
+}
+
+std::string yaml_location_text(const yaml::node& n) {
+  return std::to_string(n.line) + ":" + std::to_string(n.column);
+}
+
+enum class scalar_type { null, boolean, integer, floating, string };
+
+scalar_type classify(const yaml::node& n) {
+  if (n.is_null()) return scalar_type::null;
+  if (n.style != yaml::scalar_style::plain) return scalar_type::string;
+  const std::string& t = n.text;
+  if (t == "true" || t == "True" || t == "TRUE" || t == "false" || t == "False" || t == "FALSE")
+    return scalar_type::boolean;
+  // YAML 1.1 decimal integers; a leading zero keeps the text a string
+  // (sigma-semantics.md §1: `00000429` stays text).
+  std::string_view body = t;
+  if (!body.empty() && (body.front() == '-' || body.front() == '+')) body.remove_prefix(1);
+  if (!body.empty() && std::all_of(body.begin(), body.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      (body.size() == 1 || body.front() != '0') && body.size() < 19)
+    return scalar_type::integer;
+  if (!body.empty() && body.find('.') != std::string_view::npos && parse_number(t) && body.front() != '.')
+    return scalar_type::floating;
+  return scalar_type::string;
+}
+
+struct item_parser {
+  reporter& rep;
+  const load_options& opts;
+  std::vector<std::string> unresolved;  // placeholders resolved as '*'
+
+  // Builds one detection item from `key: value`. Returns false on error.
+  bool parse(const yaml::node& key, const yaml::node& value, detection_item& item) {
+    item.line = key.line;
+    auto parts = split(key.text, '|');
+    std::string_view field = parts[0];
+    std::vector<mod> mods;
+    for (std::size_t idx = 1; idx < parts.size(); ++idx) {
+      auto m = find_mod(parts[idx]);
+      if (!m) {
+        std::string hint = suggest_mod(parts[idx]);
+        rep.error("unknown-modifier",
+                  "unknown modifier '" + std::string(parts[idx]) + "'" +
+                      (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)"),
+                  key.line, key.column);
+        return false;
+      }
+      mods.push_back(*m);
+    }
+    item.field = field.empty() ? k_no_field : field_names().intern(field);
+    bool keyword = field.empty();
+
+    auto has = [&](mod m) { return std::find(mods.begin(), mods.end(), m) != mods.end(); };
+    auto fail = [&](const std::string& code, const std::string& msg) {
+      rep.error(code, msg, key.line, key.column);
+      return false;
+    };
+
+    // Placement rules (pySigma: only applicable to unmodified values).
+    for (mod first_only : {mod::re, mod::cidr, mod::exists}) {
+      if (has(first_only) && mods.front() != first_only)
+        return fail("modifier-order", "modifier '" + std::string(parts[1 + static_cast<std::size_t>(
+                                                                           std::find(mods.begin(), mods.end(), first_only) - mods.begin())]) +
+                                          "' must come first");
+    }
+    if (has(mod::exists) && mods.size() != 1) return fail("modifier-order", "'exists' cannot be combined with other modifiers");
+    if ((has(mod::re_i) || has(mod::re_m) || has(mod::re_s)) && !has(mod::re))
+      return fail("modifier-order", "regex flags (i, m, s) need the 're' modifier");
+    if (has(mod::re)) {
+      for (mod m : mods)
+        if (m != mod::re && m != mod::re_i && m != mod::re_m && m != mod::re_s && m != mod::contains &&
+            m != mod::startswith && m != mod::endswith && m != mod::all && m != mod::neq)
+          return fail("modifier-combination", "'re' cannot be combined with other value modifiers");
+    }
+    if (has(mod::cidr)) {
+      for (mod m : mods)
+        if (m != mod::cidr && m != mod::all && m != mod::neq)
+          return fail("modifier-combination", "'cidr' cannot be combined with other value modifiers");
+    }
+    int numeric = static_cast<int>(has(mod::gt)) + has(mod::gte) + has(mod::lt) + has(mod::lte);
+    if (numeric > 1) return fail("modifier-combination", "only one of gt, gte, lt, lte may be used");
+    if (keyword && (has(mod::exists) || has(mod::fieldref) || numeric || has(mod::cidr)))
+      return fail("modifier-combination", "this modifier needs a field name");
+
+    item.all = has(mod::all);
+    item.negate = has(mod::neq);
+
+    std::vector<const yaml::node*> values;
+    if (value.is_sequence()) {
+      for (const auto& v : value.items) values.push_back(&v);
+      if (values.empty()) {
+        // pySigma treats an empty list like null.
+        matcher m;
+        m.k = matcher::kind::null;
+        item.values.push_back(std::move(m));
+        return true;
+      }
+    } else {
+      values.push_back(&value);
+    }
+    for (const yaml::node* v : values) {
+      if (!v->is_scalar())
+        return fail("invalid-value", "value of '" + key.text + "' must be a scalar or a list of scalars, not a " +
+                                         (v->is_mapping() ? "mapping" : "nested list") + " (at " +
+                                         yaml_location_text(*v) + ")");
+      matcher m;
+      if (!parse_value(*v, mods, keyword, m, key)) return false;
+      item.values.push_back(std::move(m));
+    }
+    return true;
+  }
+
+  bool parse_value(const yaml::node& v, const std::vector<mod>& mods, bool keyword, matcher& m,
+                   const yaml::node& key) {
+    auto has = [&](mod x) { return std::find(mods.begin(), mods.end(), x) != mods.end(); };
+    auto fail = [&](const std::string& code, const std::string& msg) {
+      rep.error(code, msg, v.line, v.column);
+      return false;
+    };
+    scalar_type type = classify(v);
+
+    if (has(mod::exists)) {
+      if (type != scalar_type::boolean) return fail("invalid-value", "'exists' needs true or false");
+      m.k = matcher::kind::exists;
+      m.flag = v.text[0] == 't' || v.text[0] == 'T';
+      return true;
+    }
+    if (type == scalar_type::null) {
+      bool string_mods = std::any_of(mods.begin(), mods.end(), [](mod x) { return x != mod::all && x != mod::neq; });
+      if (string_mods) return fail("invalid-value", "null cannot be used with value modifiers");
+      if (keyword) return fail("invalid-value", "a keyword cannot be null");
+      m.k = matcher::kind::null;
+      return true;
+    }
+    if (has(mod::re)) {
+      std::string pattern;
+      if (has(mod::re_i)) pattern += "(?i)";
+      if (has(mod::re_m)) pattern += "(?m)";
+      if (has(mod::re_s)) pattern += "(?s)";
+      pattern += v.text;
+      RE2::Options ro;
+      ro.set_log_errors(false);
+      ro.set_max_mem(64 << 20);
+      auto re = std::make_shared<RE2>(pattern, ro);
+      if (!re->ok()) return fail("invalid-regex", "regular expression not supported: " + re->error());
+      m.k = matcher::kind::regex;
+      m.re = std::move(re);
+      return true;
+    }
+    if (has(mod::cidr)) {
+      auto slash = v.text.find('/');
+      ip_network net;
+      std::string addr = slash == std::string::npos ? v.text : v.text.substr(0, slash);
+      if (!parse_ip(addr, net)) return fail("invalid-cidr", "'" + v.text + "' is not an IPv4 or IPv6 network");
+      // An IPv4-mapped v6 network is not accepted as a rule value.
+      bool written_v6 = addr.find(':') != std::string::npos;
+      if (written_v6 && net.v4) return fail("invalid-cidr", "'" + v.text + "': write IPv4 networks in dotted form");
+      unsigned max_prefix = net.v4 ? 32 : 128;
+      unsigned prefix = max_prefix;
+      if (slash != std::string::npos) {
+        auto p = parse_int64(v.text.substr(slash + 1));
+        if (!p || *p < 0 || static_cast<unsigned>(*p) > max_prefix)
+          return fail("invalid-cidr", "'" + v.text + "' has an invalid prefix length");
+        prefix = static_cast<unsigned>(*p);
+      }
+      net.prefix = static_cast<std::uint8_t>(prefix);
+      if (!bits_clear_after(net))
+        return fail("invalid-cidr", "'" + v.text + "' has host bits set after the /" + std::to_string(prefix) + " prefix");
+      m.k = matcher::kind::cidr;
+      m.net = net;
+      return true;
+    }
+    std::optional<time_part> tp;
+    if (has(mod::minute)) tp = time_part::minute;
+    if (has(mod::hour)) tp = time_part::hour;
+    if (has(mod::day)) tp = time_part::day;
+    if (has(mod::week)) tp = time_part::week;
+    if (has(mod::month)) tp = time_part::month;
+    if (has(mod::year)) tp = time_part::year;
+    cmp_op op = cmp_op::eq;
+    bool numeric = false;
+    if (has(mod::gt)) op = cmp_op::gt, numeric = true;
+    if (has(mod::gte)) op = cmp_op::gte, numeric = true;
+    if (has(mod::lt)) op = cmp_op::lt, numeric = true;
+    if (has(mod::lte)) op = cmp_op::lte, numeric = true;
+    if (tp || numeric) {
+      auto num = parse_number(v.text);
+      if (!num || v.text.find("0x") != std::string::npos)
+        return fail("invalid-value", "'" + v.text + "' is not a number (needed by the comparison modifier)");
+      m.k = tp ? matcher::kind::timepart : matcher::kind::number;
+      if (tp) m.part = *tp;
+      m.op = op;
+      m.number = *num;
+      m.number_text = v.text;
+      return true;
+    }
+    if (has(mod::fieldref)) {
+      for (mod x : mods)
+        if (x != mod::fieldref && x != mod::contains && x != mod::startswith && x != mod::endswith && x != mod::all &&
+            x != mod::neq)
+          return fail("modifier-combination", "'fieldref' can only be combined with contains/startswith/endswith");
+      if (v.text.find_first_of("*?") != std::string::npos)
+        return fail("invalid-value", "'fieldref' value must be a field name, without wildcards");
+      m.k = matcher::kind::fieldref;
+      m.ref = field_names().intern(v.text);
+      bool c = has(mod::contains), s = has(mod::startswith), e = has(mod::endswith);
+      m.ref_op = c ? string_op::contains : s ? string_op::prefix : e ? string_op::suffix : string_op::equals;
+      return true;
+    }
+    bool string_mods = std::any_of(mods.begin(), mods.end(), [](mod x) { return x != mod::all && x != mod::neq; });
+    if (!string_mods && !keyword) {
+      if (type == scalar_type::boolean) {
+        m.k = matcher::kind::boolean;
+        m.flag = v.text[0] == 't' || v.text[0] == 'T';
+        return true;
+      }
+      if (type == scalar_type::integer || type == scalar_type::floating) {
+        m.k = matcher::kind::number;
+        m.op = cmp_op::eq;
+        m.number = *parse_number(v.text);
+        m.number_text = v.text;
+        if (m.number_text.front() == '+') m.number_text.erase(0, 1);
+        return true;
+      }
+    }
+
+    // String pipeline.
+    std::vector<svalue> alts{parse_sigma_string(v.text, has(mod::expand))};
+    bool cased = false;
+    for (mod x : mods) {
+      switch (x) {
+        case mod::expand: {
+          std::vector<svalue> next;
+          for (const auto& a : alts) {
+            std::vector<svalue> partial{svalue{}};
+            for (const auto& t : a) {
+              if (t.k != stok::kind::placeholder) {
+                for (auto& p : partial) {
+                  if (t.k == stok::kind::lit) push_lit(p, t.text);
+                  else p.push_back(t);
+                }
+                continue;
+              }
+              auto it = opts.placeholders.values.find(t.text);
+              if (it == opts.placeholders.values.end() || it->second.empty()) {
+                if (opts.strict_placeholders) {
+                  return fail("unresolved-placeholder", "placeholder '%" + t.text +
+                                                            "%' has no value (give one with --placeholders FILE)");
+                }
+                if (std::find(unresolved.begin(), unresolved.end(), t.text) == unresolved.end())
+                  unresolved.push_back(t.text);
+                for (auto& p : partial) p.push_back({stok::kind::run, {}});
+                continue;
+              }
+              std::vector<svalue> grown;
+              for (const auto& p : partial)
+                for (const auto& val : it->second) {
+                  svalue g = p;
+                  for (auto& pt : parse_sigma_string(val, false)) {
+                    if (pt.k == stok::kind::lit) push_lit(g, pt.text);
+                    else g.push_back(pt);
+                  }
+                  grown.push_back(std::move(g));
+                }
+              partial = std::move(grown);
+            }
+            for (auto& p : partial) next.push_back(std::move(p));
+          }
+          alts = std::move(next);
+          break;
+        }
+        case mod::windash: {
+          std::vector<svalue> next;
+          for (const auto& a : alts)
+            for (auto& e : expand_windash(a)) next.push_back(std::move(e));
+          alts = std::move(next);
+          break;
+        }
+        case mod::utf16le:
+        case mod::utf16be:
+        case mod::utf16:
+          for (auto& a : alts) a = encode_utf16(a, x == mod::utf16be, x == mod::utf16);
+          cased = true;  // raw bytes, not text: no case folding
+          break;
+        case mod::base64:
+        case mod::base64offset: {
+          std::vector<svalue> next;
+          for (const auto& a : alts) {
+            if (has_wildcards(a))
+              return fail("invalid-value", "'" + std::string(x == mod::base64 ? "base64" : "base64offset") +
+                                               "' cannot encode a value with wildcards");
+            std::string bytes = literal_bytes(a);
+            if (x == mod::base64) {
+              next.push_back(svalue{{stok::kind::lit, base64_encode(bytes)}});
+            } else {
+              for (auto& enc : base64_offsets(bytes)) next.push_back(svalue{{stok::kind::lit, std::move(enc)}});
+            }
+          }
+          alts = std::move(next);
+          cased = true;  // Base64 text is case-significant [engine choice]
+          break;
+        }
+        case mod::contains:
+          for (auto& a : alts) {
+            if (a.empty() || a.front().k != stok::kind::run) a.insert(a.begin(), {stok::kind::run, {}});
+            if (a.back().k != stok::kind::run) a.push_back({stok::kind::run, {}});
+          }
+          break;
+        case mod::startswith:
+          for (auto& a : alts)
+            if (a.empty() || a.back().k != stok::kind::run) a.push_back({stok::kind::run, {}});
+          break;
+        case mod::endswith:
+          for (auto& a : alts)
+            if (a.empty() || a.front().k != stok::kind::run) a.insert(a.begin(), {stok::kind::run, {}});
+          break;
+        case mod::cased: cased = true; break;
+        case mod::all:
+        case mod::neq: break;
+        default:
+          return fail("modifier-combination", "modifier cannot be used on a string value here");
+      }
+    }
+    if (keyword) {
+      // Keywords are substring searches over every value [engine choice].
+      for (auto& a : alts) {
+        if (a.empty() || a.front().k != stok::kind::run) a.insert(a.begin(), {stok::kind::run, {}});
+        if (a.back().k != stok::kind::run) a.push_back({stok::kind::run, {}});
+      }
+    }
+    (void)key;
+    m.k = matcher::kind::strings;
+    for (const auto& a : alts) m.alternatives.push_back(lower(a, cased));
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Documents
+
+std::string scalar_or_empty(const yaml::node* n) { return n && n->is_scalar() && !n->is_null() ? n->text : ""; }
+
+std::vector<std::string> string_list(const yaml::node* n) {
+  std::vector<std::string> out;
+  if (!n) return out;
+  if (n->is_scalar() && !n->is_null()) out.push_back(n->text);
+  if (n->is_sequence())
+    for (const auto& it : n->items)
+      if (it.is_scalar()) out.push_back(it.text);
+  return out;
+}
+
+bool read_logsource(const yaml::node* n, logsource& out, reporter& rep, std::uint32_t doc_line) {
+  if (!n || !n->is_mapping()) {
+    rep.error("missing-logsource", "rule has no 'logsource' mapping", n ? n->line : doc_line);
+    return false;
+  }
+  out.product = to_lower_ascii(scalar_or_empty(n->find("product")));
+  out.category = to_lower_ascii(scalar_or_empty(n->find("category")));
+  out.service = to_lower_ascii(scalar_or_empty(n->find("service")));
+  out.product_id = out.product.empty() ? 0 : intern_logsource_value(out.product);
+  out.category_id = out.category.empty() ? 0 : intern_logsource_value(out.category);
+  out.service_id = out.service.empty() ? 0 : intern_logsource_value(out.service);
+  return true;
+}
+
+// Reads the search identifiers and condition of a `detection` (or `filter`)
+// mapping. `skip` lists keys that are not search identifiers.
+bool read_detection(const yaml::node& det, std::initializer_list<std::string_view> skip, item_parser& items,
+                    std::vector<search>& searches, condition_node& cond, reporter& rep) {
+  const yaml::node* cond_node = nullptr;
+  for (std::size_t idx = 0; idx < det.map_size(); ++idx) {
+    const auto& k = det.key(idx);
+    const auto& v = det.val(idx);
+    if (!k.is_scalar()) {
+      rep.error("invalid-detection", "search identifier names must be scalars", k.line, k.column);
+      return false;
+    }
+    if (k.text == "condition") {
+      cond_node = &v;
+      continue;
+    }
+    if (std::find(skip.begin(), skip.end(), k.text) != skip.end()) continue;
+    if (k.text == "timeframe") {
+      rep.warn("legacy-timeframe", "'timeframe' inside detection is legacy and ignored", k.line, k.column);
+      continue;
+    }
+    search s;
+    s.name = k.text;
+    auto read_map = [&](const yaml::node& m, std::vector<detection_item>& out) {
+      if (m.map_size() == 0) {
+        rep.error("invalid-detection", "search identifier '" + k.text + "' has an empty mapping", m.line, m.column);
+        return false;
+      }
+      for (std::size_t j = 0; j < m.map_size(); ++j) {
+        if (!m.key(j).is_scalar()) {
+          rep.error("invalid-detection", "field names must be scalars", m.key(j).line, m.key(j).column);
+          return false;
+        }
+        detection_item item;
+        if (!items.parse(m.key(j), m.val(j), item)) return false;
+        out.push_back(std::move(item));
+      }
+      return true;
+    };
+    if (v.is_mapping()) {
+      std::vector<detection_item> conj;
+      if (!read_map(v, conj)) return false;
+      s.alternatives.push_back(std::move(conj));
+    } else if (v.is_sequence()) {
+      yaml::node keywords;
+      keywords.kind = yaml::node_kind::sequence;
+      for (const auto& el : v.items) {
+        if (el.is_mapping()) {
+          std::vector<detection_item> conj;
+          if (!read_map(el, conj)) return false;
+          s.alternatives.push_back(std::move(conj));
+        } else if (el.is_scalar()) {
+          keywords.items.push_back(el);
+        } else {
+          rep.error("invalid-detection", "search identifier '" + k.text + "' holds a nested list", el.line, el.column);
+          return false;
+        }
+      }
+      if (!keywords.items.empty()) {
+        yaml::node empty_key;
+        empty_key.text = "";
+        empty_key.line = k.line;
+        empty_key.column = k.column;
+        detection_item item;
+        if (!items.parse(empty_key, keywords, item)) return false;
+        s.alternatives.push_back({std::move(item)});
+      }
+      if (s.alternatives.empty()) {
+        rep.error("invalid-detection", "search identifier '" + k.text + "' is an empty list", v.line, v.column);
+        return false;
+      }
+    } else if (v.is_scalar() && !v.is_null()) {
+      yaml::node empty_key;
+      empty_key.line = k.line;
+      empty_key.column = k.column;
+      detection_item item;
+      if (!items.parse(empty_key, v, item)) return false;
+      s.alternatives.push_back({std::move(item)});
+    } else {
+      rep.error("invalid-detection", "search identifier '" + k.text + "' is empty", v.line, v.column);
+      return false;
+    }
+    searches.push_back(std::move(s));
+  }
+  if (!cond_node) {
+    rep.error("missing-condition", "detection has no 'condition'", det.line, det.column);
+    return false;
+  }
+  std::vector<std::string> names;
+  for (const auto& s : searches) names.push_back(s.name);
+  std::vector<const yaml::node*> conds;
+  if (cond_node->is_sequence()) {
+    for (const auto& c : cond_node->items) conds.push_back(&c);
+  } else {
+    conds.push_back(cond_node);
+  }
+  if (conds.empty()) {
+    rep.error("missing-condition", "condition list is empty", cond_node->line, cond_node->column);
+    return false;
+  }
+  std::vector<condition_node> parsed;
+  for (const yaml::node* c : conds) {
+    if (!c->is_scalar() || c->is_null()) {
+      rep.error("invalid-condition", "condition must be a string", c->line, c->column);
+      return false;
+    }
+    auto tree = parse_condition(c->text, names);
+    if (!tree) {
+      // Column inside the condition text, mapped onto the YAML line when the
+      // scalar is on one line and plain.
+      std::uint32_t col = c->column;
+      if (tree.error().where.column > 0 && c->style == yaml::scalar_style::plain)
+        col = c->column + tree.error().where.column - 1;
+      bool legacy = tree.error().message.find("legacy aggregation") != std::string::npos;
+      rep.error(legacy ? "legacy-aggregation" : "invalid-condition", tree.error().message, c->line, col);
+      return false;
+    }
+    parsed.push_back(std::move(*tree));
+  }
+  if (parsed.size() == 1) {
+    cond = std::move(parsed.front());
+  } else {
+    cond.k = condition_node::kind::op_or;
+    cond.kids = std::move(parsed);
+  }
+  return true;
+}
+
+}  // namespace
+
+read_result read_document(const yaml::document& doc, const std::string& path, const load_options& opts,
+                          std::vector<diagnostic>& diags) {
+  read_result out;
+  reporter rep(diags, path);
+  const yaml::node& root = doc.root;
+  if (!root.is_mapping()) {
+    if (root.is_null()) return out;  // empty document
+    rep.error("invalid-document", "a Sigma document must be a mapping", root.line, root.column);
+    out.failed = true;
+    return out;
+  }
+  std::string id = scalar_or_empty(root.find("id"));
+  std::string title = scalar_or_empty(root.find("title"));
+  rep.set_rule(id, title);
+
+  if (root.find("correlation")) {
+    out.kind = doc_kind::correlation;
+    return out;
+  }
+  item_parser items{rep, opts, {}};
+
+  if (const yaml::node* f = root.find("filter")) {
+    out.kind = doc_kind::filter;
+    filter_rule fr;
+    fr.id = id;
+    fr.title = title;
+    fr.path = path;
+    fr.line = doc.line;
+    if (!f->is_mapping()) {
+      rep.error("invalid-filter", "'filter' must be a mapping", f->line, f->column);
+      out.failed = true;
+      return out;
+    }
+    if (!read_logsource(root.find("logsource"), fr.source, rep, doc.line)) {
+      out.failed = true;
+      return out;
+    }
+    const yaml::node* rules = f->find("rules");
+    if (!rules || (rules->is_scalar() && rules->text == "any") || (rules->is_sequence() && rules->items.empty())) {
+      fr.any_rule = true;
+    } else {
+      fr.rule_refs = string_list(rules);
+    }
+    if (!read_detection(*f, {"rules"}, items, fr.searches, fr.condition, rep)) {
+      out.failed = true;
+      return out;
+    }
+    out.filter = std::move(fr);
+    return out;
+  }
+
+  const yaml::node* det = root.find("detection");
+  if (!det) {
+    if (root.find("action")) {
+      rep.error("legacy-action", "legacy 'action: global' documents are not supported", root.line, root.column);
+    } else {
+      rep.error("missing-detection", "document has no 'detection', 'correlation' or 'filter' section", root.line,
+                root.column);
+    }
+    out.failed = true;
+    return out;
+  }
+  out.kind = doc_kind::detection;
+  rule r;
+  r.id = id;
+  r.title = title;
+  r.name = scalar_or_empty(root.find("name"));
+  r.status = scalar_or_empty(root.find("status"));
+  r.description = scalar_or_empty(root.find("description"));
+  r.author = scalar_or_empty(root.find("author"));
+  r.tags = string_list(root.find("tags"));
+  r.references = string_list(root.find("references"));
+  r.falsepositives = string_list(root.find("falsepositives"));
+  r.path = path;
+  r.line = doc.line;
+  if (title.empty()) rep.warn("missing-title", "rule has no title", doc.line);
+  if (id.empty()) {
+    r.id = "path:" + stable_id_hex(path + ":" + std::to_string(doc.line));
+    rep.warn("missing-id", "rule has no id; alerts use a hash of its path instead", doc.line);
+  }
+  if (const yaml::node* lv = root.find("level"); lv && !lv->is_null()) {
+    if (!parse_level(lv->text, r.lvl))
+      rep.error("invalid-level", "unknown level '" + lv->text + "' (expected informational, low, medium, high or critical)",
+                lv->line, lv->column);
+  }
+  if (!read_logsource(root.find("logsource"), r.source, rep, doc.line) || rep.failed) {
+    out.failed = true;
+    return out;
+  }
+  if (!det->is_mapping()) {
+    rep.error("invalid-detection", "'detection' must be a mapping", det->line, det->column);
+    out.failed = true;
+    return out;
+  }
+  if (!read_detection(*det, {}, items, r.searches, r.condition, rep)) {
+    out.failed = true;
+    return out;
+  }
+  for (const auto& name : items.unresolved)
+    rep.warn("unresolved-placeholder",
+             "placeholder '%" + name + "%' has no value and matches anything ('*'); set it with --placeholders FILE",
+             det->line, det->column);
+  out.detection = std::move(r);
+  return out;
+}
+
+}  // namespace ariadne::sigma::detail

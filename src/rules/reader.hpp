@@ -1,0 +1,37 @@
+// Private: one YAML document to a rule or a meta-filter.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ariadne/rules/collection.hpp"
+#include "ariadne/core/yaml.hpp"
+
+namespace ariadne::sigma::detail {
+
+struct filter_rule {
+  std::string id;
+  std::string title;
+  logsource source;
+  bool any_rule = false;
+  std::vector<std::string> rule_refs;  // ids or names
+  std::vector<search> searches;
+  condition_node condition;
+  std::string path;
+  std::uint32_t line = 0;
+};
+
+enum class doc_kind { detection, filter, correlation, other };
+
+struct read_result {
+  doc_kind kind = doc_kind::other;
+  std::optional<rule> detection;
+  std::optional<filter_rule> filter;
+  bool failed = false;  // an error diagnostic was added
+};
+
+read_result read_document(const yaml::document& doc, const std::string& path, const load_options& opts,
+                          std::vector<diagnostic>& diags);
+
+}  // namespace ariadne::sigma::detail
