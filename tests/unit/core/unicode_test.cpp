@@ -1,0 +1,43 @@
+#include "ariadne/core/unicode.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ariadne {
+namespace {
+
+TEST(Unicode, FoldsAsciiAndBeyond) {
+  EXPECT_EQ(fold_case("ABC xyz"), "abc xyz");
+  EXPECT_EQ(fold_case("ÄÖÜ"), "äöü");
+  EXPECT_EQ(fold_case("ПРИВЕТ"), "привет");
+  EXPECT_EQ(fold_case("ΣΑΣ"), "σασ");
+  EXPECT_EQ(fold_case("ς"), "σ");  // final sigma folds to sigma
+  EXPECT_EQ(fold_case("Ａ"), "ａ");  // fullwidth
+  EXPECT_EQ(fold_case("–®"), "–®");  // no case: unchanged
+}
+
+TEST(Unicode, InvalidBytesPassThrough) {
+  std::string bad = "A\xff\xfe" "B\xc3";
+  EXPECT_EQ(fold_case(bad), "a\xff\xfe" "b\xc3");
+  EXPECT_EQ(count_code_points(bad), 5u);
+  EXPECT_EQ(count_code_points("aЖc"), 3u);
+}
+
+TEST(Unicode, RoundTripsCodePoints) {
+  for (char32_t cp : {U'a', U'\u00e9', U'\u20ac', U'\U0001F600'}) {
+    std::string s;
+    append_utf8(cp, s);
+    std::size_t pos = 0;
+    bool valid = false;
+    EXPECT_EQ(decode_utf8(s, pos, &valid), cp);
+    EXPECT_TRUE(valid);
+    EXPECT_EQ(pos, s.size());
+  }
+  std::string overlong = "\xe0\x80\x80";
+  std::size_t pos = 0;
+  bool valid = true;
+  decode_utf8(overlong, pos, &valid);
+  EXPECT_FALSE(valid);
+}
+
+}  // namespace
+}  // namespace ariadne

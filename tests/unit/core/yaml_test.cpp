@@ -1,0 +1,46 @@
+#include "ariadne/core/yaml.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ariadne {
+namespace {
+
+TEST(Yaml, KeepsStyleAndPositions) {
+  auto docs = yaml::parse("a: 00000429\nb: '4688'\nc:\n  - x\n  - ~\n---\nd: 1\n", "f.yml");
+  ASSERT_TRUE(docs.has_value());
+  ASSERT_EQ(docs->size(), 2u);
+  const auto& root = (*docs)[0].root;
+  EXPECT_EQ(root.find("a")->text, "00000429");
+  EXPECT_EQ(root.find("a")->style, yaml::scalar_style::plain);
+  EXPECT_EQ(root.find("b")->style, yaml::scalar_style::single_quoted);
+  EXPECT_EQ(root.find("c")->items.size(), 2u);
+  EXPECT_TRUE(root.find("c")->items[1].is_null());
+  EXPECT_EQ(root.find("c")->items[0].line, 4u);
+  EXPECT_EQ((*docs)[1].root.find("d")->text, "1");
+}
+
+TEST(Yaml, ErrorsCarryLocation) {
+  auto bad = yaml::parse("a: [1, 2\nb: 3\n", "f.yml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().where.file, "f.yml");
+  EXPECT_GT(bad.error().where.line, 0u);
+  auto dup = yaml::parse("a: 1\na: 2\n", "f.yml");
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().to_string(), "f.yml:2:1: YAML: duplicate key 'a'");
+}
+
+TEST(Yaml, DeepNestingIsRejected) {
+  std::string deep;
+  for (int k = 0; k < 200; ++k) deep += "[";
+  auto r = yaml::parse(deep, "deep.yml");
+  EXPECT_FALSE(r.has_value());
+}
+
+TEST(Yaml, AliasesResolve) {
+  auto docs = yaml::parse("a: &x [1, 2]\nb: *x\n", "f.yml");
+  ASSERT_TRUE(docs.has_value());
+  EXPECT_EQ((*docs)[0].root.find("b")->items.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ariadne

@@ -1,0 +1,131 @@
+#include "ariadne/ingest/json_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace ariadne {
+namespace {
+
+std::string field(const event_batch& b, const event& ev, std::string_view name) {
+  field_id id = field_names().find(name);
+  if (id == k_no_field) return "<none>";
+  const value* v = b.find(ev, id);
+  if (!v) return "<none>";
+  std::string scratch;
+  return std::string(value_text(*v, scratch));
+}
+
+TEST(JsonReader, JsonLinesKeepLineNumbers) {
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events("{\"a\":1}\n\n{\"a\":2}\n{\"a\":3}\n", b, problems);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b.events()[0].source.record, 1u);
+  EXPECT_EQ(b.events()[1].source.record, 3u);
+  EXPECT_EQ(b.events()[2].source.record, 4u);
+  EXPECT_TRUE(problems.empty());
+}
+
+TEST(JsonReader, TruncatedLineIsReportedAndSkipped) {
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events("{\"a\":1}\n{\"a\":\n{\"a\":3}\nnot json\n", b, problems);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(field(b, b.events()[1], "a"), "3");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].where, "input.json:2");
+  EXPECT_EQ(problems[0].reason, "bad-json");
+  EXPECT_EQ(problems[1].where, "input.json:4");
+}
+
+TEST(JsonReader, ArrayAndConcatenatedPrettyObjects) {
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events("[\n {\"a\": 1},\n {\"a\": 2}\n]", b, problems);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b.events()[1].source.record, 3u);
+  event_batch c;
+  test::read_events("{\n  \"a\": \"x}\"\n}\n{\n  \"a\": 2\n}\n", c, problems);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(field(c, c.events()[0], "a"), "x}");
+  EXPECT_EQ(c.events()[1].source.record, 4u);
+  EXPECT_TRUE(problems.empty());
+}
+
+TEST(JsonReader, TruncatedPrettyObjectDoesNotLoseTheNext) {
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events("{\n  \"a\": 1,\n  \"b\": \n{\n  \"a\": 2\n}\n", b, problems);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(field(b, b.events()[0], "a"), "2");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].where, "input.json:1");
+}
+
+TEST(JsonReader, EvtxDumpLayout) {
+  const char* json = R"({"Event":{"#attributes":{"xmlns":"x"},"System":{
+    "Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"G"}},
+    "EventID":{"#attributes":{"Qualifiers":16384},"#text":7045},
+    "TimeCreated":{"#attributes":{"SystemTime":"2026-04-17T05:24:53.092051Z"}},
+    "Channel":"System","Computer":"host1","Security":{"#attributes":{"UserID":"S-1-5-18"}}},
+    "EventData":{"Source Name":"x","Data":{"#text":["one","two"]}},
+    "UserData":{"Op":{"#attributes":{"xmlns":"y"},"Operation":"Start","Inner":{"Leaf":"v"}}}}})";
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(json, b, problems);
+  ASSERT_EQ(b.size(), 1u);
+  const event& ev = b.events()[0];
+  EXPECT_EQ(field(b, ev, "Provider_Name"), "Microsoft-Windows-Sysmon");
+  EXPECT_EQ(field(b, ev, "EventID"), "7045");
+  EXPECT_EQ(field(b, ev, "EventID_Qualifiers"), "16384");
+  EXPECT_EQ(field(b, ev, "Security_UserID"), "S-1-5-18");
+  EXPECT_EQ(field(b, ev, "SourceName"), "x");  // spaces removed
+  EXPECT_EQ(field(b, ev, "Operation"), "Start");
+  EXPECT_EQ(field(b, ev, "Leaf"), "v");
+  EXPECT_EQ(format_rfc3339(ev.time), "2026-04-17T05:24:53.092051000Z");
+  std::size_t data_values = 0;
+  for (const auto& f : b.fields(ev))
+    if (f.id == field_names().find("Data")) ++data_values;
+  EXPECT_EQ(data_values, 2u);
+  EXPECT_EQ(logsource_value_name(ev.logsource.service), "system");
+}
+
+TEST(JsonReader, WinlogbeatLayout) {
+  const char* json = R"({"@timestamp":"2021-01-01T00:00:00Z","winlog":{"channel":"Security","event_id":4688,
+    "computer_name":"ws1","event_data":{"NewProcessName":"C:\\x.exe","CommandLine":"x"}}})";
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(json, b, problems);
+  ASSERT_EQ(b.size(), 1u);
+  const event& ev = b.events()[0];
+  EXPECT_EQ(field(b, ev, "Image"), "C:\\x.exe");
+  EXPECT_EQ(field(b, ev, "Computer"), "ws1");
+  EXPECT_EQ(logsource_value_name(ev.logsource.product), "windows");
+  EXPECT_TRUE(ev.logsource.has_category(intern_logsource_value("process_creation")));
+}
+
+TEST(JsonReader, DeepNestingIsCutNotCrashed) {
+  std::string deep;
+  for (int k = 0; k < 500; ++k) deep += "{\"a\":";
+  deep += "1";
+  for (int k = 0; k < 500; ++k) deep += "}";
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(deep + "\n{\"b\":1}\n", b, problems);
+  EXPECT_EQ(b.size(), 2u);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0].reason, "too-deep");
+}
+
+TEST(JsonReader, HugeFieldIsKept) {
+  std::string big(4 << 20, 'x');
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events("{\"big\":\"" + big + "\"}\n", b, problems);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(field(b, b.events()[0], "big").size(), big.size());
+}
+
+}  // namespace
+}  // namespace ariadne
