@@ -170,14 +170,16 @@ int step_read(hunt_state& st) {
           st.bytes += text.size();
           if (text.size() >= 8 && std::memcmp(text.data(), "ElfFile", 7) == 0) {
             st.problems.push_back({m.name, "unsupported-format", "EVTX input is not supported yet; skipped"});
-            ++st.unsupported_files;
             return;
           }
           if (!ingest::json_reader::sniff(text)) {
-            if (!text.empty()) {
+            // Named on the command line: a warning. Found in a directory
+            // walk (READMEs, metadata): counted in the summary only.
+            bool named = std::find(st.opts.inputs.begin(), st.opts.inputs.end(), file) != st.opts.inputs.end();
+            if (named && !text.empty())
               st.problems.push_back({m.name, "unsupported-format", "not a JSON log (unknown format); skipped"});
+            else
               ++st.unsupported_files;
-            }
             return;
           }
           auto source_idx = static_cast<std::uint32_t>(st.sources.size());
@@ -213,6 +215,8 @@ int step_summary(hunt_state& st) {
                    st.files.size(), st.sources.size(), static_cast<double>(st.bytes) / 1e6, st.records, st.events, secs,
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
   s += fmt::format("  rules    {} active, {} skipped at load\n", st.rules.size(), st.loaded.skipped);
+  if (st.unsupported_files)
+    s += fmt::format("  skipped  {} files of a format not read yet (found in directories)\n", st.unsupported_files);
   s += fmt::format("  alerts   {}", st.alerts);
   if (st.alerts) {
     s += "  (";
