@@ -2,6 +2,8 @@
 
 #include <libfyaml.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -89,18 +91,32 @@ class builder {
   }
 
   unexpected_t<error> failure() {
-    fy_diag* diag = fy_parser_get_diag(p_);
-    void* iter = nullptr;
-    if (diag) {
-      if (fy_diag_error* e = fy_diag_errors_iterate(diag, &iter)) {
-        return make_error(errc::parse, std::string("YAML: ") + (e->msg ? e->msg : "syntax error"),
-                          {std::string(file_), static_cast<std::uint32_t>(e->line + 1),
-                           static_cast<std::uint32_t>(e->column + 1)});
+    // The diagnostic callback captured libfyaml's text, formatted as
+    // "LINE:COL: error: MESSAGE" (show_position on, source off).
+    std::string msg = captured_ ? *captured_ : std::string();
+    std::uint32_t line = 0, col = 0;
+    // "<source>:LINE:COL: error: MESSAGE"
+    if (auto tag = msg.find(": error: "); tag != std::string::npos) {
+      std::string head = msg.substr(0, tag);
+      msg = msg.substr(tag + 9);
+      auto c2 = head.rfind(':');
+      if (c2 != std::string::npos) {
+        auto c1 = head.rfind(':', c2 - 1);
+        if (c1 != std::string::npos) {
+          line = static_cast<std::uint32_t>(std::strtoul(head.c_str() + c1 + 1, nullptr, 10));
+          col = static_cast<std::uint32_t>(std::strtoul(head.c_str() + c2 + 1, nullptr, 10));
+        }
       }
     }
-    return make_error(errc::parse, "YAML: syntax error", {std::string(file_)});
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (msg.empty()) msg = "syntax error";
+    return make_error(errc::parse, "YAML: " + msg, {std::string(file_), line, col});
   }
 
+ public:
+  std::string* captured_ = nullptr;
+
+ private:
   static std::string anchor_name(fy_token* t) {
     if (!t) return {};
     std::size_t len = 0;
@@ -184,13 +200,28 @@ class builder {
 }  // namespace
 
 result<std::vector<document>> parse(std::string_view text, std::string_view file) {
+  // Errors are captured as text through the output callback. (Collecting
+  // them with fy_diag_set_collect_errors leaks the diag object in libfyaml
+  // 0.7.12 on error paths.)
+  std::string captured;
   fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
   dcfg.fp = nullptr;
-  dcfg.output_fn = [](fy_diag*, void*, const char*, size_t) {};
+  dcfg.user = &captured;
+  dcfg.level = FYET_ERROR;
+  dcfg.colorize = false;
+  dcfg.show_source = false;
+  dcfg.show_position = true;
+  dcfg.show_type = true;
+  dcfg.show_module = false;
+  dcfg.position_width = 0;
+  dcfg.type_width = 0;
+  dcfg.output_fn = [](fy_diag*, void* user, const char* buf, size_t len) {
+    auto* out = static_cast<std::string*>(user);
+    if (out->empty()) out->assign(buf, len);  // keep the first error
+  };
   std::unique_ptr<fy_diag, diag_deleter> diag(fy_diag_create(&dcfg));
   if (!diag) return make_error(errc::io, "YAML: cannot create diagnostics", {std::string(file)});
-  fy_diag_set_collect_errors(diag.get(), true);
   fy_parse_cfg cfg{};
   cfg.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_1 | FYPCF_JSON_NONE);
   cfg.diag = diag.get();
@@ -199,6 +230,7 @@ result<std::vector<document>> parse(std::string_view text, std::string_view file
   if (fy_parser_set_string(p.get(), text.data(), text.size()) != 0)
     return make_error(errc::io, "YAML: cannot read input", {std::string(file)});
   builder b(p.get(), file);
+  b.captured_ = &captured;
   return b.run();
 }
 
