@@ -48,6 +48,14 @@ std::string to_lower_ascii(std::string_view s) {
   return out;
 }
 
+std::string remove_spaces(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s)
+    if (c != ' ') out.push_back(c);
+  return out;
+}
+
 std::optional<std::int64_t> parse_int64(std::string_view s) {
   if (s.empty()) return std::nullopt;
   std::int64_t v = 0;

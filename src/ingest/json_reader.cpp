@@ -2,18 +2,12 @@
 
 #include <cstring>
 
+#include "ariadne/core/text.hpp"
+
 namespace ariadne::ingest {
 namespace {
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string remove_spaces(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s)
-    if (c != ' ') out.push_back(c);
-  return out;
-}
 
 // Finds the end of the JSON value that starts at text[pos] ('{' or '['),
 // honouring strings. Counts newlines into `lines`. Returns npos if the value

@@ -195,17 +195,9 @@ std::optional<std::int64_t> time_part_of(std::string_view text, sigma::time_part
     rem += 86400;
     --days;
   }
-  // Civil date from days (same algorithm as core/time.cpp).
-  std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
   switch (part) {
     case sigma::time_part::minute: return (rem / 60) % 60;
     case sigma::time_part::hour: return rem / 3600;

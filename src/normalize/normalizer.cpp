@@ -33,13 +33,6 @@ std::string category_key(std::string_view channel_lower, std::int64_t eid) {
   return k;
 }
 
-std::string remove_spaces(std::string_view s) {
-  std::string out;
-  for (char c : s)
-    if (c != ' ') out.push_back(c);
-  return out;
-}
-
 }  // namespace
 
 result<normalizer> normalizer::from_yaml(std::string_view text, std::string_view name) {

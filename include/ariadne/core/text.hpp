@@ -17,6 +17,8 @@ namespace ariadne {
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] bool iequals_ascii(std::string_view a, std::string_view b);
 [[nodiscard]] std::string to_lower_ascii(std::string_view s);
+// `s` without ' ' characters (EVTX data names: "Source Name" -> "SourceName").
+[[nodiscard]] std::string remove_spaces(std::string_view s);
 
 // Whole-string decimal integer ("-12", "4688"); no spaces, no '+', no hex.
 [[nodiscard]] std::optional<std::int64_t> parse_int64(std::string_view s);

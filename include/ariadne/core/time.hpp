@@ -21,7 +21,8 @@ inline constexpr time_ns k_no_time = INT64_MIN;
 // RFC 3339 in UTC with nanoseconds: "2020-10-21T12:19:01.088000000Z".
 [[nodiscard]] std::string format_rfc3339(time_ns t);
 
-// Days since 1970-01-01 for a proleptic Gregorian date.
+// Days since 1970-01-01 for a proleptic Gregorian date, and back.
 [[nodiscard]] std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
+void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d);
 
 }  // namespace ariadne
