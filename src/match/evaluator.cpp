@@ -1,10 +1,8 @@
 #include "ariadne/match/evaluator.hpp"
 
-#include <arpa/inet.h>
 #include <re2/re2.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/time.hpp"
@@ -157,27 +155,29 @@ bool compare(double a, cmp_op op, double b) {
   return false;
 }
 
-bool ip_in(const sigma::ip_network& net, std::string_view text) {
-  std::string s(trim(text));
-  if (auto pct = s.find('%'); pct != std::string::npos) s.resize(pct);
-  std::array<std::uint8_t, 16> addr{};
-  bool v4 = false;
-  in_addr a4{};
-  in6_addr a6{};
-  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
-    v4 = true;
-    std::memcpy(addr.data(), &a4, 4);
-  } else if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
-    std::memcpy(addr.data(), &a6, 16);
-    static constexpr std::uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (std::memcmp(addr.data(), k_mapped, 12) == 0) {
-      v4 = true;
-      std::memmove(addr.data(), addr.data() + 12, 4);
-    }
-  } else {
-    return false;
+// One of the fixed string operations (not glob) on an already-folded subject.
+bool compare_op(string_op op, std::string_view subject, std::string_view needle) {
+  switch (op) {
+    case string_op::any: return true;
+    case string_op::equals: return subject == needle;
+    case string_op::prefix: return subject.substr(0, needle.size()) == needle;
+    case string_op::suffix:
+      return subject.size() >= needle.size() && subject.substr(subject.size() - needle.size()) == needle;
+    case string_op::contains: return subject.find(needle) != std::string_view::npos;
+    case string_op::glob: break;
   }
-  if (v4 != net.v4) return false;
+  return false;
+}
+
+bool test_subject(const sigma::string_test& t, std::string_view subject) {
+  if (t.op == string_op::glob) return reference_evaluator::glob_match(t.tokens, subject);
+  return compare_op(t.op, subject, t.needle);
+}
+
+bool ip_in(const sigma::ip_network& net, std::string_view text) {
+  sigma::ip_network ip;
+  if (!sigma::parse_ip_address(text, ip) || ip.v4 != net.v4) return false;
+  const auto& addr = ip.addr;
   for (unsigned bit = 0; bit < net.prefix; ++bit) {
     std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
     if ((addr[bit / 8] & mask) != (net.addr[bit / 8] & mask)) return false;
@@ -230,26 +230,7 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
     case matcher::kind::strings: {
       if (v.kind == value_kind::null) return false;
       for (const auto& alt : m.alternatives) {
-        std::string_view subject = alt.cased ? raw_text(idx) : folded(idx);
-        switch (alt.op) {
-          case string_op::any: return true;
-          case string_op::equals:
-            if (subject == alt.needle) return true;
-            break;
-          case string_op::prefix:
-            if (subject.substr(0, alt.needle.size()) == alt.needle) return true;
-            break;
-          case string_op::suffix:
-            if (subject.size() >= alt.needle.size() && subject.substr(subject.size() - alt.needle.size()) == alt.needle)
-              return true;
-            break;
-          case string_op::contains:
-            if (subject.find(alt.needle) != std::string_view::npos) return true;
-            break;
-          case string_op::glob:
-            if (glob_match(alt.tokens, subject)) return true;
-            break;
-        }
+        if (test_subject(alt, alt.cased ? raw_text(idx) : folded(idx))) return true;
       }
       return false;
     }
@@ -276,22 +257,7 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
       std::string_view a = folded(idx);
       for (std::uint32_t other = 0; other < fields_.size(); ++other) {
         if (fields_[other].id != m.ref || fields_[other].val.kind == value_kind::null) continue;
-        std::string_view b = folded(other);
-        switch (m.ref_op) {
-          case string_op::equals:
-            if (a == b) return true;
-            break;
-          case string_op::contains:
-            if (a.find(b) != std::string_view::npos) return true;
-            break;
-          case string_op::prefix:
-            if (a.substr(0, b.size()) == b) return true;
-            break;
-          case string_op::suffix:
-            if (a.size() >= b.size() && a.substr(a.size() - b.size()) == b) return true;
-            break;
-          default: break;
-        }
+        if (compare_op(m.ref_op, a, folded(other))) return true;
       }
       return false;
     }
@@ -302,25 +268,6 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
     }
     case matcher::kind::null:
     case matcher::kind::exists: return false;  // handled per item
-  }
-  return false;
-}
-
-bool reference_evaluator::test_string(const sigma::string_test& t, std::string_view raw, std::string& fold_buf) {
-  std::string_view subject = raw;
-  if (!t.cased) {
-    fold_buf.clear();
-    fold_case_append(raw, fold_buf);
-    subject = fold_buf;
-  }
-  switch (t.op) {
-    case string_op::any: return true;
-    case string_op::equals: return subject == t.needle;
-    case string_op::prefix: return subject.substr(0, t.needle.size()) == t.needle;
-    case string_op::suffix:
-      return subject.size() >= t.needle.size() && subject.substr(subject.size() - t.needle.size()) == t.needle;
-    case string_op::contains: return subject.find(t.needle) != std::string_view::npos;
-    case string_op::glob: return glob_match(t.tokens, subject);
   }
   return false;
 }

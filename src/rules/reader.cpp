@@ -15,6 +15,39 @@
 #include "ariadne/core/unicode.hpp"
 #include "ariadne/rules/condition.hpp"
 
+namespace ariadne::sigma {
+
+bool parse_ip_address(std::string_view text, ip_network& out) {
+  std::string s(trim(text));
+  // Drop a zone index ("fe80::1%eth0").
+  if (auto pct = s.find('%'); pct != std::string::npos) s.resize(pct);
+  in_addr a4{};
+  in6_addr a6{};
+  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
+    out.v4 = true;
+    out.addr = {};
+    std::memcpy(out.addr.data(), &a4, 4);
+    return true;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
+    std::array<std::uint8_t, 16> b{};
+    std::memcpy(b.data(), &a6, 16);
+    static constexpr std::uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::memcmp(b.data(), k_mapped, 12) == 0) {  // ::ffff:a.b.c.d is IPv4 [engine choice]
+      out.v4 = true;
+      out.addr = {};
+      std::memcpy(out.addr.data(), b.data() + 12, 4);
+      return true;
+    }
+    out.v4 = false;
+    out.addr = b;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace ariadne::sigma
+
 namespace ariadne::sigma::detail {
 namespace {
 
@@ -330,34 +363,6 @@ std::string suggest_mod(std::string_view name) {
   return best;
 }
 
-bool parse_ip(std::string_view text, ip_network& out) {
-  std::string s(trim(text));
-  in_addr a4{};
-  in6_addr a6{};
-  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
-    out.v4 = true;
-    out.addr = {};
-    std::memcpy(out.addr.data(), &a4, 4);
-    return true;
-  }
-  // Strip an IPv6 zone index ("fe80::1%eth0").
-  if (auto pct = s.find('%'); pct != std::string::npos) s.resize(pct);
-  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
-    std::array<std::uint8_t, 16> b{};
-    std::memcpy(b.data(), &a6, 16);
-    static constexpr std::uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-    if (std::memcmp(b.data(), k_mapped, 12) == 0) {  // ::ffff:a.b.c.d is IPv4 [engine choice]
-      out.v4 = true;
-      out.addr = {};
-      std::memcpy(out.addr.data(), b.data() + 12, 4);
-      return true;
-    }
-    out.v4 = false;
-    out.addr = b;
-    return true;
-  }
-  return false;
-}
 
 bool bits_clear_after(const ip_network& n) {
   std::size_t total = n.v4 ? 32 : 128;
@@ -517,7 +522,7 @@ struct item_parser {
       auto slash = v.text.find('/');
       ip_network net;
       std::string addr = slash == std::string::npos ? v.text : v.text.substr(0, slash);
-      if (!parse_ip(addr, net)) return fail("invalid-cidr", "'" + v.text + "' is not an IPv4 or IPv6 network");
+      if (!parse_ip_address(addr, net)) return fail("invalid-cidr", "'" + v.text + "' is not an IPv4 or IPv6 network");
       // An IPv4-mapped v6 network is not accepted as a rule value.
       bool written_v6 = addr.find(':') != std::string::npos;
       if (written_v6 && net.v4) return fail("invalid-cidr", "'" + v.text + "': write IPv4 networks in dotted form");

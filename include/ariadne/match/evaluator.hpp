@@ -23,8 +23,7 @@ class reference_evaluator {
   // Evaluates the rule's condition on the current event.
   [[nodiscard]] bool matches(const sigma::rule& r);
 
-  // Exposed for tests: one primitive string test on a raw value.
-  [[nodiscard]] static bool test_string(const sigma::string_test& t, std::string_view raw, std::string& fold_buf);
+  // Glob over folded bytes ('?' = one code point). Public for tests.
   [[nodiscard]] static bool glob_match(const std::vector<sigma::glob_token>& toks, std::string_view s);
 
  private:

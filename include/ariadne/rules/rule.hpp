@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ariadne/event/event.hpp"
@@ -54,6 +55,11 @@ struct ip_network {
   std::uint8_t prefix = 0;
   bool v4 = true;
 };
+
+// Parses an IPv4 or IPv6 address into `out.addr`/`out.v4` (prefix untouched).
+// A zone index ("%eth0") is dropped; an IPv4-mapped IPv6 address
+// (::ffff:a.b.c.d) counts as IPv4 [engine choice]. False if not an address.
+[[nodiscard]] bool parse_ip_address(std::string_view text, ip_network& out);
 
 enum class cmp_op : std::uint8_t { eq, gt, gte, lt, lte };
 enum class time_part : std::uint8_t { minute, hour, day, week, month, year };
