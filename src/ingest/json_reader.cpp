@@ -182,8 +182,7 @@ bool json_reader::parse_record(std::string_view name, const char* data, std::siz
                         "record is not a JSON object; skipped"});
     return false;
   }
-  event& ev = batch.begin_event(source_idx, line);
-  (void)ev;
+  batch.begin_event(source_idx, line);
   truncated_depth_ = false;
   simdjson::dom::object event_obj, system_obj;
   if (!obj["Event"].get_object().get(event_obj) && !event_obj["System"].get_object().get(system_obj)) {

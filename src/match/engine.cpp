@@ -1,7 +1,6 @@
 #include "ariadne/match/engine.hpp"
 
-#include <algorithm>
-#include <cstring>
+#include <utility>
 
 namespace ariadne::match {
 

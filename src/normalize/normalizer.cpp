@@ -101,13 +101,11 @@ result<normalizer> normalizer::from_file(const std::string& path) {
 
 const normalizer& normalizer::builtin() {
   static const normalizer instance = [] {
-    for (const auto& [name, text] : embedded::normalize_data()) {
-      auto n = from_yaml(text, name);
-      ARIADNE_ASSERT(n.has_value(), "the embedded mapping file is valid (a unit test loads it)");
-      return std::move(*n);
-    }
-    ARIADNE_ASSERT(false, "a mapping file is embedded");
-    return normalizer{};
+    const auto& files = embedded::normalize_data();
+    ARIADNE_ASSERT(files.size() == 1, "exactly one mapping file is embedded (src/CMakeLists.txt)");
+    auto n = from_yaml(files[0].second, files[0].first);
+    ARIADNE_ASSERT(n.has_value(), "the embedded mapping file is valid (a unit test loads it)");
+    return std::move(*n);
   }();
   return instance;
 }

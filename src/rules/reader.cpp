@@ -475,14 +475,13 @@ struct item_parser {
                                          (v->is_mapping() ? "mapping" : "nested list") + " (at " +
                                          yaml_location_text(*v) + ")");
       matcher m;
-      if (!parse_value(*v, mods, keyword, m, key)) return false;
+      if (!parse_value(*v, mods, keyword, m)) return false;
       item.values.push_back(std::move(m));
     }
     return true;
   }
 
-  bool parse_value(const yaml::node& v, const std::vector<mod>& mods, bool keyword, matcher& m,
-                   const yaml::node& key) {
+  bool parse_value(const yaml::node& v, const std::vector<mod>& mods, bool keyword, matcher& m) {
     auto has = [&](mod x) { return std::find(mods.begin(), mods.end(), x) != mods.end(); };
     auto fail = [&](const std::string& code, const std::string& msg) {
       rep.error(code, msg, v.line, v.column);
@@ -699,7 +698,6 @@ struct item_parser {
         if (a.back().k != stok::kind::run) a.push_back({stok::kind::run, {}});
       }
     }
-    (void)key;
     m.k = matcher::kind::strings;
     for (const auto& a : alts) m.alternatives.push_back(lower(a, cased));
     return true;

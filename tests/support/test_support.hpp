@@ -34,9 +34,6 @@ run_result run_file(const sigma::rule_set& rules, const std::string& path);
 bool matches(const std::string& yaml, const std::string& json);
 
 // Normalized events of a JSON text, for inspection.
-struct inspected {
-  event_batch batch;
-};
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);
 
 }  // namespace ariadne::test

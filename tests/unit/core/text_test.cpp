@@ -33,7 +33,7 @@ TEST(Text, StableIdsAreStable) {
   EXPECT_NE(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n2"));
   EXPECT_EQ(stable_id_hex("x").size(), 32u);
   // Pinned value: alert ids must not change between releases.
-  EXPECT_EQ(stable_id_hex("abc"), stable_id_hex(std::string("ab") + "c"));
+  EXPECT_EQ(stable_id_hex("abc"), "a802ab985002163df58a2d2a661b4dea");
 }
 
 TEST(Time, ParsesCommonForms) {
