@@ -25,6 +25,17 @@ struct hunt_options {
   std::size_t max_problems_shown = 10;
 };
 
+struct dump_options {
+  std::vector<std::string> inputs;
+  std::string format = "jsonl";  // jsonl | xml
+  std::string output;            // "" or "-": stdout
+  unsigned threads = 0;          // 0: one per core
+  bool quiet = false;
+  bool strict = false;           // exit 3 if any problem was found
+  bool no_color = false;
+  std::size_t max_problems_shown = 20;
+};
+
 struct rules_check_options {
   rule_options rules;
   std::string format = "text";  // text | json
@@ -39,6 +50,8 @@ struct rules_list_options {
 };
 
 int run_hunt(const hunt_options& opts);
+int run_dump(const dump_options& opts);
+unsigned default_threads();
 int run_rules_check(const rules_check_options& opts);
 int run_rules_list(const rules_list_options& opts);
 int run_rules_stats(const rules_list_options& opts);

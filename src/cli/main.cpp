@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
                "Hunts security logs with Sigma rules."};
   app.set_version_flag("--version", "ariadne 0.1.0");
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 success, 1 fatal error, 2 usage error, 3 problems found (rules check --strict).\n"
+  app.footer("Exit codes: 0 success, 1 fatal error, 2 usage error, 3 problems found (with --strict).\n"
              "Docs: docs/cli.md, docs/output-schema.md");
 
   hunt_options hunt;
@@ -47,6 +47,20 @@ int main(int argc, char** argv) {
   hunt_cmd->add_option("--mapping", hunt.mapping, "Normalisation mapping YAML (default: built in)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
+
+  dump_options dump;
+  auto* dump_cmd = app.add_subcommand("dump", "Print EVTX records as JSON lines or XML");
+  dump_cmd->add_option("paths", dump.inputs, "EVTX files, directories of them, or archives holding them")
+      ->required();
+  dump_cmd->add_option("-f,--format", dump.format,
+                       "jsonl: one JSON object per record (evtx crate layout); xml: Windows event XML")
+      ->check(CLI::IsMember({"jsonl", "xml"}))
+      ->default_str("jsonl");
+  dump_cmd->add_option("-o,--output", dump.output, "Write to FILE instead of stdout");
+  dump_cmd->add_option("-j,--threads", dump.threads, "Parser threads (default: one per core)");
+  dump_cmd->add_flag("-q,--quiet", dump.quiet, "Do not print the closing count line");
+  dump_cmd->add_flag("--strict", dump.strict, "Exit with 3 if any record or chunk could not be read");
+  dump_cmd->add_flag("--no-color", dump.no_color, "Never use colour (default: colour on a TTY)");
 
   auto* rules_cmd = app.add_subcommand("rules", "Load, lint and explain Sigma rules");
   rules_cmd->require_subcommand(1);
@@ -83,6 +97,7 @@ int main(int argc, char** argv) {
 
   try {
     if (hunt_cmd->parsed()) return run_hunt(hunt);
+    if (dump_cmd->parsed()) return run_dump(dump);
     if (check_cmd->parsed()) return run_rules_check(check);
     if (list_cmd->parsed()) return run_rules_list(list);
     if (stats_cmd->parsed()) return run_rules_stats(stats);

@@ -1,0 +1,149 @@
+// `ariadne dump`: EVTX records as JSON lines (evtx crate layout) or XML.
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "ariadne/ingest/evtx.hpp"
+#include "ariadne/ingest/input.hpp"
+#include "commands.hpp"
+#include "terminal.hpp"
+
+namespace ariadne::cli {
+
+namespace {
+
+bool starts_with_evtx_magic(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  std::uint8_t head[8] = {};
+  std::size_t n = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  return ingest::evtx::sniff(std::span<const std::uint8_t>(head, n));
+}
+
+bool is_archive_name(const std::string& path) {
+  for (const char* ext : {".zip", ".gz", ".zst", ".xz", ".bz2", ".tar", ".tgz"})
+    if (path.size() > std::strlen(ext) && path.compare(path.size() - std::strlen(ext), std::string::npos, ext) == 0)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+unsigned default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+int run_dump(const dump_options& opts) {
+  palette err_pal(!opts.no_color && is_tty(stderr));
+  std::vector<ingest::input_problem> input_problems;
+  auto files = ingest::expand_paths(opts.inputs, input_problems);
+  for (const auto& p : input_problems)
+    std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), p.where.c_str(),
+                 p.message.c_str());
+  if (files.empty()) {
+    std::fprintf(stderr, "ariadne: no input files\n");
+    return k_exit_fatal;
+  }
+  std::FILE* out = stdout;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
+  if (!opts.output.empty() && opts.output != "-") {
+    owned.reset(std::fopen(opts.output.c_str(), "wb"));
+    if (!owned) {
+      std::fprintf(stderr, "ariadne: cannot write %s: %s\n", opts.output.c_str(), std::strerror(errno));
+      return k_exit_fatal;
+    }
+    out = owned.get();
+  }
+  const bool xml = opts.format == "xml";
+  ingest::evtx::reader_options ropts;
+  ropts.threads = opts.threads ? opts.threads : default_threads();
+
+  std::uint64_t records = 0, bad_records = 0, files_read = 0, problems = 0, fatal_problems = 0, shown = 0;
+  bool write_failed = false;
+  std::vector<ingest::evtx::source> batch;
+  auto report = [&](const std::string& name, const ingest::evtx::problem& p) {
+    ++problems;
+    if (p.fatal) ++fatal_problems;
+    if (++shown > opts.max_problems_shown) return;
+    std::fprintf(stderr, "ariadne: %s: %s [%s]\n",
+                 p.fatal ? err_pal.paint("error", "31").c_str() : err_pal.paint("warning", "33").c_str(),
+                 ingest::evtx::describe(name, p).c_str(), p.reason.c_str());
+  };
+  auto render = [&](const ingest::evtx::record& r, ingest::evtx::chunk_output& o) {
+    if (xml) {
+      ingest::evtx::render_xml(r, o.text, &o.render);
+    } else {
+      ingest::evtx::render_json(r, o.text, &o.render);
+      o.text.push_back('\n');
+    }
+  };
+  auto run_batch = [&] {
+    if (batch.empty()) return;
+    ingest::evtx::read_sources(
+        batch, ropts, render,
+        [&](ingest::evtx::chunk_output& o) {
+          if (!o.text.empty() && std::fwrite(o.text.data(), 1, o.text.size(), out) != o.text.size())
+            write_failed = true;
+          for (const auto& p : o.problems) report(batch[o.source_idx].name, p);
+        },
+        [&](std::size_t idx, const ingest::evtx::file_stats& fs, const std::vector<ingest::evtx::problem>& ps) {
+          for (const auto& p : ps) report(batch[idx].name, p);
+          records += fs.records;
+          bad_records += fs.bad_records;
+          ++files_read;
+        });
+    batch.clear();
+  };
+
+  for (const auto& file : files) {
+    if (starts_with_evtx_magic(file)) {
+      batch.push_back({file, file, {}});
+      continue;
+    }
+    if (!is_archive_name(file)) {
+      ++problems;
+      std::fprintf(stderr, "ariadne: %s: %s: not an EVTX file; skipped\n", err_pal.paint("warning", "33").c_str(),
+                   file.c_str());
+      continue;
+    }
+    run_batch();  // keep the output in path order
+    std::vector<ingest::input_problem> member_problems;
+    ingest::for_each_member(
+        file,
+        [&](const ingest::member& m) {
+          std::span<const std::uint8_t> image(reinterpret_cast<const std::uint8_t*>(m.data->data()), m.data->size());
+          if (!ingest::evtx::sniff(image)) return;  // labels, READMEs in the archive
+          batch.push_back({m.name, {}, image});
+          run_batch();
+        },
+        member_problems);
+    for (const auto& p : member_problems) {
+      ++problems;
+      std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), p.where.c_str(),
+                   p.message.c_str());
+    }
+  }
+  run_batch();
+  std::fflush(out);
+  if (write_failed || std::ferror(out)) {
+    std::fprintf(stderr, "ariadne: error writing output\n");
+    return k_exit_fatal;
+  }
+  if (!opts.quiet)
+    std::fprintf(stderr, "ariadne: %llu records from %llu file(s); %llu unreadable record(s); %llu problem(s)%s\n",
+                 static_cast<unsigned long long>(records), static_cast<unsigned long long>(files_read),
+                 static_cast<unsigned long long>(bad_records), static_cast<unsigned long long>(problems),
+                 shown > opts.max_problems_shown
+                     ? fmt::format(" (first {} shown)", opts.max_problems_shown).c_str()
+                     : "");
+  if (opts.strict && problems > 0) return k_exit_problems;
+  return k_exit_ok;
+}
+
+}  // namespace ariadne::cli

@@ -1,0 +1,281 @@
+// EVTX files: header checks, chunk slots, and the ordered worker pool.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "ariadne/ingest/evtx.hpp"
+#include "evtx_internal.hpp"
+
+namespace ariadne::ingest::evtx {
+
+bool sniff(std::span<const std::uint8_t> head) {
+  return head.size() >= 8 &&
+         (std::memcmp(head.data(), "ElfFile", 8) == 0 || std::memcmp(head.data(), "ElfChnk", 8) == 0);
+}
+
+std::string describe(std::string_view file, const problem& p) {
+  std::string s(file);
+  if (p.reason == "bad-file-header" || p.reason == "file-header-checksum" || p.reason == "truncated-file" ||
+      p.reason == "not-evtx" || p.reason == "unreadable") {
+    s += ": " + p.message;
+    return s;
+  }
+  s += ": chunk " + std::to_string(p.chunk_index);
+  if (p.record_id) s += ": record " + std::to_string(p.record_id);
+  if (p.offset) s += " (offset " + std::to_string(p.offset) + ")";
+  s += ": " + p.message;
+  return s;
+}
+
+namespace {
+
+// One source being read: its descriptor or image, and its chunk count.
+struct open_source {
+  std::size_t idx = 0;
+  int fd = -1;
+  std::span<const std::uint8_t> image;
+  std::uint64_t size = 0;
+  std::uint64_t chunks = 0;  // chunk slots to read
+  file_stats stats;
+  std::vector<problem> problems;
+  ~open_source() {
+    if (fd >= 0) ::close(fd);
+  }
+  open_source() = default;
+  open_source(const open_source&) = delete;
+  open_source& operator=(const open_source&) = delete;
+
+  // Reads [off, off+len) into buf; returns bytes read.
+  std::size_t read(std::uint64_t off, std::uint8_t* buf, std::size_t len) const {
+    if (off >= size) return 0;
+    len = static_cast<std::size_t>(std::min<std::uint64_t>(len, size - off));
+    if (fd < 0) {
+      std::memcpy(buf, image.data() + off, len);
+      return len;
+    }
+    std::size_t got = 0;
+    while (got < len) {
+      ssize_t r = ::pread(fd, buf + got, len - got, static_cast<off_t>(off + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    return got;
+  }
+};
+
+std::shared_ptr<open_source> open(const source& src, std::size_t idx) {
+  auto os = std::make_shared<open_source>();
+  os->idx = idx;
+  auto bad = [&](const char* reason, std::string msg) {
+    os->problems.push_back({0, 0, 0, true, reason, std::move(msg)});
+    os->chunks = 0;
+    return os;
+  };
+  if (!src.path.empty()) {
+    os->fd = ::open(src.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (os->fd < 0) return bad("unreadable", std::string("cannot open: ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(os->fd, &st) != 0) return bad("unreadable", std::string("cannot stat: ") + std::strerror(errno));
+    os->size = static_cast<std::uint64_t>(st.st_size);
+  } else {
+    os->image = src.image;
+    os->size = src.image.size();
+  }
+  os->stats.bytes = os->size;
+  std::uint8_t head[k_file_header_size];
+  std::size_t got = os->read(0, head, sizeof head);
+  bool file_magic = got >= 8 && std::memcmp(head, "ElfFile", 8) == 0;
+  std::uint8_t chunk_magic[8] = {};
+  bool chunk_at_4k = os->read(k_file_header_size, chunk_magic, 8) == 8 && std::memcmp(chunk_magic, "ElfChnk", 8) == 0;
+  if (!file_magic) {
+    if (!chunk_at_4k) return bad("not-evtx", "not an EVTX file (no ElfFile or ElfChnk signature)");
+    os->problems.push_back({0, 0, 0, false, "bad-file-header",
+                            "file header signature is not ElfFile; chunks are read anyway"});
+  } else if (got >= 128) {
+    std::uint32_t want = load_le<std::uint32_t>(head + 124);
+    if (crc32(0, head, 120) != want)
+      os->problems.push_back({0, 0, 0, false, "file-header-checksum", "file header checksum mismatch; chunks are read anyway"});
+    std::uint32_t flags = load_le<std::uint32_t>(head + 120);
+    os->stats.dirty = (flags & 1) != 0;
+  }
+  if (os->size <= k_file_header_size) {
+    os->chunks = 0;
+    if (os->size < k_file_header_size)
+      os->problems.push_back({0, 0, 0, true, "truncated-file", "file ends inside its header; no chunks"});
+    return os;
+  }
+  std::uint64_t body = os->size - k_file_header_size;
+  os->chunks = (body + k_chunk_size - 1) / k_chunk_size;
+  if (body % k_chunk_size != 0)
+    os->problems.push_back({0, 0, 0, false, "truncated-file",
+                            "file ends inside chunk " + std::to_string(os->chunks - 1) +
+                                "; the complete records in it are still read"});
+  os->stats.chunks = os->chunks;
+  return os;
+}
+
+struct work_item {
+  std::shared_ptr<open_source> src;
+  std::uint64_t chunk = 0;  // chunk index, or UINT64_MAX for a source with no chunks
+  bool last = false;        // the source's last item
+};
+
+class worker_state {
+ public:
+  chunk_parser parser;
+  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(k_chunk_size);
+
+  void run(const work_item& it, chunk_output& out, const render_fn& render) {
+    out.source_idx = it.src->idx;
+    out.text.clear();
+    out.batch.clear();
+    out.problems.clear();
+    out.stats = {};
+    out.render = {};
+    if (it.chunk == UINT64_MAX) return;
+    out.chunk_index = static_cast<std::uint32_t>(it.chunk);
+    std::size_t got = it.src->read(k_file_header_size + it.chunk * k_chunk_size, buf.data(), k_chunk_size);
+    out.stats = parser.parse(std::span<const std::uint8_t>(buf.data(), got), out.chunk_index,
+                             [&](const record& r) { render(r, out); }, out.problems);
+  }
+};
+
+// Hands out work items in order, opening sources as the cursor reaches them.
+class cursor {
+ public:
+  explicit cursor(const std::vector<source>& s) : sources_(s) {}
+  bool next(work_item& it) {
+    while (true) {
+      if (cur_ && chunk_ < cur_->chunks) {
+        it.src = cur_;
+        it.chunk = chunk_++;
+        it.last = chunk_ == cur_->chunks;
+        if (it.last) cur_.reset();
+        return true;
+      }
+      if (next_source_ >= sources_.size()) return false;
+      cur_ = open(sources_[next_source_], next_source_);
+      ++next_source_;
+      chunk_ = 0;
+      if (cur_->chunks == 0) {
+        it.src = cur_;
+        it.chunk = UINT64_MAX;
+        it.last = true;
+        cur_.reset();
+        return true;
+      }
+    }
+  }
+
+ private:
+  const std::vector<source>& sources_;
+  std::size_t next_source_ = 0;
+  std::shared_ptr<open_source> cur_;
+  std::uint64_t chunk_ = 0;
+};
+
+void deliver(const work_item& it, chunk_output& out, const chunk_fn& on_chunk, const source_fn& on_source) {
+  file_stats& fs = it.src->stats;
+  if (it.chunk != UINT64_MAX) {
+    fs.records += out.stats.records;
+    fs.bad_records += out.stats.bad_records;
+    if (out.stats.skipped) ++fs.chunks_skipped;
+    else if (!out.stats.empty) ++fs.chunks_read;
+    if (out.render.bad_utf16)
+      out.problems.push_back({out.chunk_index, 0, 0, false, "bad-utf16",
+                              std::to_string(out.render.bad_utf16) +
+                                  " invalid UTF-16 sequence(s) replaced by U+FFFD"});
+    on_chunk(out);
+  }
+  if (it.last) on_source(it.src->idx, fs, it.src->problems);
+}
+
+}  // namespace
+
+void read_sources(const std::vector<source>& sources, const reader_options& opts, const render_fn& render,
+                  const chunk_fn& on_chunk, const source_fn& on_source) {
+  cursor cur(sources);
+  if (opts.threads <= 1) {
+    worker_state w;
+    chunk_output out;
+    work_item it;
+    while (cur.next(it)) {
+      w.run(it, out, render);
+      deliver(it, out, on_chunk, on_source);
+    }
+    return;
+  }
+
+  const std::size_t window = opts.max_in_flight ? opts.max_in_flight : 4ULL * opts.threads;
+  struct slot {
+    work_item item;
+    chunk_output out;
+    bool ready = false;
+  };
+  std::vector<slot> ring(window);
+  std::mutex mu;
+  std::condition_variable cv_work, cv_done;
+  std::uint64_t claimed = 0, delivered = 0;
+  bool exhausted = false;
+
+  auto worker = [&] {
+    worker_state w;
+    while (true) {
+      std::uint64_t seq;
+      {
+        std::unique_lock lk(mu);
+        cv_work.wait(lk, [&] { return exhausted || claimed < delivered + window; });
+        if (exhausted) return;
+        work_item it;
+        if (!cur.next(it)) {
+          exhausted = true;
+          cv_work.notify_all();
+          cv_done.notify_all();
+          return;
+        }
+        seq = claimed++;
+        ring[seq % window].item = std::move(it);
+      }
+      slot& s = ring[seq % window];
+      w.run(s.item, s.out, render);
+      {
+        std::lock_guard lk(mu);
+        s.ready = true;
+      }
+      cv_done.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(opts.threads);
+  for (unsigned k = 0; k < opts.threads; ++k) pool.emplace_back(worker);
+
+  while (true) {
+    slot* s;
+    {
+      std::unique_lock lk(mu);
+      cv_done.wait(lk, [&] { return ring[delivered % window].ready || (exhausted && delivered == claimed); });
+      if (!ring[delivered % window].ready) break;
+      s = &ring[delivered % window];
+    }
+    deliver(s->item, s->out, on_chunk, on_source);
+    {
+      std::lock_guard lk(mu);
+      s->ready = false;
+      s->item = {};
+      ++delivered;
+    }
+    cv_work.notify_all();
+  }
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace ariadne::ingest::evtx
