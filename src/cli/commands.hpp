@@ -20,6 +20,7 @@ struct hunt_options {
   std::string output;           // "" or "-": stdout
   std::string format = "table";  // table | jsonl
   std::string mapping;           // custom normalisation mapping
+  unsigned threads = 0;          // EVTX parser threads; 0: one per core
   bool quiet = false;            // no summary
   bool no_color = false;
   std::size_t max_problems_shown = 10;

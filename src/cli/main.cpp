@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
   hunt_options hunt;
   auto* hunt_cmd = app.add_subcommand("hunt", "Match Sigma rules against log files and directories");
   add_rule_options(hunt_cmd, hunt.rules);
-  hunt_cmd->add_option("paths", hunt.inputs, "Log files or directories (JSON lines/array/concatenated; "
-                                             "gzip, zstd, xz, bzip2 and zip read directly)")
+  hunt_cmd->add_option("paths", hunt.inputs, "Log files or directories: EVTX, JSON lines/array/concatenated; "
+                                             "gzip, zstd, xz, bzip2, zip and tar read directly")
       ->required();
   hunt_cmd->add_option("--min-level", hunt.min_level, "Only rules at or above this level")
       ->check(CLI::IsMember({"informational", "low", "medium", "high", "critical"}))
@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "jsonl"}))
       ->default_str("table");
   hunt_cmd->add_option("--mapping", hunt.mapping, "Normalisation mapping YAML (default: built in)");
+  hunt_cmd->add_option("-j,--threads", hunt.threads, "EVTX parser threads (default: one per core)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
 

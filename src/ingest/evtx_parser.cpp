@@ -80,8 +80,9 @@ class chunk_parser::token_parser {
           if (in_start) return fail(pos, "bad-token", "element starts inside a start tag");
           if (stack.size() >= cp_.max_depth) return fail(pos, "too-deep", "elements nested too deeply");
           std::uint32_t p = pos + 1;
-          bool dep = true;
-          if (binxml_value) dep = has_dependency_id(pos, end);
+          // Records written without templates (and BinXml values) may lack
+          // the 2-byte dependency identifier: take the layout that fits.
+          bool dep = has_dependency_id(pos, end);
           if (dep) p += 2;
           if (!need(p, 8, end)) return false;
           p += 4;  // data size
@@ -153,6 +154,9 @@ class chunk_parser::token_parser {
             v.data = b_ + p;
             v.size = chars * 2;
             p += chars * 2;
+          } else if (type == v_null) {
+            pos = p;
+            break;
           } else {
             std::uint32_t sz = fixed_size(type);
             if (sz == 0) return fail(pos, "bad-value", "value token of unsupported type 0x" + hex2(type));

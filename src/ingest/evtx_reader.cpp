@@ -278,4 +278,17 @@ void read_sources(const std::vector<source>& sources, const reader_options& opts
   for (auto& t : pool) t.join();
 }
 
+void read_events(const std::vector<source>& sources, const reader_options& opts, std::uint32_t first_source_idx,
+                 const event_fn& on_event, const chunk_fn& on_chunk, const source_fn& on_source) {
+  auto render = [&](const record& r, chunk_output& o) {
+    o.batch.begin_event(first_source_idx + static_cast<std::uint32_t>(o.source_idx), r.record_id);
+    time_ns t = emit_fields(r, o.batch, &o.render);
+    o.batch.end_event();
+    event& ev = o.batch.events().back();
+    if (on_event) on_event(o.batch, ev);
+    if (ev.time == k_no_time) ev.time = t;
+  };
+  read_sources(sources, opts, render, on_chunk, on_source);
+}
+
 }  // namespace ariadne::ingest::evtx

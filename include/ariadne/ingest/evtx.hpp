@@ -233,6 +233,15 @@ using source_fn = std::function<void(std::size_t source_idx, const file_stats&, 
 void read_sources(const std::vector<source>& sources, const reader_options& opts, const render_fn& render,
                   const chunk_fn& on_chunk, const source_fn& on_source);
 
+// Events for hunting: each record becomes an event of its chunk's batch
+// (source index `first_source_idx` + the source's position, record number =
+// EVTX record id), with emit_fields() and then `on_event` (the normaliser)
+// run on the worker. The event time is the normaliser's, else System/
+// TimeCreated. `on_chunk` gets each chunk's batch in order.
+using event_fn = std::function<void(event_batch&, event&)>;
+void read_events(const std::vector<source>& sources, const reader_options& opts, std::uint32_t first_source_idx,
+                 const event_fn& on_event, const chunk_fn& on_chunk, const source_fn& on_source);
+
 // Formats a problem as "file[: chunk N][: record R]: message".
 std::string describe(std::string_view file, const problem& p);
 
