@@ -502,17 +502,22 @@ chunk_stats chunk_parser::parse(std::span<const std::uint8_t> chunk, std::uint32
   const std::uint8_t* b = chunk.data();
   const std::size_t n = chunk.size();
   if (n < k_chunk_header_size || std::memcmp(b, "ElfChnk", 8) != 0) {
-    bool zero = true;
-    for (std::size_t k = 0; k < std::min<std::size_t>(n, k_chunk_header_size) && zero; ++k) zero = b[k] == 0;
-    if (zero) {
+    static const std::uint8_t zeros[k_chunk_size] = {};
+    if (std::memcmp(b, zeros, n) == 0) {  // never used (preallocated)
       st.empty = true;
       return st;
     }
-    st.skipped = true;
-    problems.push_back({chunk_index, 0, 0, true, "bad-chunk-magic",
-                        n < k_chunk_header_size ? "chunk is shorter than its header; skipped"
-                                                : "chunk signature is not ElfChnk; skipped"});
-    return st;
+    // A damaged signature over intact records: read them anyway.
+    bool records_follow = n >= k_chunk_header_size + 28 && std::memcmp(b + k_chunk_header_size, "\x2a\x2a\x00\x00", 4) == 0;
+    if (!records_follow) {
+      st.skipped = true;
+      problems.push_back({chunk_index, 0, 0, true, "bad-chunk-magic",
+                          n < k_chunk_header_size ? "chunk is shorter than its header; skipped"
+                                                  : "chunk signature is not ElfChnk and no record follows; skipped"});
+      return st;
+    }
+    problems.push_back({chunk_index, 0, 0, false, "bad-chunk-magic",
+                        "chunk signature is not ElfChnk but records follow; they are read and checked one by one"});
   }
   const std::uint64_t first_id = load_le<std::uint64_t>(b + 24);
   const std::uint64_t last_id = load_le<std::uint64_t>(b + 32);

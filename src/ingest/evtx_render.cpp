@@ -276,7 +276,7 @@ void append_scalar(std::string& out, std::uint8_t t, const std::uint8_t* p, std:
     case v_filetime:
       if (fits(8)) {
         q();
-        append_filetime(out, load_le<std::uint64_t>(p), s == style::json ? 6 : 7);
+        append_filetime(out, load_le<std::uint64_t>(p), s == style::xml ? 7 : 6);
         q();
         return;
       }
@@ -284,7 +284,7 @@ void append_scalar(std::string& out, std::uint8_t t, const std::uint8_t* p, std:
     case v_systime:
       if (fits(16)) {
         q();
-        append_systime(out, p, s == style::json ? 6 : 7);
+        append_systime(out, p, s == style::xml ? 7 : 6);
         q();
         return;
       }

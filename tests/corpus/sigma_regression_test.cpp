@@ -49,5 +49,31 @@ TEST(SigmaRegression, EveryCaseFiresItsRule) {
   EXPECT_EQ(passed, cases);
 }
 
+// The same cases, hunting the .evtx beside each .json with the native reader.
+TEST(SigmaRegression, EveryCaseFiresItsRuleFromEvtx) {
+  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  std::ifstream tsv(test::shared("sigma/regression/cases.tsv"));
+  ASSERT_TRUE(tsv) << "cases.tsv missing";
+  std::string line;
+  std::getline(tsv, line);  // header
+  std::size_t cases = 0, passed = 0;
+  while (std::getline(tsv, line)) {
+    auto cols = split(line, '\t');
+    ASSERT_GE(cols.size(), 5u);
+    std::string rule_id(cols[0]), evtx_path(cols[2]), json_path(cols[3]);
+    if (json_path.empty() || evtx_path.empty()) continue;
+    std::uint64_t need = cols[4].empty() ? 1 : static_cast<std::uint64_t>(*parse_int64(cols[4]));
+    ++cases;
+    auto r = test::run_evtx_file(whole_tree(), test::shared("sigma/regression/" + evtx_path), cases % 2 ? 1 : 2);
+    std::uint64_t got = 0;
+    for (const auto& id : r.rule_ids) got += id == rule_id;
+    EXPECT_GE(got, need) << "rule " << rule_id << " on " << evtx_path;
+    EXPECT_TRUE(r.problems.empty()) << evtx_path << ": " << (r.problems.empty() ? "" : r.problems[0].message);
+    passed += got >= need;
+  }
+  EXPECT_EQ(cases, 138u);
+  EXPECT_EQ(passed, cases);
+}
+
 }  // namespace
 }  // namespace ariadne

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
 #include "ariadne/normalize/normalizer.hpp"
@@ -52,6 +53,31 @@ run_result run_file(const sigma::rule_set& rules, const std::string& path) {
   run_result out;
   ingest::for_each_member(
       path, [&](const ingest::member& m) { match_into(rules, *m.data, m.name, out); }, out.problems);
+  return out;
+}
+
+run_result run_evtx_file(const sigma::rule_set& rules, const std::string& path, unsigned threads) {
+  run_result out;
+  match::engine eng(rules.rules);
+  std::vector<match::hit> hits;
+  ingest::evtx::reader_options ro;
+  ro.threads = threads;
+  auto where = [&](const ingest::evtx::problem& p) { return ingest::evtx::describe(path, p); };
+  ingest::evtx::read_events(
+      {{path, path, {}}}, ro, 0, [](event_batch& b, event& ev) { normalizer::builtin().apply(b, ev); },
+      [&](ingest::evtx::chunk_output& o) {
+        out.events += o.batch.size();
+        hits.clear();
+        eng.match_batch(o.batch, hits);
+        for (const auto& h : hits) {
+          out.rule_ids.push_back(rules.rules[h.rule_idx].id);
+          out.records.push_back(o.batch.events()[h.event_idx].source.record);
+        }
+        for (const auto& p : o.problems) out.problems.push_back({where(p), p.reason, p.message});
+      },
+      [&](std::size_t, const ingest::evtx::file_stats&, const std::vector<ingest::evtx::problem>& ps) {
+        for (const auto& p : ps) out.problems.push_back({where(p), p.reason, p.message});
+      });
   return out;
 }
 

@@ -30,6 +30,9 @@ run_result run(const sigma::rule_set& rules, const std::string& json);
 // Same for a file (decompressing as needed).
 run_result run_file(const sigma::rule_set& rules, const std::string& path);
 
+// Same for an EVTX file, read natively with `threads` parser threads.
+run_result run_evtx_file(const sigma::rule_set& rules, const std::string& path, unsigned threads = 1);
+
 // True if the single rule in `yaml` matches the single event in `json`.
 bool matches(const std::string& yaml, const std::string& json);
 
