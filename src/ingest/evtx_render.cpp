@@ -23,8 +23,9 @@ namespace ariadne::ingest::evtx {
 
 time_ns filetime_to_ns(std::uint64_t ft) {
   constexpr std::int64_t k_epoch_diff_ticks = 116444736000000000LL;  // 1601 -> 1970 in 100 ns
-  auto ticks = static_cast<std::int64_t>(ft) - k_epoch_diff_ticks;
-  if (ft > static_cast<std::uint64_t>(INT64_MAX / 100 + k_epoch_diff_ticks)) return k_no_time;
+  if (ft > static_cast<std::uint64_t>(INT64_MAX)) return k_no_time;
+  std::int64_t ticks = static_cast<std::int64_t>(ft) - k_epoch_diff_ticks;
+  if (ticks > INT64_MAX / 100 || ticks < INT64_MIN / 100 + 1) return k_no_time;  // outside 1677..2262
   return ticks * 100;
 }
 

@@ -154,6 +154,15 @@ TEST(EvtxFixture, FieldsEqualJsonReaderOnTheDump) {
   }
 }
 
+TEST(EvtxTime, FiletimeConversionCoversTheWholeRange) {
+  EXPECT_EQ(filetime_to_ns(116444736000000000ULL), 0);
+  EXPECT_EQ(filetime_to_ns(132000000001234567ULL), 1555526400123456700LL);
+  // Outside what nanoseconds since 1970 can hold: no time, never overflow.
+  EXPECT_EQ(filetime_to_ns(0), k_no_time);
+  EXPECT_EQ(filetime_to_ns(UINT64_MAX), k_no_time);
+  EXPECT_EQ(filetime_to_ns(100000000000000000ULL), -1644473600000000000LL);  // 1917: before 1970 is fine
+}
+
 // ---- threads ---------------------------------------------------------------------
 
 // A file image of `n` copies of the fixture's chunk.
