@@ -12,6 +12,8 @@ packages=(
   libsimdjson-dev libre2-dev libfyaml-dev libarchive-dev
   libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # benchmarks compare against these (bench/evtx/run.sh); the fuzz preset uses clang
+  libevtx-utils time python3 clang
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -92,6 +92,18 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t pos = 0;
   while (pos < s.size()) {
+    // Runs of plain ASCII are copied in one go.
+    std::size_t run = pos;
+    while (run < s.size()) {
+      auto ch = static_cast<unsigned char>(s[run]);
+      if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\') break;
+      ++run;
+    }
+    if (run > pos) {
+      out.append(s.data() + pos, run - pos);
+      pos = run;
+      if (pos >= s.size()) break;
+    }
     auto c = static_cast<unsigned char>(s[pos]);
     if (c >= 0x80) {
       std::size_t start = pos;

@@ -1,5 +1,6 @@
 #include "ariadne/event/event.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -7,7 +8,37 @@
 
 namespace ariadne {
 
+field_table::field_table() {
+  static std::atomic<std::uint64_t> next{1};
+  serial_ = next.fetch_add(1);
+}
+
 field_id field_table::intern(std::string_view name) {
+  // Each thread keeps its own map of the names it has seen: the common case
+  // (a known name) takes no lock, so parser threads do not contend on mu_.
+  // Keys view the table's own strings, which never move; the serial tells
+  // tables apart (a new table may reuse a freed one's address).
+  struct cache {
+    std::uint64_t serial = 0;
+    std::unordered_map<std::string_view, field_id> ids;
+  };
+  thread_local cache local;
+  if (local.serial != serial_) {
+    local.ids.clear();
+    local.serial = serial_;
+  }
+  if (auto it = local.ids.find(name); it != local.ids.end()) return it->second;
+  field_id id = intern_locked(name);
+  local.ids.emplace(names_view(id), id);
+  return id;
+}
+
+std::string_view field_table::names_view(field_id id) const {
+  std::shared_lock lock(mu_);
+  return names_[id];
+}
+
+field_id field_table::intern_locked(std::string_view name) {
   {
     std::shared_lock lock(mu_);
     auto it = ids_.find(name);
@@ -107,13 +138,17 @@ event& event_batch::begin_event(std::uint32_t source_idx, std::uint64_t record) 
 
 std::string_view event_batch::store(std::string_view s) {
   if (s.empty()) return {};
-  if (block_used_ + s.size() > block_size_) {
-    std::size_t size = std::max<std::size_t>(64 * 1024, s.size());
-    blocks_.push_back(std::make_unique<char[]>(size));
-    block_size_ = size;
+  if (blocks_.empty() || block_used_ + s.size() > blocks_[block_idx_].size) {
+    std::size_t next = blocks_.empty() ? 0 : block_idx_ + 1;
+    if (next >= blocks_.size() || blocks_[next].size < s.size()) {
+      std::size_t size = std::max<std::size_t>(64 * 1024, s.size());
+      blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(next),
+                     block{std::make_unique_for_overwrite<char[]>(size), size});
+    }
+    block_idx_ = next;
     block_used_ = 0;
   }
-  char* dst = blocks_.back().get() + block_used_;
+  char* dst = blocks_[block_idx_].data.get() + block_used_;
   std::memcpy(dst, s.data(), s.size());
   block_used_ += s.size();
   return {dst, s.size()};
@@ -158,7 +193,7 @@ void event_batch::alias_field(event& ev, field_id from, field_id to) {
 void event_batch::clear() {
   events_.clear();
   fields_.clear();
-  if (blocks_.size() > 1) blocks_.erase(blocks_.begin(), blocks_.end() - 1);
+  block_idx_ = 0;
   block_used_ = 0;
   open_ = false;
 }

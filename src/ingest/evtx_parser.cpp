@@ -17,6 +17,19 @@ namespace {
 
 constexpr std::size_t k_max_nodes = 1u << 20;
 
+bool all_zero(const std::uint8_t* p, std::size_t n) {
+  std::uint64_t acc = 0;
+  std::size_t k = 0;
+  for (; k + 64 <= n; k += 64) {
+    std::uint64_t w[8];
+    std::memcpy(w, p + k, 64);
+    acc |= w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
+    if (acc) return false;
+  }
+  for (; k < n; ++k) acc |= p[k];
+  return acc == 0;
+}
+
 }  // namespace
 
 // ---- helpers on chunk bytes -------------------------------------------------
@@ -392,11 +405,38 @@ class chunk_parser::token_parser {
 
 // ---- chunk_parser -----------------------------------------------------------
 
-bool chunk_parser::name_at(std::uint32_t offset, std::uint32_t& index, parse_error& err) {
-  if (offset < chunk_.size() && name_gen_[offset] == gen_) {
-    index = name_idx_[offset];
-    return true;
+bool chunk_parser::offset_cache::find(std::uint32_t k, std::uint32_t g, std::uint32_t& v) const {
+  std::uint32_t h = (k * 2654435761u) >> 22;  // 10 bits
+  for (std::uint32_t probe = 0; probe < k_slots; ++probe) {
+    std::uint32_t i = (h + probe) & (k_slots - 1);
+    if (gen[i] != g) return false;
+    if (key[i] == k) {
+      v = val[i];
+      return true;
+    }
   }
+  return false;
+}
+
+void chunk_parser::offset_cache::put(std::uint32_t k, std::uint32_t g, std::uint32_t v) {
+  if (used >= k_slots / 2) return;  // keep probes short; uncached entries are re-read
+  std::uint32_t h = (k * 2654435761u) >> 22;
+  for (std::uint32_t probe = 0; probe < k_slots; ++probe) {
+    std::uint32_t i = (h + probe) & (k_slots - 1);
+    if (gen[i] != g) {
+      gen[i] = g;
+      key[i] = k;
+      val[i] = v;
+      ++used;
+      return;
+    }
+  }
+}
+
+void chunk_parser::offset_cache::reset_all() { std::fill(gen.begin(), gen.end(), 0); }
+
+bool chunk_parser::name_at(std::uint32_t offset, std::uint32_t& index, parse_error& err) {
+  if (names_cache_.find(offset, gen_, index)) return true;
   if (static_cast<std::uint64_t>(offset) + 8 > chunk_.size()) {
     err = {offset, "bad-name", "element name offset points outside the chunk"};
     return false;
@@ -411,14 +451,13 @@ bool chunk_parser::name_at(std::uint32_t offset, std::uint32_t& index, parse_err
   s.clear();
   append_utf16(s, chunk_.data() + offset + 8, chars, nullptr);
   index = static_cast<std::uint32_t>(names_used_++);
-  name_gen_[offset] = gen_;
-  name_idx_[offset] = index;
+  names_cache_.put(offset, gen_, index);
   return true;
 }
 
 const chunk_parser::tmpl* chunk_parser::template_at(std::uint32_t def_offset, std::size_t depth, parse_error& err) {
-  if (def_offset < chunk_.size() && tmpl_gen_[def_offset] == gen_) {
-    const tmpl& t = templates_[tmpl_idx_[def_offset]];
+  if (std::uint32_t cached = 0; tmpl_cache_.find(def_offset, gen_, cached)) {
+    const tmpl& t = templates_[cached];
     if (!t.ok) {
       err = {def_offset, "bad-template", "template definition could not be read"};
       return nullptr;
@@ -434,8 +473,7 @@ const chunk_parser::tmpl* chunk_parser::template_at(std::uint32_t def_offset, st
   tmpl& t = templates_[idx];
   t.nodes.clear();
   t.ok = false;
-  tmpl_gen_[def_offset] = gen_;
-  tmpl_idx_[def_offset] = static_cast<std::uint32_t>(idx);
+  tmpl_cache_.put(def_offset, gen_, static_cast<std::uint32_t>(idx));
   std::uint32_t size = load_le<std::uint32_t>(chunk_.data() + def_offset + 20);
   std::uint64_t body = def_offset + 24ULL;
   std::uint64_t end = body + size;
@@ -485,25 +523,20 @@ chunk_stats chunk_parser::parse(std::span<const std::uint8_t> chunk, std::uint32
                                 const record_fn& on_record, std::vector<problem>& problems) {
   chunk_stats st;
   chunk_ = chunk;
-  if (name_gen_.size() < k_chunk_size) {
-    name_gen_.assign(k_chunk_size, 0);
-    name_idx_.assign(k_chunk_size, 0);
-    tmpl_gen_.assign(k_chunk_size, 0);
-    tmpl_idx_.assign(k_chunk_size, 0);
-  }
   if (++gen_ == 0) {  // wrapped: clear the caches once
-    std::fill(name_gen_.begin(), name_gen_.end(), 0);
-    std::fill(tmpl_gen_.begin(), tmpl_gen_.end(), 0);
+    names_cache_.reset_all();
+    tmpl_cache_.reset_all();
     gen_ = 1;
   }
+  names_cache_.used = 0;
+  tmpl_cache_.used = 0;
   names_used_ = 0;
   templates_used_ = 0;
 
   const std::uint8_t* b = chunk.data();
   const std::size_t n = chunk.size();
   if (n < k_chunk_header_size || std::memcmp(b, "ElfChnk", 8) != 0) {
-    static const std::uint8_t zeros[k_chunk_size] = {};
-    if (std::memcmp(b, zeros, n) == 0) {  // never used (preallocated)
+    if (all_zero(b, n)) {  // never used (preallocated)
       st.empty = true;
       return st;
     }

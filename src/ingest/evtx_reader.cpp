@@ -215,8 +215,11 @@ void read_sources(const std::vector<source>& sources, const reader_options& opts
     return;
   }
 
+  // The calling thread works too (parses chunks, and delivers finished ones
+  // in order between its own); threads - 1 helpers only parse. N threads in
+  // all, so nothing on the machine waits for a core it does not need.
   const std::size_t window = opts.max_in_flight ? opts.max_in_flight : 4ULL * opts.threads;
-  struct slot {
+  struct alignas(128) slot {  // own cache lines: threads write their slots concurrently
     work_item item;
     chunk_output out;
     bool ready = false;
@@ -227,23 +230,33 @@ void read_sources(const std::vector<source>& sources, const reader_options& opts
   std::uint64_t claimed = 0, delivered = 0;
   bool exhausted = false;
 
-  auto worker = [&] {
+  // Under mu: takes the next item if the window allows. False if it must
+  // wait or everything is claimed.
+  auto claim = [&](std::uint64_t& seq) {
+    if (exhausted || claimed >= delivered + window) return false;
+    work_item it;
+    if (!cur.next(it)) {
+      exhausted = true;
+      cv_work.notify_all();
+      cv_done.notify_all();
+      return false;
+    }
+    seq = claimed++;
+    ring[seq % window].item = std::move(it);
+    return true;
+  };
+
+  auto helper = [&] {
     worker_state w;
     while (true) {
       std::uint64_t seq;
       {
         std::unique_lock lk(mu);
         cv_work.wait(lk, [&] { return exhausted || claimed < delivered + window; });
-        if (exhausted) return;
-        work_item it;
-        if (!cur.next(it)) {
-          exhausted = true;
-          cv_work.notify_all();
-          cv_done.notify_all();
-          return;
+        if (!claim(seq)) {
+          if (exhausted) return;
+          continue;
         }
-        seq = claimed++;
-        ring[seq % window].item = std::move(it);
       }
       slot& s = ring[seq % window];
       w.run(s.item, s.out, render);
@@ -251,30 +264,42 @@ void read_sources(const std::vector<source>& sources, const reader_options& opts
         std::lock_guard lk(mu);
         s.ready = true;
       }
-      cv_done.notify_all();
+      cv_done.notify_one();
     }
   };
   std::vector<std::thread> pool;
-  pool.reserve(opts.threads);
-  for (unsigned k = 0; k < opts.threads; ++k) pool.emplace_back(worker);
+  pool.reserve(opts.threads - 1);
+  for (unsigned k = 1; k < opts.threads; ++k) pool.emplace_back(helper);
 
+  worker_state w;
+  std::unique_lock lk(mu);
   while (true) {
-    slot* s;
-    {
-      std::unique_lock lk(mu);
-      cv_done.wait(lk, [&] { return ring[delivered % window].ready || (exhausted && delivered == claimed); });
-      if (!ring[delivered % window].ready) break;
-      s = &ring[delivered % window];
-    }
-    deliver(s->item, s->out, on_chunk, on_source);
-    {
-      std::lock_guard lk(mu);
-      s->ready = false;
-      s->item = {};
+    // Deliver what is ready, in order.
+    while (delivered < claimed && ring[delivered % window].ready) {
+      slot& s = ring[delivered % window];
+      lk.unlock();
+      deliver(s.item, s.out, on_chunk, on_source);
+      lk.lock();
+      s.ready = false;
+      s.item = {};
       ++delivered;
+      cv_work.notify_one();
     }
-    cv_work.notify_all();
+    if (exhausted && delivered == claimed) break;
+    std::uint64_t seq;
+    if (claim(seq)) {
+      lk.unlock();
+      slot& s = ring[seq % window];
+      w.run(s.item, s.out, render);
+      lk.lock();
+      s.ready = true;
+      continue;
+    }
+    if (exhausted && delivered == claimed) break;
+    // Window full (or all claimed): wait for the oldest chunk.
+    cv_done.wait(lk, [&] { return (delivered < claimed && ring[delivered % window].ready) || (exhausted && delivered == claimed); });
   }
+  lk.unlock();
   for (auto& t : pool) t.join();
 }
 

@@ -447,12 +447,18 @@ struct jnode {
   std::int32_t xval = -1;        // value: the xnode
   std::uint32_t text_off = 0, text_len = 0;  // text: UTF-8 in the arena
   std::uint32_t key_off = 0, key_len = 0;    // key: arena range, or name index in key_off
+  std::uint32_t key_hash = 0;                // cheap filter for duplicate-key checks
   std::int32_t first = -1, last = -1, next = -1;
 };
 
+// Storage reused from record to record (one per thread): no allocation per
+// record once the buffers have grown.
 class json_model {
  public:
-  json_model(const ctx& c) : c_(c) {}
+  json_model(const ctx& c, std::vector<struct jnode>& nodes, std::string& arena) : c_(c), nodes_(nodes), arena_(arena) {
+    nodes_.clear();
+    arena_.clear();
+  }
 
   std::int32_t build_root(std::int32_t event_el) {
     std::int32_t top = make(jkind::object);
@@ -472,10 +478,16 @@ class json_model {
   [[nodiscard]] const jnode& at(std::int32_t i) const { return nodes_[static_cast<std::size_t>(i)]; }
   [[nodiscard]] const ctx& c() const { return c_; }
 
-  std::int32_t find(std::int32_t obj, std::string_view k) const {
+  std::int32_t find(std::int32_t obj, std::string_view k) const { return find(obj, k, hash(k)); }
+  std::int32_t find(std::int32_t obj, std::string_view k, std::uint32_t h) const {
     for (std::int32_t m = at(obj).first; m >= 0; m = at(m).next)
-      if (key(at(m)) == k) return m;
+      if (at(m).key_hash == h && key(at(m)) == k) return m;
     return -1;
+  }
+  static std::uint32_t hash(std::string_view k) {
+    std::uint32_t h = 2166136261u;
+    for (char ch : k) h = (h ^ static_cast<unsigned char>(ch)) * 16777619u;
+    return h | 1;
   }
 
  private:
@@ -491,6 +503,7 @@ class json_model {
     node(j).key_in_arena = false;
     node(j).key_off = name_idx;
     node(j).key_len = 0;
+    node(j).key_hash = name_hash(name_idx);
   }
   void set_arena_key(std::int32_t j, std::string_view k) {
     auto off = static_cast<std::uint32_t>(arena_.size());
@@ -498,6 +511,10 @@ class json_model {
     node(j).key_in_arena = true;
     node(j).key_off = off;
     node(j).key_len = static_cast<std::uint32_t>(k.size());
+    node(j).key_hash = hash(k);
+  }
+  std::uint32_t name_hash(std::uint32_t name_idx) const {
+    return hash(name_idx < c_.names.size() ? std::string_view(c_.names[name_idx]) : std::string_view());
   }
   void append(std::int32_t parent, std::int32_t child) {
     node(child).next = -1;
@@ -520,7 +537,7 @@ class json_model {
   // Inserts `child` (already keyed) into `obj` with the duplicate-key rule.
   void insert(std::int32_t obj, std::int32_t child) {
     std::string_view k = key(node(child));
-    std::int32_t old = find(obj, k);
+    std::int32_t old = find(obj, k, node(child).key_hash);
     if (old < 0) {
       append(obj, child);
       return;
@@ -662,8 +679,8 @@ class json_model {
   }
 
   const ctx& c_;
-  std::vector<jnode> nodes_;
-  std::string arena_;
+  std::vector<jnode>& nodes_;
+  std::string& arena_;
 };
 
 void write_json(const json_model& m, std::int32_t j, std::string& out) {
@@ -770,9 +787,14 @@ void write_xml(const ctx& c, std::int32_t x, int indent, std::string& out) {
 // The same walk json_reader::flatten_evtx does over the JSON form, over the
 // JSON model here, so an EVTX record and its JSON dump give the same fields.
 
+struct field_emitter_buffers {
+  std::string name, scratch, key;
+};
+
 class field_emitter {
  public:
-  field_emitter(const json_model& m, event_batch& batch) : m_(m), batch_(batch) {}
+  field_emitter(const json_model& m, event_batch& batch, field_emitter_buffers& b)
+      : m_(m), batch_(batch), name_(b.name), scratch_(b.scratch), key_buf_(b.key) {}
 
   time_ns time = k_no_time;
 
@@ -817,7 +839,7 @@ class field_emitter {
         for (std::int32_t f = body.first; f >= 0; f = m_.at(f).next) {
           std::string_view key = m_.key(m_.at(f));
           if (key == "#attributes") continue;
-          emit(remove_spaces(key), f);
+          emit(no_spaces(key, key_buf_), f);
         }
       } else if (section == "UserData") {
         leaves(s, "UserData", 1);
@@ -928,12 +950,16 @@ class field_emitter {
         if (m_.at(c).kind != jkind::object) continue;
         for (std::int32_t a = m_.at(c).first; a >= 0; a = m_.at(a).next) {
           std::string_view akey = m_.key(m_.at(a));
-          if (akey != "xmlns") emit(remove_spaces(akey), a, depth + 1);
+          if (akey != "xmlns") {
+            std::string buf;
+            emit(no_spaces(akey, buf), a, depth + 1);
+          }
         }
       } else if (key == "#text") {
         emit(parent, c, depth + 1);
       } else {
-        emit(remove_spaces(key), c, depth + 1);
+        std::string buf;
+        emit(no_spaces(key, buf), c, depth + 1);
       }
     }
   }
@@ -965,8 +991,18 @@ class field_emitter {
 
   const json_model& m_;
   event_batch& batch_;
-  std::string name_;
-  std::string scratch_;
+  // `k` without spaces; a copy in `buf` only when there is a space.
+  static std::string_view no_spaces(std::string_view k, std::string& buf) {
+    if (k.find(' ') == std::string_view::npos) return k;
+    buf.clear();
+    for (char ch : k)
+      if (ch != ' ') buf.push_back(ch);
+    return buf;
+  }
+
+  std::string& name_;
+  std::string& scratch_;
+  std::string& key_buf_;
 };
 
 }  // namespace
@@ -974,7 +1010,9 @@ class field_emitter {
 void render_json(const record& r, std::string& out, render_stats* stats) {
   std::uint32_t bad = 0;
   ctx c{*r.nodes, *r.names, &bad};
-  json_model m(c);
+  thread_local std::vector<jnode> nodes;
+  thread_local std::string arena;
+  json_model m(c, nodes, arena);
   std::int32_t top = m.build_root(r.root);
   write_json(m, top, out);
   if (stats) stats->bad_utf16 += bad;
@@ -990,9 +1028,12 @@ void render_xml(const record& r, std::string& out, render_stats* stats) {
 time_ns emit_fields(const record& r, event_batch& batch, render_stats* stats) {
   std::uint32_t bad = 0;
   ctx c{*r.nodes, *r.names, &bad};
-  json_model m(c);
+  thread_local std::vector<jnode> nodes;
+  thread_local std::string arena;
+  json_model m(c, nodes, arena);
   std::int32_t top = m.build_root(r.root);
-  field_emitter fe(m, batch);
+  thread_local field_emitter_buffers bufs;
+  field_emitter fe(m, batch, bufs);
   std::int32_t ev = m.at(top).first;
   if (ev >= 0) fe.event(ev);
   if (stats) stats->bad_utf16 += bad;

@@ -47,7 +47,15 @@ class field_table {
   [[nodiscard]] std::string_view name(field_id id) const;
   [[nodiscard]] std::size_t size() const;
 
+  field_table();
+  field_table(const field_table&) = delete;
+  field_table& operator=(const field_table&) = delete;
+
  private:
+  field_id intern_locked(std::string_view name);
+  [[nodiscard]] std::string_view names_view(field_id id) const;
+
+  std::uint64_t serial_;  // unique per table, for the per-thread caches
   mutable std::shared_mutex mu_;
   std::deque<std::string> names_;  // deque: stable addresses
   std::unordered_map<std::string_view, field_id> ids_;
@@ -153,9 +161,15 @@ class event_batch {
  private:
   std::vector<event> events_;
   std::vector<field_entry> fields_;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  // String storage: blocks kept across clear() and reused in order, so a
+  // batch refilled again and again stops allocating once it has grown.
+  struct block {
+    std::unique_ptr<char[]> data;
+    std::size_t size = 0;
+  };
+  std::vector<block> blocks_;
+  std::size_t block_idx_ = 0;  // block being filled (when blocks_ is not empty)
   std::size_t block_used_ = 0;
-  std::size_t block_size_ = 0;
   bool open_ = false;
 };
 

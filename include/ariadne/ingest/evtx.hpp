@@ -153,8 +153,21 @@ class chunk_parser {
   std::int32_t root_ = -1;
   std::deque<tmpl> templates_;  // deque: stable addresses while nested instances add more
   std::size_t templates_used_ = 0;
-  // Per-offset caches, valid when the generation matches.
-  std::vector<std::uint32_t> name_gen_, name_idx_, tmpl_gen_, tmpl_idx_;
+  // Chunk offset -> index, for names and templates: a small open-addressing
+  // table whose entries are valid when their generation is the current
+  // chunk's (no clearing between chunks). When a chunk has more entries than
+  // fit, further ones are simply not cached.
+  struct offset_cache {
+    static constexpr std::uint32_t k_slots = 1024;
+    std::vector<std::uint32_t> key = std::vector<std::uint32_t>(k_slots);
+    std::vector<std::uint32_t> val = std::vector<std::uint32_t>(k_slots);
+    std::vector<std::uint32_t> gen = std::vector<std::uint32_t>(k_slots);
+    std::uint32_t used = 0;
+    bool find(std::uint32_t k, std::uint32_t g, std::uint32_t& v) const;
+    void put(std::uint32_t k, std::uint32_t g, std::uint32_t v);
+    void reset_all();
+  };
+  offset_cache names_cache_, tmpl_cache_;
   std::uint32_t gen_ = 0;
 };
 
