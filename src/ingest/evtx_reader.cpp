@@ -42,10 +42,16 @@ struct open_source {
   std::size_t idx = 0;
   int fd = -1;
   std::span<const std::uint8_t> image;
+  std::string path;
   std::uint64_t size = 0;
   std::uint64_t chunks = 0;  // chunk slots to read
   file_stats stats;
   std::vector<problem> problems;
+  bool failed = false;  // unreadable or not EVTX: its chunk items do nothing
+  std::once_flag once;
+
+  // Opens the file and checks its header, once (any worker may be first).
+  void prepare();
   ~open_source() {
     if (fd >= 0) ::close(fd);
   }
@@ -72,55 +78,66 @@ struct open_source {
   }
 };
 
+// Under the pool's lock: only the size (one stat), to count chunk slots. The
+// file itself is opened and its header checked by the first worker that
+// needs it (prepare()), outside the lock.
 std::shared_ptr<open_source> open(const source& src, std::size_t idx) {
   auto os = std::make_shared<open_source>();
   os->idx = idx;
-  auto bad = [&](const char* reason, std::string msg) {
-    os->problems.push_back({0, 0, 0, true, reason, std::move(msg)});
-    os->chunks = 0;
-    return os;
-  };
+  os->path = src.path;
   if (!src.path.empty()) {
-    os->fd = ::open(src.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (os->fd < 0) return bad("unreadable", std::string("cannot open: ") + std::strerror(errno));
     struct stat st {};
-    if (::fstat(os->fd, &st) != 0) return bad("unreadable", std::string("cannot stat: ") + std::strerror(errno));
+    if (::stat(src.path.c_str(), &st) != 0) {
+      os->problems.push_back({0, 0, 0, true, "unreadable", std::string("cannot stat: ") + std::strerror(errno)});
+      os->failed = true;
+      return os;
+    }
     os->size = static_cast<std::uint64_t>(st.st_size);
   } else {
     os->image = src.image;
     os->size = src.image.size();
   }
   os->stats.bytes = os->size;
-  std::uint8_t head[k_file_header_size];
-  std::size_t got = os->read(0, head, sizeof head);
-  bool file_magic = got >= 8 && std::memcmp(head, "ElfFile", 8) == 0;
-  std::uint8_t chunk_magic[8] = {};
-  bool chunk_at_4k = os->read(k_file_header_size, chunk_magic, 8) == 8 && std::memcmp(chunk_magic, "ElfChnk", 8) == 0;
-  if (!file_magic) {
-    if (!chunk_at_4k) return bad("not-evtx", "not an EVTX file (no ElfFile or ElfChnk signature)");
-    os->problems.push_back({0, 0, 0, false, "bad-file-header",
-                            "file header signature is not ElfFile; chunks are read anyway"});
-  } else if (got >= 128) {
-    std::uint32_t want = load_le<std::uint32_t>(head + 124);
-    if (crc32(0, head, 120) != want)
-      os->problems.push_back({0, 0, 0, false, "file-header-checksum", "file header checksum mismatch; chunks are read anyway"});
-    std::uint32_t flags = load_le<std::uint32_t>(head + 120);
-    os->stats.dirty = (flags & 1) != 0;
-  }
-  if (os->size <= k_file_header_size) {
-    os->chunks = 0;
-    if (os->size < k_file_header_size)
-      os->problems.push_back({0, 0, 0, true, "truncated-file", "file ends inside its header; no chunks"});
-    return os;
-  }
-  std::uint64_t body = os->size - k_file_header_size;
-  os->chunks = (body + k_chunk_size - 1) / k_chunk_size;
-  if (body % k_chunk_size != 0)
-    os->problems.push_back({0, 0, 0, false, "truncated-file",
-                            "file ends inside chunk " + std::to_string(os->chunks - 1) +
-                                "; the complete records in it are still read"});
+  os->chunks = os->size > k_file_header_size ? (os->size - k_file_header_size + k_chunk_size - 1) / k_chunk_size : 0;
   os->stats.chunks = os->chunks;
   return os;
+}
+
+void open_source::prepare() {
+  std::call_once(once, [this] {
+    auto bad = [&](const char* reason, std::string msg) {
+      problems.push_back({0, 0, 0, true, reason, std::move(msg)});
+      failed = true;
+      stats.chunks = 0;
+    };
+    if (failed) return;
+    if (!path.empty()) {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return bad("unreadable", std::string("cannot open: ") + std::strerror(errno));
+    }
+    std::uint8_t head[k_file_header_size];
+    std::size_t got = read(0, head, sizeof head);
+    bool file_magic = got >= 8 && std::memcmp(head, "ElfFile", 8) == 0;
+    std::uint8_t chunk_magic[8] = {};
+    bool chunk_at_4k = read(k_file_header_size, chunk_magic, 8) == 8 && std::memcmp(chunk_magic, "ElfChnk", 8) == 0;
+    if (!file_magic) {
+      if (!chunk_at_4k) return bad("not-evtx", "not an EVTX file (no ElfFile or ElfChnk signature)");
+      problems.push_back({0, 0, 0, false, "bad-file-header", "file header signature is not ElfFile; chunks are read anyway"});
+    } else if (got >= 128) {
+      std::uint32_t want = load_le<std::uint32_t>(head + 124);
+      if (crc32(0, head, 120) != want)
+        problems.push_back({0, 0, 0, false, "file-header-checksum", "file header checksum mismatch; chunks are read anyway"});
+      std::uint32_t flags = load_le<std::uint32_t>(head + 120);
+      stats.dirty = (flags & 1) != 0;
+    }
+    if (size < k_file_header_size) {
+      problems.push_back({0, 0, 0, true, "truncated-file", "file ends inside its header; no chunks"});
+    } else if ((size - k_file_header_size) % k_chunk_size != 0) {
+      problems.push_back({0, 0, 0, false, "truncated-file",
+                          "file ends inside chunk " + std::to_string(chunks - 1) +
+                              "; the complete records in it are still read"});
+    }
+  });
 }
 
 struct work_item {
@@ -141,7 +158,8 @@ class worker_state {
     out.problems.clear();
     out.stats = {};
     out.render = {};
-    if (it.chunk == UINT64_MAX) return;
+    it.src->prepare();
+    if (it.chunk == UINT64_MAX || it.src->failed) return;
     out.chunk_index = static_cast<std::uint32_t>(it.chunk);
     std::size_t got = it.src->read(k_file_header_size + it.chunk * k_chunk_size, buf.data(), k_chunk_size);
     out.stats = parser.parse(std::span<const std::uint8_t>(buf.data(), got), out.chunk_index,
@@ -185,7 +203,7 @@ class cursor {
 
 void deliver(const work_item& it, chunk_output& out, const chunk_fn& on_chunk, const source_fn& on_source) {
   file_stats& fs = it.src->stats;
-  if (it.chunk != UINT64_MAX) {
+  if (it.chunk != UINT64_MAX && !it.src->failed) {
     fs.records += out.stats.records;
     fs.bad_records += out.stats.bad_records;
     if (out.stats.skipped) ++fs.chunks_skipped;
