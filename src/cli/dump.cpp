@@ -1,6 +1,7 @@
 // `ariadne dump`: EVTX records as JSON lines (evtx crate layout) or XML.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -64,7 +65,8 @@ int run_dump(const dump_options& opts) {
   ingest::evtx::reader_options ropts;
   ropts.threads = opts.threads ? opts.threads : default_threads();
 
-  std::uint64_t records = 0, bad_records = 0, files_read = 0, problems = 0, fatal_problems = 0, shown = 0;
+  std::uint64_t records = 0, bad_records = 0, files_read = 0, problems = 0, fatal_problems = 0, shown = 0,
+                other_files = 0;
   bool write_failed = false;
   std::vector<ingest::evtx::source> batch;
   auto report = [&](const std::string& name, const ingest::evtx::problem& p) {
@@ -106,10 +108,17 @@ int run_dump(const dump_options& opts) {
       batch.push_back({file, file, {}});
       continue;
     }
+    const bool named = std::find(opts.inputs.begin(), opts.inputs.end(), file) != opts.inputs.end();
     if (!is_archive_name(file)) {
-      ++problems;
-      std::fprintf(stderr, "ariadne: %s: %s: not an EVTX file; skipped\n", err_pal.paint("warning", "33").c_str(),
-                   file.c_str());
+      // Named on the command line: a warning. Met in a directory walk
+      // (READMEs, JSON logs beside the EVTX files): counted only.
+      if (named) {
+        ++problems;
+        std::fprintf(stderr, "ariadne: %s: %s: not an EVTX file; skipped\n", err_pal.paint("warning", "33").c_str(),
+                     file.c_str());
+      } else {
+        ++other_files;
+      }
       continue;
     }
     run_batch();  // keep the output in path order
@@ -135,13 +144,13 @@ int run_dump(const dump_options& opts) {
     std::fprintf(stderr, "ariadne: error writing output\n");
     return k_exit_fatal;
   }
-  if (!opts.quiet)
-    std::fprintf(stderr, "ariadne: %llu records from %llu file(s); %llu unreadable record(s); %llu problem(s)%s\n",
-                 static_cast<unsigned long long>(records), static_cast<unsigned long long>(files_read),
-                 static_cast<unsigned long long>(bad_records), static_cast<unsigned long long>(problems),
-                 shown > opts.max_problems_shown
-                     ? fmt::format(" (first {} shown)", opts.max_problems_shown).c_str()
-                     : "");
+  if (!opts.quiet) {
+    std::string line = fmt::format("ariadne: {} records from {} file(s); {} unreadable record(s); {} problem(s)",
+                                   records, files_read, bad_records, problems);
+    if (shown > opts.max_problems_shown) line += fmt::format(" (first {} shown)", opts.max_problems_shown);
+    if (other_files) line += fmt::format("; {} other file(s) in the directories skipped", other_files);
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
   if (opts.strict && problems > 0) return k_exit_problems;
   return k_exit_ok;
 }

@@ -178,14 +178,9 @@ void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
   const normalizer* norm = st.norm;
   auto normalise = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
   auto problem = [&](const std::string& name, const ingest::evtx::problem& p) {
-    std::string where = name;
-    if (p.reason != "bad-file-header" && p.reason != "file-header-checksum" && p.reason != "truncated-file" &&
-        p.reason != "not-evtx" && p.reason != "unreadable") {
-      where += ": chunk " + std::to_string(p.chunk_index);
-      if (p.record_id) where += ": record " + std::to_string(p.record_id);
-    }
-    st.problems.push_back({where, "evtx-" + p.reason, p.message});
+    st.problems.push_back({ingest::evtx::where(name, p), "evtx-" + p.reason, p.message});
   };
+  std::uint64_t chunks = 0;
   ingest::evtx::read_events(
       srcs, ro, base, normalise,
       [&](ingest::evtx::chunk_output& o) {
@@ -193,6 +188,9 @@ void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
         for (const auto& p : o.problems) problem(srcs[o.source_idx].name, p);
         emit_alerts(st, o.batch);
         flush_problems(st);
+        if (++chunks % 64 == 0)  // large files: show progress inside the file too
+          st.prog.update(fmt::format("{}/{} files, {} events, {} alerts", st.files_done, st.files.size(), st.events,
+                                     st.alerts));
       },
       [&](std::size_t idx, const ingest::evtx::file_stats& fs, const std::vector<ingest::evtx::problem>& ps) {
         for (const auto& p : ps) problem(srcs[idx].name, p);

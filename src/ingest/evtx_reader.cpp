@@ -21,18 +21,18 @@ bool sniff(std::span<const std::uint8_t> head) {
          (std::memcmp(head.data(), "ElfFile", 8) == 0 || std::memcmp(head.data(), "ElfChnk", 8) == 0);
 }
 
-std::string describe(std::string_view file, const problem& p) {
+std::string where(std::string_view file, const problem& p) {
   std::string s(file);
-  if (p.reason == "bad-file-header" || p.reason == "file-header-checksum" || p.reason == "truncated-file" ||
-      p.reason == "not-evtx" || p.reason == "unreadable") {
-    s += ": " + p.message;
-    return s;
-  }
+  if (p.file_level) return s;
   s += ": chunk " + std::to_string(p.chunk_index);
   if (p.record_id) s += ": record " + std::to_string(p.record_id);
-  if (p.offset) s += " (offset " + std::to_string(p.offset) + ")";
-  s += ": " + p.message;
   return s;
+}
+
+std::string describe(std::string_view file, const problem& p) {
+  std::string s = where(file, p);
+  if (!p.file_level && p.offset) s += " (offset " + std::to_string(p.offset) + ")";
+  return s + ": " + p.message;
 }
 
 namespace {
@@ -88,7 +88,7 @@ std::shared_ptr<open_source> open(const source& src, std::size_t idx) {
   if (!src.path.empty()) {
     struct stat st {};
     if (::stat(src.path.c_str(), &st) != 0) {
-      os->problems.push_back({0, 0, 0, true, "unreadable", std::string("cannot stat: ") + std::strerror(errno)});
+      os->problems.push_back({0, 0, 0, true, "unreadable", std::string("cannot stat: ") + std::strerror(errno), true});
       os->failed = true;
       return os;
     }
@@ -106,7 +106,7 @@ std::shared_ptr<open_source> open(const source& src, std::size_t idx) {
 void open_source::prepare() {
   std::call_once(once, [this] {
     auto bad = [&](const char* reason, std::string msg) {
-      problems.push_back({0, 0, 0, true, reason, std::move(msg)});
+      problems.push_back({0, 0, 0, true, reason, std::move(msg), true});
       failed = true;
       stats.chunks = 0;
     };
@@ -122,20 +122,21 @@ void open_source::prepare() {
     bool chunk_at_4k = read(k_file_header_size, chunk_magic, 8) == 8 && std::memcmp(chunk_magic, "ElfChnk", 8) == 0;
     if (!file_magic) {
       if (!chunk_at_4k) return bad("not-evtx", "not an EVTX file (no ElfFile or ElfChnk signature)");
-      problems.push_back({0, 0, 0, false, "bad-file-header", "file header signature is not ElfFile; chunks are read anyway"});
+      problems.push_back({0, 0, 0, false, "bad-file-header", "file header signature is not ElfFile; chunks are read anyway", true});
     } else if (got >= 128) {
       std::uint32_t want = load_le<std::uint32_t>(head + 124);
       if (crc32(0, head, 120) != want)
-        problems.push_back({0, 0, 0, false, "file-header-checksum", "file header checksum mismatch; chunks are read anyway"});
+        problems.push_back({0, 0, 0, false, "file-header-checksum", "file header checksum mismatch; chunks are read anyway", true});
       std::uint32_t flags = load_le<std::uint32_t>(head + 120);
       stats.dirty = (flags & 1) != 0;
     }
     if (size < k_file_header_size) {
-      problems.push_back({0, 0, 0, true, "truncated-file", "file ends inside its header; no chunks"});
+      problems.push_back({0, 0, 0, true, "truncated-file", "file ends inside its header; no chunks", true});
     } else if ((size - k_file_header_size) % k_chunk_size != 0) {
       problems.push_back({0, 0, 0, false, "truncated-file",
                           "file ends inside chunk " + std::to_string(chunks - 1) +
-                              "; the complete records in it are still read"});
+                              "; the complete records in it are still read",
+                          true});
     }
   });
 }

@@ -102,12 +102,13 @@ struct record {
 
 // Where and why a record or chunk was not read, or was read with a warning.
 struct problem {
-  std::uint32_t chunk_index = 0;
+  std::uint32_t chunk_index = 0;  // meaningless when file_level
   std::uint64_t record_id = 0;   // 0: chunk level
   std::uint32_t offset = 0;      // within the chunk
   bool fatal = true;             // false: a warning, the data was still read
   std::string reason;            // stable slug
   std::string message;
+  bool file_level = false;       // about the file (header, size), not a chunk
 };
 
 struct chunk_stats {
@@ -255,7 +256,10 @@ using event_fn = std::function<void(event_batch&, event&)>;
 void read_events(const std::vector<source>& sources, const reader_options& opts, std::uint32_t first_source_idx,
                  const event_fn& on_event, const chunk_fn& on_chunk, const source_fn& on_source);
 
-// Formats a problem as "file[: chunk N][: record R]: message".
+// Where a problem is: "file", or "file: chunk N[: record R]" (offsets are
+// left to describe()).
+std::string where(std::string_view file, const problem& p);
+// The whole message: "file[: chunk N][: record R][ (offset O)]: message".
 std::string describe(std::string_view file, const problem& p);
 
 }  // namespace ariadne::ingest::evtx
