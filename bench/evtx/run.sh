@@ -6,8 +6,9 @@
 #
 # 1. Every EVTX file under ../shared/data/attacks (MANIFEST.tsv, format evtx):
 #    evtxexport -f xml (one process per file: it takes one file), then
-#    `ariadne dump` to JSON lines and to XML with 1 and 2 threads. Wall time is
-#    the best of REPS runs; peak RSS is the largest seen (GNU time).
+#    `ariadne dump` to JSON lines and to XML with 1 and 2 threads. Runs are
+#    interleaved; wall time is the best of REPS runs; peak RSS is the largest
+#    seen (GNU time).
 # 2. In process (bench_evtx, Google Benchmark): EVTX -> JSON lines and
 #    EVTX -> events (the fields hunt matches on), 1 and 2 threads.
 # 3. Memory bound: one synthetic file of BIG_MB MiB made of the corpus' chunks
@@ -34,23 +35,20 @@ bytes=$(xargs -0 stat -c %s < "$work/files" | awk '{ s += $1 } END { print s }')
 records=$(awk -F'\t' 'NR > 1 && $5 == "evtx" { s += $6 } END { print s }' "$DATA/MANIFEST.tsv")
 mib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 
-# measure LABEL CMD... : best wall time of REPS runs (s) and max RSS (KiB).
+# run_once LABEL CMD... : one timed run; keeps the best wall time (ns) and the
+# largest peak RSS (KiB) per label. Configurations are interleaved rep by rep
+# (see the loops below), so drift on a shared machine hits them alike.
 declare -A WALL RSS
-measure() {
+run_once() {
   local label=$1; shift
-  local best="" rss=0
-  for _ in $(seq "$REPS"); do
-    local t0 t1 r
-    t0=$(date +%s%N)
-    /usr/bin/time -f %M -o "$work/rss" "$@" > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
-    t1=$(date +%s%N)
-    r=$(tail -1 "$work/rss")
-    local s=$(( t1 - t0 ))
-    if [ -z "$best" ] || [ "$s" -lt "$best" ]; then best=$s; fi
-    if [ "$r" -gt "$rss" ]; then rss=$r; fi
-  done
-  WALL[$label]=$best
-  RSS[$label]=$rss
+  local t0 t1 r s
+  t0=$(date +%s%N)
+  /usr/bin/time -f %M -o "$work/rss" "$@" > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
+  t1=$(date +%s%N)
+  r=$(tail -1 "$work/rss")
+  s=$(( t1 - t0 ))
+  if [ -z "${WALL[$label]:-}" ] || [ "$s" -lt "${WALL[$label]}" ]; then WALL[$label]=$s; fi
+  if [ -z "${RSS[$label]:-}" ] || [ "$r" -gt "${RSS[$label]}" ]; then RSS[$label]=$r; fi
 }
 
 row() {  # label, records in output
@@ -69,11 +67,13 @@ echo
 ours=$(xargs -0 "$A" dump -q -j2 < "$work/files" | wc -l)
 theirs=$(xargs -0 -n1 evtxexport -f xml < "$work/files" 2>/dev/null | grep -c '^<Event[ >]' || true)
 
-measure "evtxexport -f xml (per file)" bash -c 'xargs -0 -n1 evtxexport -f xml < "$1" 2>/dev/null; true' _ "$work/files"
-measure "ariadne dump jsonl -j1" bash -c 'xargs -0 "$0" dump -q -j1 < "$1"' "$A" "$work/files"
-measure "ariadne dump jsonl -j2" bash -c 'xargs -0 "$0" dump -q -j2 < "$1"' "$A" "$work/files"
-measure "ariadne dump xml -j1" bash -c 'xargs -0 "$0" dump -q -j1 -f xml < "$1"' "$A" "$work/files"
-measure "ariadne dump xml -j2" bash -c 'xargs -0 "$0" dump -q -j2 -f xml < "$1"' "$A" "$work/files"
+for _ in $(seq "$REPS"); do
+  run_once "evtxexport -f xml (per file)" bash -c 'xargs -0 -n1 evtxexport -f xml < "$1" 2>/dev/null; true' _ "$work/files"
+  run_once "ariadne dump jsonl -j1" bash -c 'xargs -0 "$0" dump -q -j1 < "$1"' "$A" "$work/files"
+  run_once "ariadne dump jsonl -j2" bash -c 'xargs -0 "$0" dump -q -j2 < "$1"' "$A" "$work/files"
+  run_once "ariadne dump xml -j1" bash -c 'xargs -0 "$0" dump -q -j1 -f xml < "$1"' "$A" "$work/files"
+  run_once "ariadne dump xml -j2" bash -c 'xargs -0 "$0" dump -q -j2 -f xml < "$1"' "$A" "$work/files"
+done
 
 echo "| run | seconds | MiB/s | records/s | peak RSS MiB | speed-up |"
 echo "|---|---|---|---|---|---|"
@@ -87,8 +87,10 @@ echo "records: ariadne $ours, evtxexport $theirs (it fails on some files it cann
 echo "speed-up: jsonl/xml -j1 against evtxexport; -j2 against the same format at -j1"
 echo
 
-echo "In process (Google Benchmark, bench_evtx; bytes/s counts input file bytes):"
-"$BUILD/bench/bench_evtx" --benchmark_format=console 2>/dev/null | grep -E "^BM_|^-|^Benchmark"
+echo "In process (Google Benchmark, bench_evtx, repetitions randomly interleaved; median and best of 7;"
+echo "bytes/s counts input file bytes; on the best row, the rates are the worst repetition's):"
+"$BUILD/bench/bench_evtx" --benchmark_enable_random_interleaving=true --benchmark_format=console 2>/dev/null |
+  grep -E "^BM_.*(_median|_min) |^Benchmark"
 echo
 
 # Memory bound on one large file.
@@ -116,8 +118,10 @@ big_bytes=$(stat -c %s "$work/big.evtx")
 big_records=$("$A" dump -q -j2 "$work/big.evtx" | wc -l)
 bytes_saved=$bytes
 bytes=$big_bytes
-measure "big file: ariadne dump jsonl -j1" "$A" dump -q -j1 "$work/big.evtx"
-measure "big file: ariadne dump jsonl -j2" "$A" dump -q -j2 "$work/big.evtx"
+for _ in $(seq "$REPS"); do
+  run_once "big file: ariadne dump jsonl -j1" "$A" dump -q -j1 "$work/big.evtx"
+  run_once "big file: ariadne dump jsonl -j2" "$A" dump -q -j2 "$work/big.evtx"
+done
 echo "Memory bound: one $(awk -v b="$big_bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB file of the corpus' chunks, $big_records records"
 echo
 echo "| run | seconds | MiB/s | records/s | peak RSS MiB | speed-up |"
