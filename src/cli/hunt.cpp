@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "ariadne/core/text.hpp"
+#include "ariadne/correlate/correlate.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/input.hpp"
 #include "ariadne/ingest/json_reader.hpp"
@@ -36,6 +37,10 @@ struct hunt_state {
   palette err_pal{false};
   progress prog{false};
   std::vector<sigma::rule> rules;
+  std::vector<sigma::correlation_rule> corrs;
+  std::unique_ptr<correlate::engine> corr;
+  std::vector<std::uint64_t> by_corr;
+  std::uint64_t corr_alerts = 0, hidden_alerts = 0;
   sigma::rule_set loaded;
   std::unique_ptr<normalizer> custom_norm;
   const normalizer* norm = nullptr;
@@ -75,9 +80,13 @@ int step_load_rules(hunt_state& st) {
   st.loaded = std::move(*set);
   sigma::level min = sigma::level::informational;
   (void)sigma::parse_level(st.opts.min_level, min);
-  for (auto& r : st.loaded.rules)
-    if (r.lvl >= min) st.rules.push_back(std::move(r));
+  sigma::restrict_to_level(st.loaded, min);
+  st.rules = std::move(st.loaded.rules);
   st.loaded.rules.clear();
+  st.corrs = std::move(st.loaded.correlation_rules);
+  st.loaded.correlation_rules.clear();
+  if (!st.corrs.empty()) st.corr = std::make_unique<correlate::engine>(st.corrs, st.rules);
+  st.by_corr.assign(st.corrs.size(), 0);
   if (st.loaded.skipped > 0)
     std::fputs(fmt::format("ariadne: {} rule(s) skipped while loading; 'ariadne rules check' lists why\n",
                            st.loaded.skipped)
@@ -135,8 +144,14 @@ void emit_alerts(hunt_state& st, event_batch& batch) {
   for (const auto& h : st.hits) {
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
-    std::string_view host = st.norm->host(batch, ev);
     const std::string& src = st.sources[ev.source.source_idx];
+    if (st.corr && st.corr->wants(h.rule_idx))
+      st.corr->add_hit(h.rule_idx, batch, ev, report::alert_id(r.id, src, ev.source.record));
+    if (!r.standalone) {  // feeds correlations only
+      ++st.hidden_alerts;
+      continue;
+    }
+    std::string_view host = st.norm->host(batch, ev);
     ++st.alerts;
     ++st.by_level[r.lvl];
     ++st.by_rule[h.rule_idx];
@@ -256,6 +271,41 @@ int step_read(hunt_state& st) {
   return k_exit_ok;
 }
 
+// Correlations run once every input is read: their inputs are sorted by
+// event time, so the result does not depend on file order or threads.
+int step_correlate(hunt_state& st) {
+  if (!st.corr) return k_exit_ok;
+  for (const auto& res : st.corr->run()) {
+    const auto& c = st.corrs[res.correlation];
+    if (!c.standalone) continue;
+    ++st.corr_alerts;
+    ++st.by_corr[res.correlation];
+    ++st.by_level[c.lvl];
+    std::string line;
+    if (st.opts.format == "jsonl") {
+      line = report::correlation_to_jsonl(res, c);
+      line.push_back('\n');
+    } else {
+      std::string group;
+      for (const auto& [f, v] : res.group) group += (group.empty() ? "" : " ") + f + "=" + v;
+      std::string lvl = std::string(sigma::level_name(c.lvl));
+      std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
+      line = fmt::format("{}  {}  {:<16}  {}  {}\n", format_rfc3339(res.end).substr(0, 19) + "Z",
+                         st.out_pal.level(padded_lvl), "(correlation)", c.title,
+                         st.out_pal.dim(fmt::format("{} {:g} in {}..{} {}", sigma::corr_type_name(c.type), res.value,
+                                                    format_rfc3339(res.start).substr(11, 8),
+                                                    format_rfc3339(res.end).substr(11, 8), group)));
+    }
+    if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
+  }
+  std::fflush(st.out.get());
+  if (st.write_failed || std::ferror(st.out.get())) {
+    std::fprintf(stderr, "ariadne: error writing alerts\n");
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
+}
+
 int step_summary(hunt_state& st) {
   if (st.opts.quiet) return k_exit_ok;
   const palette& pal = st.summary == stdout ? st.out_pal : st.err_pal;
@@ -265,10 +315,11 @@ int step_summary(hunt_state& st) {
   s += fmt::format("  inputs   {} files ({} sources), {:.1f} MB, {} records, {} events in {:.2f} s ({:.0f} events/s)\n",
                    st.files.size(), st.sources.size(), static_cast<double>(st.bytes) / 1e6, st.records, st.events, secs,
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
-  s += fmt::format("  rules    {} active, {} skipped at load\n", st.rules.size(), st.loaded.skipped);
+  s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load\n", st.rules.size(), st.corrs.size(),
+                   st.loaded.skipped);
   if (st.unsupported_files)
     s += fmt::format("  skipped  {} files of a format not read yet (found in directories)\n", st.unsupported_files);
-  s += fmt::format("  alerts   {}", st.alerts);
+  s += fmt::format("  alerts   {}", st.alerts + st.corr_alerts);
   if (st.alerts) {
     s += "  (";
     bool first = true;
@@ -321,6 +372,20 @@ int step_summary(hunt_state& st) {
       s += fmt::format("  {:>7}  {}\n", hosts[k].first, hosts[k].second);
     if (hosts.size() > 10) s += fmt::format("  ... and {} more\n", hosts.size() - 10);
   }
+  if (!st.corrs.empty()) {
+    s += "\n" + pal.bold("Correlations") + "\n";
+    const auto& cs = st.corr->statistics();
+    s += fmt::format("  {} alert(s) from {} correlation rule(s); {} hit(s) fed them ({} only fed them), "
+                     "{} left out for a missing group-by field\n",
+                     st.corr_alerts, st.corrs.size(), cs.inputs, st.hidden_alerts, cs.missing_group);
+    for (std::size_t k = 0; k < st.corrs.size(); ++k) {
+      if (!st.by_corr[k]) continue;
+      std::string lvl(sigma::level_name(st.corrs[k].lvl));
+      lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
+      s += fmt::format("  {:>7}  {}  {} ({})\n", st.by_corr[k], pal.level(lvl), st.corrs[k].title,
+                       sigma::corr_type_name(st.corrs[k].type));
+    }
+  }
   std::fputs(s.c_str(), st.summary);
   return k_exit_ok;
 }
@@ -329,7 +394,7 @@ int step_summary(hunt_state& st) {
 
 int run_hunt(const hunt_options& opts) {
   hunt_state st(opts);
-  for (auto step : {step_load_rules, step_setup, step_read, step_summary}) {
+  for (auto step : {step_load_rules, step_setup, step_read, step_correlate, step_summary}) {
     int rc = step(st);
     if (rc != k_exit_ok) return rc;
   }

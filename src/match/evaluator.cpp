@@ -144,17 +144,6 @@ bool numeric_value(const value& v, double& out) {
   }
 }
 
-bool compare(double a, cmp_op op, double b) {
-  switch (op) {
-    case cmp_op::eq: return a == b;
-    case cmp_op::gt: return a > b;
-    case cmp_op::gte: return a >= b;
-    case cmp_op::lt: return a < b;
-    case cmp_op::lte: return a <= b;
-  }
-  return false;
-}
-
 // One of the fixed string operations (not glob) on an already-folded subject.
 bool compare_op(string_op op, std::string_view subject, std::string_view needle) {
   switch (op) {

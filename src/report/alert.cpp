@@ -1,6 +1,7 @@
 #include "ariadne/report/alert.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <unordered_map>
 
 #include "ariadne/core/text.hpp"
@@ -132,6 +133,64 @@ std::string to_jsonl(const alert& a, const sigma::rule& r) {
   out += ",\"record\":" + std::to_string(a.record) + "},\"event\":";
   out += a.event_json;
   out.push_back('}');
+  return out;
+}
+
+std::string correlation_to_jsonl(const correlate::result& r, const sigma::correlation_rule& c) {
+  std::string out = "{\"type\":\"correlation\",\"id\":";
+  append_json_string(out, r.id);
+  out += ",\"rule\":{\"id\":";
+  append_json_string(out, c.id);
+  out += ",\"title\":";
+  append_json_string(out, c.title);
+  out += ",\"level\":";
+  append_json_string(out, sigma::level_name(c.lvl));
+  out += ",\"tags\":[";
+  for (std::size_t k = 0; k < c.tags.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, c.tags[k]);
+  }
+  out += "],\"path\":";
+  append_json_string(out, c.path);
+  out += ",\"type\":";
+  append_json_string(out, sigma::corr_type_name(c.type));
+  out += "},\"time\":";
+  append_json_string(out, format_rfc3339(r.end));
+  out += ",\"window\":{\"start\":";
+  append_json_string(out, format_rfc3339(r.start));
+  out += ",\"end\":";
+  append_json_string(out, format_rfc3339(r.end));
+  out += ",\"timespan\":";
+  append_json_string(out, c.timespan_text);
+  out += "},\"group\":{";
+  for (std::size_t k = 0; k < r.group.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, r.group[k].first);
+    out.push_back(':');
+    append_json_string(out, r.group[k].second);
+  }
+  out += "},\"value\":";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", r.value);
+  out += buf;
+  out += ",\"condition\":{";
+  for (std::size_t k = 0; k < c.condition.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, sigma::cmp_op_name(c.condition[k].op));
+    std::snprintf(buf, sizeof buf, ":%.15g", c.condition[k].value);
+    out += buf;
+  }
+  out += "}";
+  if (!c.field.empty()) {
+    out += ",\"field\":";
+    append_json_string(out, c.field);
+  }
+  out += ",\"alerts\":[";
+  for (std::size_t k = 0; k < r.members.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, r.members[k]);
+  }
+  out += "]}";
   return out;
 }
 

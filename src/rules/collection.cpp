@@ -2,6 +2,8 @@
 #include "ariadne/rules/collection.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <unordered_map>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -17,6 +19,55 @@ const std::vector<std::pair<std::string_view, std::string_view>>& builtin_rules(
 }
 
 namespace ariadne::sigma {
+
+std::string_view corr_type_name(corr_type t) {
+  switch (t) {
+    case corr_type::event_count: return "event_count";
+    case corr_type::value_count: return "value_count";
+    case corr_type::temporal: return "temporal";
+    case corr_type::temporal_ordered: return "temporal_ordered";
+    case corr_type::value_sum: return "value_sum";
+    case corr_type::value_avg: return "value_avg";
+    case corr_type::value_percentile: return "value_percentile";
+    case corr_type::value_median: return "value_median";
+  }
+  return "?";
+}
+
+std::string_view cmp_op_name(cmp_op op) {
+  switch (op) {
+    case cmp_op::gt: return "gt";
+    case cmp_op::gte: return "gte";
+    case cmp_op::lt: return "lt";
+    case cmp_op::lte: return "lte";
+    case cmp_op::eq: return "eq";
+    case cmp_op::neq: return "neq";
+  }
+  return "?";
+}
+
+bool compare(double a, cmp_op op, double b) {
+  switch (op) {
+    case cmp_op::eq: return a == b;
+    case cmp_op::gt: return a > b;
+    case cmp_op::gte: return a >= b;
+    case cmp_op::lt: return a < b;
+    case cmp_op::lte: return a <= b;
+    case cmp_op::neq: return a != b;
+  }
+  return false;
+}
+
+bool corr_test::holds(double x) const { return compare(x, op, value); }
+
+std::string_view correlation_rule::resolve_field(std::string_view group_field, std::string_view rule_name) const {
+  for (const auto& [alias, per_rule] : aliases) {
+    if (alias != group_field) continue;
+    for (const auto& [rname, f] : per_rule)
+      if (rname == rule_name) return f;
+  }
+  return group_field;
+}
 
 std::string_view level_name(level l) {
   switch (l) {
@@ -125,19 +176,11 @@ class collector {
       ++set_.documents;
       auto res = detail::read_document(doc, name, opts_, set_.diagnostics);
       switch (res.kind) {
-        case detail::doc_kind::correlation: {
+        case detail::doc_kind::correlation:
           ++set_.correlations;
-          ++set_.skipped;
-          diagnostic d;
-          d.sev = severity::error;
-          d.code = "unsupported-correlation";
-          d.message = "correlation rules are not evaluated yet; the rule is skipped";
-          d.where = {name, doc.line, 0};
-          if (const auto* id = doc.root.find("id")) d.rule_id = id->text;
-          if (const auto* t = doc.root.find("title")) d.rule_title = t->text;
-          set_.diagnostics.push_back(std::move(d));
+          if (res.correlation) correlations_.push_back(std::move(*res.correlation));
+          else ++set_.skipped;
           break;
-        }
         case detail::doc_kind::filter:
           if (res.filter) filters_.push_back(std::move(*res.filter));
           else ++set_.skipped;
@@ -145,6 +188,10 @@ class collector {
         case detail::doc_kind::detection:
           if (res.detection) {
             add_rule(std::move(*res.detection));
+            if (res.correlation) {  // legacy aggregation
+              ++set_.correlations;
+              correlations_.push_back(std::move(*res.correlation));
+            }
           } else {
             ++set_.skipped;
           }
@@ -211,6 +258,7 @@ class collector {
         set_.diagnostics.push_back(std::move(d));
       }
     }
+    resolve_correlations();
     return std::move(set_);
   }
 
@@ -244,6 +292,98 @@ class collector {
   const load_options& opts_;
   rule_set set_;
   std::vector<detail::filter_rule> filters_;
+  std::vector<correlation_rule> correlations_;
+
+  void corr_error(const correlation_rule& c, std::string code, std::string msg) {
+    diagnostic d;
+    d.sev = severity::error;
+    d.code = std::move(code);
+    d.message = std::move(msg);
+    d.where = {c.path, c.line, 0};
+    d.rule_id = c.id;
+    d.rule_title = c.title;
+    set_.diagnostics.push_back(std::move(d));
+  }
+
+  // Resolves each correlation's `rules` (id or name; base rules first, then
+  // correlations), drops those that cannot be resolved or form a cycle, and
+  // orders the rest so a correlation comes after everything it refers to.
+  void resolve_correlations() {
+    std::unordered_map<std::string, std::uint32_t> rule_by_key;
+    for (std::uint32_t k = 0; k < set_.rules.size(); ++k) {
+      rule_by_key.emplace(set_.rules[k].id, k);
+      if (!set_.rules[k].name.empty()) rule_by_key.emplace(set_.rules[k].name, k);
+    }
+    auto& pending = correlations_;
+    std::unordered_map<std::string, std::size_t> corr_by_key;
+    std::vector<int> state(pending.size(), 0);  // 0 new, 1 visiting, 2 ok, 3 failed
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      const auto& c = pending[k];
+      if (rule_by_key.count(c.id) || !corr_by_key.emplace(c.id, k).second) {
+        corr_error(c, "duplicate-id", "rule id " + c.id + " was already loaded; this correlation is skipped");
+        state[k] = 3;
+        ++set_.skipped;
+        continue;
+      }
+      if (!c.name.empty()) corr_by_key.emplace(c.name, k);
+    }
+    std::vector<std::size_t> order;
+    std::function<bool(std::size_t)> visit = [&](std::size_t i) -> bool {
+      if (state[i] == 2) return true;
+      if (state[i] == 3) return false;
+      auto& c = pending[i];
+      if (state[i] == 1) {
+        corr_error(c, "correlation-cycle", "correlation rules refer to each other in a cycle");
+        return false;
+      }
+      state[i] = 1;
+      bool ok = true;
+      c.refs.clear();
+      for (const auto& ref : c.rule_refs) {
+        if (auto it = rule_by_key.find(ref); it != rule_by_key.end()) {
+          c.refs.push_back({false, it->second});
+        } else if (auto jt = corr_by_key.find(ref); jt != corr_by_key.end()) {
+          if (!visit(jt->second)) {
+            corr_error(c, "unresolved-rule-reference", "refers to correlation '" + ref + "', which cannot be used");
+            ok = false;
+          } else {
+            c.refs.push_back({true, static_cast<std::uint32_t>(jt->second)});
+          }
+        } else {
+          corr_error(c, "unresolved-rule-reference",
+                     "no loaded rule or correlation has the id or name '" + ref + "'; the correlation is skipped");
+          ok = false;
+        }
+      }
+      state[i] = ok ? 2 : 3;
+      if (ok) order.push_back(i);
+      else ++set_.skipped;
+      return ok;
+    };
+    for (std::size_t k = 0; k < pending.size(); ++k) visit(k);
+
+    std::vector<std::uint32_t> new_index(pending.size(), UINT32_MAX);
+    for (std::size_t k = 0; k < order.size(); ++k) new_index[order[k]] = static_cast<std::uint32_t>(k);
+    set_.correlation_rules.clear();
+    for (std::size_t i : order) {
+      auto c = std::move(pending[i]);
+      for (auto& r : c.refs)
+        if (r.is_correlation) r.index = new_index[r.index];
+      set_.correlation_rules.push_back(std::move(c));
+    }
+    correlations_.clear();
+    // A rule referenced by correlations is reported on its own only if one
+    // of them says `generate: true`.
+    std::vector<int> rule_ref(set_.rules.size(), 0), corr_ref(set_.correlation_rules.size(), 0);
+    for (const auto& c : set_.correlation_rules)
+      for (const auto& r : c.refs) {
+        int& slot = r.is_correlation ? corr_ref[r.index] : rule_ref[r.index];
+        slot = std::max(slot, c.generate ? 2 : 1);
+      }
+    for (std::size_t k = 0; k < set_.rules.size(); ++k) set_.rules[k].standalone = rule_ref[k] != 1;
+    for (std::size_t k = 0; k < set_.correlation_rules.size(); ++k)
+      set_.correlation_rules[k].standalone = corr_ref[k] != 1;
+  }
   std::set<std::string> seen_ids_;
 };
 
@@ -295,6 +435,41 @@ result<placeholder_set> load_placeholders(std::string_view path) {
     out.values[name] = std::move(vals);
   }
   return out;
+}
+
+void restrict_to_level(rule_set& set, level min) {
+  const std::size_t nr = set.rules.size(), nc = set.correlation_rules.size();
+  std::vector<char> keep_rule(nr, 0), keep_corr(nc, 0);
+  for (std::size_t k = 0; k < nc; ++k) keep_corr[k] = set.correlation_rules[k].lvl >= min;
+  // Referenced correlations come before their users: walk backwards.
+  for (std::size_t k = nc; k-- > 0;) {
+    if (!keep_corr[k]) continue;
+    for (const auto& r : set.correlation_rules[k].refs) {
+      if (r.is_correlation) keep_corr[r.index] = 1;
+      else keep_rule[r.index] = 1;
+    }
+  }
+  for (std::size_t k = 0; k < nr; ++k)
+    if (set.rules[k].lvl >= min && set.rules[k].standalone) keep_rule[k] = 1;
+  std::vector<std::uint32_t> rule_map(nr, UINT32_MAX), corr_map(nc, UINT32_MAX);
+  std::vector<rule> rules;
+  for (std::size_t k = 0; k < nr; ++k) {
+    if (!keep_rule[k]) continue;
+    rule_map[k] = static_cast<std::uint32_t>(rules.size());
+    rules.push_back(std::move(set.rules[k]));
+    if (rules.back().lvl < min) rules.back().standalone = false;
+  }
+  std::vector<correlation_rule> corrs;
+  for (std::size_t k = 0; k < nc; ++k) {
+    if (!keep_corr[k]) continue;
+    corr_map[k] = static_cast<std::uint32_t>(corrs.size());
+    corrs.push_back(std::move(set.correlation_rules[k]));
+    auto& c = corrs.back();
+    if (c.lvl < min) c.standalone = false;
+    for (auto& r : c.refs) r.index = r.is_correlation ? corr_map[r.index] : rule_map[r.index];
+  }
+  set.rules = std::move(rules);
+  set.correlation_rules = std::move(corrs);
 }
 
 }  // namespace ariadne::sigma

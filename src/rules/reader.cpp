@@ -735,8 +735,71 @@ bool read_logsource(const yaml::node* n, logsource& out, reporter& rep, std::uin
 
 // Reads the search identifiers and condition of a `detection` (or `filter`)
 // mapping. `skip` lists keys that are not search identifiers.
+// A legacy aggregation: `<condition> | count([field]) [by group] <op> <n>`,
+// with the detection's `timeframe`.
+struct legacy_aggregation {
+  std::string function;  // count, sum, avg, min, max
+  std::string field;
+  std::string group_by;
+  cmp_op op = cmp_op::gt;
+  double value = 0;
+  std::string timeframe;
+  std::uint32_t line = 0, column = 0;
+};
+
+// Parses the text after the pipe. False (with `why`) if it is not one we run.
+bool parse_aggregation(std::string_view text, legacy_aggregation& out, std::string& why) {
+  std::string_view t = trim(text);
+  if (t.rfind("near", 0) == 0) {
+    why = "'near' aggregations are not supported; write a temporal correlation rule instead";
+    return false;
+  }
+  auto open = t.find('(');
+  auto close = t.find(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    why = "cannot read aggregation '" + std::string(t) + "'";
+    return false;
+  }
+  out.function = std::string(trim(t.substr(0, open)));
+  out.field = std::string(trim(t.substr(open + 1, close - open - 1)));
+  std::string_view rest = trim(t.substr(close + 1));
+  if (rest.rfind("by ", 0) == 0) {
+    rest = trim(rest.substr(3));
+    auto sp = rest.find_first_of(" <>=!");
+    out.group_by = std::string(rest.substr(0, sp));
+    rest = sp == std::string_view::npos ? std::string_view() : trim(rest.substr(sp));
+  }
+  static const std::pair<std::string_view, cmp_op> ops[] = {{">=", cmp_op::gte}, {"<=", cmp_op::lte}, {"==", cmp_op::eq},
+                                                            {"!=", cmp_op::neq}, {">", cmp_op::gt},   {"<", cmp_op::lt},
+                                                            {"=", cmp_op::eq}};
+  bool found = false;
+  for (const auto& [sym, op] : ops)
+    if (rest.rfind(sym, 0) == 0) {
+      out.op = op;
+      rest = trim(rest.substr(sym.size()));
+      found = true;
+      break;
+    }
+  auto num = parse_number(rest);
+  if (!found || !num) {
+    why = "cannot read the comparison in aggregation '" + std::string(t) + "'";
+    return false;
+  }
+  out.value = *num;
+  if (out.function != "count" && out.function != "sum" && out.function != "avg") {
+    why = "aggregation function '" + out.function + "' has no correlation equivalent (count, sum and avg do)";
+    return false;
+  }
+  if (out.function != "count" && out.field.empty()) {
+    why = "aggregation '" + out.function + "()' needs a field";
+    return false;
+  }
+  return true;
+}
+
 bool read_detection(const yaml::node& det, std::initializer_list<std::string_view> skip, item_parser& items,
-                    std::vector<search>& searches, condition_node& cond, reporter& rep) {
+                    std::vector<search>& searches, condition_node& cond, reporter& rep,
+                    std::optional<legacy_aggregation>* legacy = nullptr) {
   const yaml::node* cond_node = nullptr;
   for (std::size_t idx = 0; idx < det.map_size(); ++idx) {
     const auto& k = det.key(idx);
@@ -751,7 +814,12 @@ bool read_detection(const yaml::node& det, std::initializer_list<std::string_vie
     }
     if (std::find(skip.begin(), skip.end(), k.text) != skip.end()) continue;
     if (k.text == "timeframe") {
-      rep.warn("legacy-timeframe", "'timeframe' inside detection is legacy and ignored", k.line, k.column);
+      if (legacy) {
+        if (!*legacy) legacy->emplace();
+        (*legacy)->timeframe = v.text;
+      } else {
+        rep.warn("legacy-timeframe", "'timeframe' inside detection is legacy and ignored", k.line, k.column);
+      }
       continue;
     }
     search s;
@@ -839,15 +907,29 @@ bool read_detection(const yaml::node& det, std::initializer_list<std::string_vie
       rep.error("invalid-condition", "condition must be a string", c->line, c->column);
       return false;
     }
-    auto tree = parse_condition(c->text, names);
+    std::string text = c->text;
+    if (auto pipe = text.find('|'); legacy && pipe != std::string::npos && conds.size() == 1) {
+      legacy_aggregation agg;
+      if (*legacy) agg.timeframe = (*legacy)->timeframe;
+      std::string why;
+      if (!parse_aggregation(std::string_view(text).substr(pipe + 1), agg, why)) {
+        rep.error("legacy-aggregation", why, c->line, c->column);
+        return false;
+      }
+      agg.line = c->line;
+      agg.column = c->column;
+      *legacy = std::move(agg);
+      text.resize(pipe);
+    }
+    auto tree = parse_condition(text, names);
     if (!tree) {
       // Column inside the condition text, mapped onto the YAML line when the
       // scalar is on one line and plain.
       std::uint32_t col = c->column;
       if (tree.error().where.column > 0 && c->style == yaml::scalar_style::plain)
         col = c->column + tree.error().where.column - 1;
-      bool legacy = tree.error().message.find("legacy aggregation") != std::string::npos;
-      rep.error(legacy ? "legacy-aggregation" : "invalid-condition", tree.error().message, c->line, col);
+      bool is_legacy = tree.error().message.find("legacy aggregation") != std::string::npos;
+      rep.error(is_legacy ? "legacy-aggregation" : "invalid-condition", tree.error().message, c->line, col);
       return false;
     }
     parsed.push_back(std::move(*tree));
@@ -858,6 +940,184 @@ bool read_detection(const yaml::node& det, std::initializer_list<std::string_vie
     cond.k = condition_node::kind::op_or;
     cond.kids = std::move(parsed);
   }
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+// "5m", "90s", "1h", "2d", "1w" (pySigma also accepts M and y).
+bool parse_timespan(std::string_view text, std::int64_t& ns) {
+  if (text.size() < 2) return false;
+  auto n = parse_int64(text.substr(0, text.size() - 1));
+  if (!n || *n <= 0) return false;
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 604800; break;
+    case 'M': unit = 2629746; break;
+    case 'y': unit = 31556952; break;
+    default: return false;
+  }
+  if (*n > INT64_MAX / 1000000000 / unit) return false;
+  ns = *n * unit * 1000000000;
+  return true;
+}
+
+bool read_correlation(const yaml::node& root, const yaml::document& doc, const std::string& path,
+                      correlation_rule& c, reporter& rep) {
+  const yaml::node& corr = *root.find("correlation");
+  c.id = scalar_or_empty(root.find("id"));
+  c.name = scalar_or_empty(root.find("name"));
+  c.title = scalar_or_empty(root.find("title"));
+  c.status = scalar_or_empty(root.find("status"));
+  c.description = scalar_or_empty(root.find("description"));
+  c.tags = string_list(root.find("tags"));
+  c.path = path;
+  c.line = doc.line;
+  if (c.id.empty()) {
+    c.id = "path:" + stable_id_hex(path + ":" + std::to_string(doc.line));
+    rep.warn("missing-id", "correlation rule has no id; alerts use a hash of its path instead", doc.line);
+  }
+  if (const yaml::node* lv = root.find("level"); lv && !lv->is_null() && !parse_level(lv->text, c.lvl))
+    rep.error("invalid-level", "unknown level '" + lv->text + "'", lv->line, lv->column);
+  if (!corr.is_mapping()) {
+    rep.error("invalid-correlation", "'correlation' must be a mapping", corr.line, corr.column);
+    return false;
+  }
+  // generate may sit inside the correlation section or beside it.
+  const yaml::node* gen = corr.find("generate");
+  if (!gen) gen = root.find("generate");
+  if (gen && !gen->is_null()) {
+    if (gen->text == "true") c.generate = true;
+    else if (gen->text != "false") rep.error("invalid-correlation", "'generate' must be true or false", gen->line, gen->column);
+  }
+  static const std::pair<std::string_view, corr_type> types[] = {
+      {"event_count", corr_type::event_count},   {"value_count", corr_type::value_count},
+      {"temporal", corr_type::temporal},         {"temporal_ordered", corr_type::temporal_ordered},
+      {"value_sum", corr_type::value_sum},       {"value_avg", corr_type::value_avg},
+      {"value_percentile", corr_type::value_percentile}, {"value_median", corr_type::value_median}};
+  const yaml::node* type = corr.find("type");
+  bool type_ok = false;
+  if (type && type->is_scalar())
+    for (const auto& [n, t] : types)
+      if (type->text == n) {
+        c.type = t;
+        type_ok = true;
+      }
+  if (!type_ok) {
+    std::uint32_t l = type ? type->line : corr.line;
+    rep.error("invalid-correlation-type",
+              type ? "unknown correlation type '" + type->text + "'" : std::string("correlation has no 'type'"), l);
+    return false;
+  }
+  c.rule_refs = string_list(corr.find("rules"));
+  if (c.rule_refs.empty()) {
+    rep.error("invalid-correlation", "correlation has no 'rules'", corr.line, corr.column);
+    return false;
+  }
+  c.group_by = string_list(corr.find("group-by"));
+  const yaml::node* ts = corr.find("timespan");
+  if (!ts) ts = corr.find("timeframe");  // seen in older correlation drafts
+  if (!ts || !ts->is_scalar() || !parse_timespan(ts->text, c.timespan_ns)) {
+    rep.error("invalid-timespan",
+              ts ? "timespan '" + ts->text + "' is not a positive number followed by s, m, h, d, w, M or y"
+                 : std::string("correlation has no 'timespan'"),
+              ts ? ts->line : corr.line, ts ? ts->column : 0);
+    return false;
+  }
+  c.timespan_text = ts->text;
+  if (const yaml::node* al = corr.find("aliases"); al && !al->is_null()) {
+    if (!al->is_mapping()) {
+      rep.error("invalid-correlation", "'aliases' must be a mapping", al->line, al->column);
+      return false;
+    }
+    for (std::size_t k = 0; k < al->map_size(); ++k) {
+      const auto& m = al->val(k);
+      if (!m.is_mapping()) {
+        rep.error("invalid-correlation", "alias '" + al->key(k).text + "' must map rule names to fields", m.line,
+                  m.column);
+        return false;
+      }
+      std::vector<std::pair<std::string, std::string>> per_rule;
+      for (std::size_t j = 0; j < m.map_size(); ++j) per_rule.emplace_back(m.key(j).text, m.val(j).text);
+      c.aliases.emplace_back(al->key(k).text, std::move(per_rule));
+    }
+  }
+  const yaml::node* cond = corr.find("condition");
+  const bool temporal = c.type == corr_type::temporal || c.type == corr_type::temporal_ordered;
+  if (!cond || cond->is_null()) {
+    if (!temporal) {
+      rep.error("invalid-correlation", "correlation has no 'condition'", corr.line, corr.column);
+      return false;
+    }
+    c.condition.push_back({cmp_op::gte, static_cast<double>(c.rule_refs.size())});  // all rules
+  } else if (!cond->is_mapping()) {
+    rep.error("invalid-correlation", "'condition' must be a mapping of gt/gte/lt/lte/eq/neq, field and percentile",
+              cond->line, cond->column);
+    return false;
+  } else {
+    static const std::pair<std::string_view, cmp_op> ops[] = {{"gt", cmp_op::gt}, {"gte", cmp_op::gte},
+                                                              {"lt", cmp_op::lt}, {"lte", cmp_op::lte},
+                                                              {"eq", cmp_op::eq}, {"neq", cmp_op::neq}};
+    for (std::size_t k = 0; k < cond->map_size(); ++k) {
+      const auto& key = cond->key(k);
+      const auto& val = cond->val(k);
+      if (key.text == "field") {
+        if (val.is_sequence() && !val.items.empty()) c.field = val.items.front().text;
+        else c.field = val.text;
+        continue;
+      }
+      if (key.text == "percentile") {
+        auto p = parse_number(val.text);
+        if (!p || *p <= 0 || *p > 100) {
+          rep.error("invalid-correlation", "percentile must be a number in (0, 100]", val.line, val.column);
+          return false;
+        }
+        c.percentile = *p;
+        continue;
+      }
+      bool known = false;
+      for (const auto& [n, op] : ops)
+        if (key.text == n) {
+          auto num = parse_number(val.text);
+          if (!num) {
+            rep.error("invalid-correlation", "'" + key.text + ": " + val.text + "' is not a number", val.line, val.column);
+            return false;
+          }
+          c.condition.push_back({op, *num});
+          known = true;
+        }
+      if (!known) {
+        rep.error("invalid-correlation", "unknown condition key '" + key.text + "' (gt, gte, lt, lte, eq, neq, field, percentile)",
+                  key.line, key.column);
+        return false;
+      }
+    }
+    if (c.condition.empty()) {
+      if (!temporal) {
+        rep.error("invalid-correlation", "condition has no comparison (gt, gte, lt, lte, eq or neq)", cond->line,
+                  cond->column);
+        return false;
+      }
+      c.condition.push_back({cmp_op::gte, static_cast<double>(c.rule_refs.size())});
+    }
+  }
+  const bool needs_field = c.type == corr_type::value_count || c.type == corr_type::value_sum ||
+                           c.type == corr_type::value_avg || c.type == corr_type::value_percentile ||
+                           c.type == corr_type::value_median;
+  if (needs_field && c.field.empty()) {
+    rep.error("invalid-correlation", std::string(corr_type_name(c.type)) + " needs 'field' in its condition", corr.line,
+              corr.column);
+    return false;
+  }
+  if (c.type == corr_type::value_percentile && (!cond || !cond->find("percentile")))
+    rep.warn("default-percentile", "value_percentile without 'percentile': the 50th (median) is used", corr.line);
+  if (c.type == corr_type::value_median) c.percentile = 50;
   return true;
 }
 
@@ -880,6 +1140,12 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
 
   if (root.find("correlation")) {
     out.kind = doc_kind::correlation;
+    correlation_rule c;
+    if (!read_correlation(root, doc, path, c, rep) || rep.failed) {
+      out.failed = true;
+      return out;
+    }
+    out.correlation = std::move(c);
     return out;
   }
   item_parser items{rep, opts, {}};
@@ -957,9 +1223,48 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
     out.failed = true;
     return out;
   }
-  if (!read_detection(*det, {}, items, r.searches, r.condition, rep)) {
+  std::optional<legacy_aggregation> agg;
+  if (!read_detection(*det, {}, items, r.searches, r.condition, rep, &agg)) {
     out.failed = true;
     return out;
+  }
+  if (agg && !agg->function.empty()) {
+    // Legacy `| count() by X > N`: the rule becomes a base rule (its hits feed
+    // the correlation only) and an equivalent correlation with the rule's id.
+    correlation_rule c;
+    c.id = r.id;
+    c.title = r.title;
+    c.status = r.status;
+    c.description = r.description;
+    c.lvl = r.lvl;
+    c.tags = r.tags;
+    c.path = path;
+    c.line = doc.line;
+    c.legacy = true;
+    if (agg->function == "count") c.type = agg->field.empty() ? corr_type::event_count : corr_type::value_count;
+    else if (agg->function == "sum") c.type = corr_type::value_sum;
+    else c.type = corr_type::value_avg;
+    c.field = agg->field;
+    if (!agg->group_by.empty()) c.group_by.push_back(agg->group_by);
+    c.condition.push_back({agg->op, agg->value});
+    if (agg->timeframe.empty()) {
+      rep.error("legacy-aggregation", "aggregation without 'timeframe': no window to count in", agg->line, agg->column);
+      out.failed = true;
+      return out;
+    }
+    if (!parse_timespan(agg->timeframe, c.timespan_ns)) {
+      rep.error("legacy-aggregation", "timeframe '" + agg->timeframe + "' is not a number followed by s, m, h or d",
+                agg->line, agg->column);
+      out.failed = true;
+      return out;
+    }
+    c.timespan_text = agg->timeframe;
+    r.id += "/base";
+    r.name = "legacy-base:" + c.id;
+    c.rule_refs.push_back(r.id);
+    rep.warn("legacy-aggregation", "legacy aggregation read as a " + std::string(corr_type_name(c.type)) +
+                                       " correlation rule", agg->line, agg->column);
+    out.correlation = std::move(c);
   }
   for (const auto& name : items.unresolved)
     rep.warn("unresolved-placeholder",

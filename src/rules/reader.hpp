@@ -28,6 +28,9 @@ struct read_result {
   doc_kind kind = doc_kind::other;
   std::optional<rule> detection;
   std::optional<filter_rule> filter;
+  // A correlation document, or the correlation made from a legacy
+  // aggregation condition (then `detection` is its base rule).
+  std::optional<correlation_rule> correlation;
   bool failed = false;  // an error diagnostic was added
 };
 

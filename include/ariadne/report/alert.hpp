@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "ariadne/correlate/correlate.hpp"
 #include "ariadne/event/event.hpp"
 #include "ariadne/rules/rule.hpp"
 
@@ -41,5 +42,11 @@ struct alert {
 
 // One JSON line (without the trailing newline).
 [[nodiscard]] std::string to_jsonl(const alert& a, const sigma::rule& r);
+
+// A correlation alert as one JSON line (docs/output-schema.md):
+//   {"type":"correlation","id":"…","rule":{"id","title","level","tags","path","type"},
+//    "time":"window end","window":{"start","end","timespan"},"group":{field: value},
+//    "value":N,"condition":{"gte":5,...},"field":"…","alerts":["contributing alert ids"]}
+[[nodiscard]] std::string correlation_to_jsonl(const correlate::result& r, const sigma::correlation_rule& c);
 
 }  // namespace ariadne::report

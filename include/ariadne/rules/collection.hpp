@@ -39,12 +39,13 @@ struct load_options {
 
 struct rule_set {
   std::vector<rule> rules;
+  std::vector<correlation_rule> correlation_rules;  // resolved, in dependency order (referenced first)
   std::vector<diagnostic> diagnostics;
   std::size_t files = 0;
   std::size_t documents = 0;
   std::size_t skipped = 0;        // rule documents that could not be used
   std::size_t filters = 0;        // meta-filter documents applied
-  std::size_t correlations = 0;   // correlation documents (not yet evaluated)
+  std::size_t correlations = 0;   // correlation documents read (usable ones are in correlation_rules)
   std::size_t unreadable_files = 0;
 
   [[nodiscard]] std::size_t loaded() const { return rules.size(); }
@@ -60,5 +61,10 @@ struct rule_set {
 
 // The rule pack compiled into the binary (data/rules/*.yml).
 [[nodiscard]] rule_set load_builtin_rules(const load_options& opts);
+
+// Keeps the rules and correlations at `min` or above, plus whatever a kept
+// correlation refers to (those below `min` only feed it: standalone = false).
+// Indices in correlation refs are renumbered; dependency order is kept.
+void restrict_to_level(rule_set& set, level min);
 
 }  // namespace ariadne::sigma

@@ -61,7 +61,8 @@ struct ip_network {
 // (::ffff:a.b.c.d) counts as IPv4 [engine choice]. False if not an address.
 [[nodiscard]] bool parse_ip_address(std::string_view text, ip_network& out);
 
-enum class cmp_op : std::uint8_t { eq, gt, gte, lt, lte };
+enum class cmp_op : std::uint8_t { eq, gt, gte, lt, lte, neq };  // neq: correlation conditions only
+[[nodiscard]] bool compare(double a, cmp_op op, double b);
 enum class time_part : std::uint8_t { minute, hour, day, week, month, year };
 
 // One value of a detection item, lowered.
@@ -138,6 +139,68 @@ struct rule {
   std::string path;
   std::uint32_t line = 1;  // of the YAML document
   std::vector<std::string> filters_applied;  // ids/titles of meta-filters merged in
+  // False when the rule only feeds correlations (referenced with
+  // `generate: false`, the default): its hits are not reported alone.
+  bool standalone = true;
+};
+
+// ---- correlation rules (Sigma correlation specification, docs/correlation.md)
+
+enum class corr_type : std::uint8_t {
+  event_count,
+  value_count,
+  temporal,
+  temporal_ordered,
+  value_sum,
+  value_avg,
+  value_percentile,
+  value_median,
+};
+[[nodiscard]] std::string_view corr_type_name(corr_type t);
+
+[[nodiscard]] std::string_view cmp_op_name(cmp_op op);
+
+struct corr_test {
+  cmp_op op = cmp_op::gte;
+  double value = 0;
+  [[nodiscard]] bool holds(double x) const;
+};
+
+struct correlation_rule {
+  std::string id;
+  std::string name;
+  std::string title;
+  std::string status;
+  std::string description;
+  level lvl = level::medium;
+  std::vector<std::string> tags;
+  std::string path;
+  std::uint32_t line = 1;
+
+  corr_type type = corr_type::event_count;
+  std::vector<std::string> rule_refs;  // ids or names, as written
+  std::vector<std::string> group_by;
+  std::int64_t timespan_ns = 0;
+  std::string timespan_text;
+  std::vector<corr_test> condition;  // all must hold
+  std::string field;                 // value_* types
+  double percentile = 50;            // value_percentile
+  // alias -> (rule name -> field in that rule's events)
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> aliases;
+  bool generate = false;
+  bool legacy = false;  // made from a legacy `| count() by ...` condition
+
+  // Resolved when a rule set is loaded.
+  struct ref {
+    bool is_correlation = false;
+    std::uint32_t index = 0;  // into rule_set::rules or rule_set::correlation_rules
+  };
+  std::vector<ref> refs;  // parallel to rule_refs
+  bool standalone = true;  // its alerts are reported (see rule::standalone)
+
+  // The field to read `group_field` from in events of the referenced rule
+  // called `rule_name` (aliases applied).
+  [[nodiscard]] std::string_view resolve_field(std::string_view group_field, std::string_view rule_name) const;
 };
 
 }  // namespace ariadne::sigma

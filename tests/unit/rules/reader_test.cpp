@@ -98,7 +98,8 @@ TEST(Reader, DuplicateIdsAndCorrelationsAreReported) {
   EXPECT_EQ(only_error(set).code, "duplicate-id");
   auto corr = test::rules_from("title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [a]\n");
   EXPECT_EQ(corr.correlations, 1u);
-  EXPECT_EQ(only_error(corr).code, "unsupported-correlation");
+  EXPECT_EQ(only_error(corr).code, "invalid-timespan");
+  EXPECT_TRUE(corr.correlation_rules.empty());
 }
 
 TEST(Reader, MetadataIsKept) {
