@@ -9,11 +9,11 @@ preset=${1:-release}
 
 packages=(
   cmake ninja-build g++ pkg-config
-  libsimdjson-dev libre2-dev libfyaml-dev libarchive-dev
+  libsimdjson-dev libre2-dev libfyaml-dev libarchive-dev libsqlite3-dev sqlite3
   libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # benchmarks compare against these (bench/evtx/run.sh); the fuzz preset uses clang
-  libevtx-utils time python3 clang
+  # benchmarks compare against these (bench/evtx, bench/correlate); the fuzz preset uses clang
+  libevtx-utils sec time python3 clang
 )
 missing=()
 for p in "${packages[@]}"; do

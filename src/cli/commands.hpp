@@ -21,6 +21,8 @@ struct hunt_options {
   std::string format = "table";  // table | jsonl
   std::string mapping;           // custom normalisation mapping
   unsigned threads = 0;          // EVTX parser threads; 0: one per core
+  std::string case_db;           // --case FILE.db: record the run in a case database
+  std::string command_line;      // as typed, for the case database
   bool quiet = false;            // no summary
   bool no_color = false;
   std::size_t max_problems_shown = 10;

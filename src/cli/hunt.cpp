@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "ariadne/casedb/casedb.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/correlate/correlate.hpp"
 #include "ariadne/ingest/evtx.hpp"
@@ -41,6 +42,9 @@ struct hunt_state {
   std::unique_ptr<correlate::engine> corr;
   std::vector<std::uint64_t> by_corr;
   std::uint64_t corr_alerts = 0, hidden_alerts = 0;
+  std::unique_ptr<casedb::database> db;
+  std::int64_t run_id = 0;
+  bool db_failed = false;
   sigma::rule_set loaded;
   std::unique_ptr<normalizer> custom_norm;
   const normalizer* norm = nullptr;
@@ -135,7 +139,30 @@ int step_setup(hunt_state& st) {
     std::fprintf(stderr, "ariadne: no input files\n");
     return k_exit_fatal;
   }
+  if (!st.opts.case_db.empty()) {
+    auto db = casedb::database::open(st.opts.case_db);
+    if (!db) {
+      std::fprintf(stderr, "ariadne: %s\n", db.error().message.c_str());
+      return k_exit_fatal;
+    }
+    st.db = std::move(*db);
+    auto run = st.db->begin_run(st.opts.command_line, st.opts.inputs, casedb::ruleset_digest(st.rules, st.corrs),
+                                st.rules.size(), st.corrs.size());
+    if (!run) {
+      std::fprintf(stderr, "ariadne: %s\n", run.error().message.c_str());
+      return k_exit_fatal;
+    }
+    st.run_id = *run;
+  }
   return k_exit_ok;
+}
+
+void commit_case(hunt_state& st) {
+  if (!st.db || st.db_failed) return;
+  if (auto r = st.db->commit(); !r) {
+    std::fprintf(stderr, "ariadne: %s\n", r.error().message.c_str());
+    st.db_failed = true;
+  }
 }
 
 void emit_alerts(hunt_state& st, event_batch& batch) {
@@ -147,6 +174,8 @@ void emit_alerts(hunt_state& st, event_batch& batch) {
     const std::string& src = st.sources[ev.source.source_idx];
     if (st.corr && st.corr->wants(h.rule_idx))
       st.corr->add_hit(h.rule_idx, batch, ev, report::alert_id(r.id, src, ev.source.record));
+    if (st.db) st.db->add_alert(report::make_alert(r, h.rule_idx, batch, ev, st.norm->host(batch, ev), src), r,
+                                r.standalone);
     if (!r.standalone) {  // feeds correlations only
       ++st.hidden_alerts;
       continue;
@@ -172,6 +201,7 @@ void emit_alerts(hunt_state& st, event_batch& batch) {
     if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
   }
   batch.clear();
+  commit_case(st);  // one transaction per batch: a crash loses at most this batch
 }
 
 bool file_is_evtx(const std::string& path) {
@@ -277,6 +307,7 @@ int step_correlate(hunt_state& st) {
   if (!st.corr) return k_exit_ok;
   for (const auto& res : st.corr->run()) {
     const auto& c = st.corrs[res.correlation];
+    if (st.db) st.db->add_correlation(res, c);
     if (!c.standalone) continue;
     ++st.corr_alerts;
     ++st.by_corr[res.correlation];
@@ -298,9 +329,22 @@ int step_correlate(hunt_state& st) {
     }
     if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
   }
+  commit_case(st);
   std::fflush(st.out.get());
   if (st.write_failed || std::ferror(st.out.get())) {
     std::fprintf(stderr, "ariadne: error writing alerts\n");
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
+}
+
+int step_close_case(hunt_state& st) {
+  if (!st.db) return k_exit_ok;
+  casedb::run_counts c = st.db->counts();
+  c.events = st.events;
+  auto r = st.db->end_run(st.run_id, st.db_failed ? "failed" : "done", c);
+  if (!r || st.db_failed) {
+    if (!r) std::fprintf(stderr, "ariadne: %s\n", r.error().message.c_str());
     return k_exit_fatal;
   }
   return k_exit_ok;
@@ -372,6 +416,11 @@ int step_summary(hunt_state& st) {
       s += fmt::format("  {:>7}  {}\n", hosts[k].first, hosts[k].second);
     if (hosts.size() > 10) s += fmt::format("  ... and {} more\n", hosts.size() - 10);
   }
+  if (st.db) {
+    const auto& c = st.db->counts();
+    s += fmt::format("  case     {} (run {}): {} alert(s) recorded, {} new\n", st.opts.case_db, st.run_id, c.alerts,
+                     c.new_alerts);
+  }
   if (!st.corrs.empty()) {
     s += "\n" + pal.bold("Correlations") + "\n";
     const auto& cs = st.corr->statistics();
@@ -394,7 +443,7 @@ int step_summary(hunt_state& st) {
 
 int run_hunt(const hunt_options& opts) {
   hunt_state st(opts);
-  for (auto step : {step_load_rules, step_setup, step_read, step_correlate, step_summary}) {
+  for (auto step : {step_load_rules, step_setup, step_read, step_correlate, step_close_case, step_summary}) {
     int rc = step(st);
     if (rc != k_exit_ok) return rc;
   }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "terminal.hpp"
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
       ->default_str("table");
   hunt_cmd->add_option("--mapping", hunt.mapping, "Normalisation mapping YAML (default: built in)");
   hunt_cmd->add_option("-j,--threads", hunt.threads, "EVTX parser threads (default: one per core)");
+  hunt_cmd->add_option("--case", hunt.case_db,
+                       "Record the run, its alerts and correlations in this SQLite case database (docs/case-db.md); "
+                       "re-running adds no duplicates");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
 
@@ -97,7 +101,10 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (hunt_cmd->parsed()) return run_hunt(hunt);
+    if (hunt_cmd->parsed()) {
+      for (int k = 0; k < argc; ++k) hunt.command_line += (k ? " " : "") + std::string(argv[k]);
+      return run_hunt(hunt);
+    }
     if (dump_cmd->parsed()) return run_dump(dump);
     if (check_cmd->parsed()) return run_rules_check(check);
     if (list_cmd->parsed()) return run_rules_list(list);

@@ -1,0 +1,80 @@
+// The case database: one SQLite file (WAL) that collects hunts over time.
+// Schema and guarantees: docs/case-db.md.
+//
+//   auto db = casedb::database::open("case.db");           // creates or checks the schema
+//   auto run = db->begin_run(command, inputs, digest);      // committed at once
+//   db->add_alert(alert, rule, standalone);                 // buffered
+//   db->commit();                                           // one transaction per batch
+//   db->add_correlation(result, correlation);
+//   db->end_run(run, "done", counts);
+//
+// Alert and correlation ids are deterministic, so hunting the same input into
+// the same database again adds nothing (INSERT OR IGNORE). Every batch is one
+// transaction: a crash (even kill -9) loses at most the batch in flight, and
+// the file stays consistent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ariadne/core/result.hpp"
+#include "ariadne/correlate/correlate.hpp"
+#include "ariadne/report/alert.hpp"
+#include "ariadne/rules/rule.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ariadne::casedb {
+
+inline constexpr int k_schema_version = 1;
+
+struct run_counts {
+  std::uint64_t events = 0;
+  std::uint64_t alerts = 0;        // alerts and correlation alerts offered to the database
+  std::uint64_t new_alerts = 0;    // of which were not there yet
+};
+
+class database {
+ public:
+  static result<std::unique_ptr<database>> open(const std::string& path);
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  // Records the start of a run (status "running") and commits it.
+  result<std::int64_t> begin_run(const std::string& command, const std::vector<std::string>& inputs,
+                                 const std::string& ruleset_digest, std::size_t rules, std::size_t correlations);
+  // Buffered in the current transaction (opened on first use).
+  void add_alert(const report::alert& a, const sigma::rule& r, bool standalone);
+  void add_correlation(const correlate::result& res, const sigma::correlation_rule& c);
+  // Commits the current transaction. False (with message) on error.
+  result<void> commit();
+  result<void> end_run(std::int64_t run, const std::string& status, const run_counts& counts);
+
+  [[nodiscard]] const run_counts& counts() const { return counts_; }
+
+ private:
+  database() = default;
+  result<void> exec(const char* sql);
+  result<void> prepare();
+  void step_insert(sqlite3_stmt* st);
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* ins_alert_ = nullptr;
+  sqlite3_stmt* ins_corr_ = nullptr;
+  sqlite3_stmt* ins_member_ = nullptr;
+  bool in_tx_ = false;
+  std::int64_t run_ = 0;
+  run_counts counts_;
+  std::string last_error_;
+};
+
+// Digest of a rule set (ids, titles, levels, paths and correlation
+// parameters), to tell runs made with different rules apart.
+[[nodiscard]] std::string ruleset_digest(const std::vector<sigma::rule>& rules,
+                                         const std::vector<sigma::correlation_rule>& corrs);
+
+}  // namespace ariadne::casedb
