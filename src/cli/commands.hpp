@@ -22,6 +22,7 @@ struct hunt_options {
   std::string mapping;           // custom normalisation mapping
   unsigned threads = 0;          // EVTX parser threads; 0: one per core
   std::string case_db;           // --case FILE.db: record the run in a case database
+  bool no_prefilter = false;     // match every record, even those no rule can match
   std::string command_line;      // as typed, for the case database
   bool quiet = false;            // no summary
   bool no_color = false;

@@ -17,6 +17,7 @@
 #include "ariadne/ingest/input.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
+#include "ariadne/match/prefilter.hpp"
 #include "ariadne/normalize/normalizer.hpp"
 #include "ariadne/report/alert.hpp"
 #include "commands.hpp"
@@ -49,6 +50,8 @@ struct hunt_state {
   std::unique_ptr<normalizer> custom_norm;
   const normalizer* norm = nullptr;
   std::unique_ptr<match::engine> eng;
+  std::unique_ptr<match::prefilter> pre;
+  std::uint64_t filtered = 0;
   std::unique_ptr<std::FILE, file_closer> out;
   std::FILE* summary = stdout;
   std::vector<std::string> sources;
@@ -102,6 +105,7 @@ int step_load_rules(hunt_state& st) {
   }
   st.by_rule.assign(st.rules.size(), 0);
   st.eng = std::make_unique<match::engine>(st.rules);
+  if (!st.opts.no_prefilter) st.pre = std::make_unique<match::prefilter>(st.rules);
   return k_exit_ok;
 }
 
@@ -246,6 +250,7 @@ void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
 
 int step_read(hunt_state& st) {
   ingest::json_reader reader;
+  if (st.pre && st.pre->active()) reader.keep_record = [&st](std::string_view raw) { return st.pre->keep(raw); };
   event_batch batch;
   auto on_event = [&](event_batch& b, event& ev) { st.norm->apply(b, ev); };
   auto on_full = [&](event_batch& b) { emit_alerts(st, b); };
@@ -281,9 +286,10 @@ int step_read(hunt_state& st) {
             st.sources.push_back(m.name);
             auto stats = reader.read(m.name, *m.data, source_idx, batch, on_event, on_full, st.problems);
             emit_alerts(st, batch);
-            st.events += stats.events;
+            st.events += stats.events + stats.filtered;
             st.records += stats.records;
             st.bad_records += stats.bad;
+            st.filtered += stats.filtered;
           },
           st.problems);
     }
@@ -361,6 +367,9 @@ int step_summary(hunt_state& st) {
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
   s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load\n", st.rules.size(), st.corrs.size(),
                    st.loaded.skipped);
+  if (st.filtered)
+    s += fmt::format("  prefilter {} record(s) held no literal any rule needs: not parsed or matched ({} literal(s))\n",
+                     st.filtered, st.pre->literals().size());
   if (st.unsupported_files)
     s += fmt::format("  skipped  {} files of a format not read yet (found in directories)\n", st.unsupported_files);
   s += fmt::format("  alerts   {}", st.alerts + st.corr_alerts);

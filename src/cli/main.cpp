@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   hunt_cmd->add_option("--case", hunt.case_db,
                        "Record the run, its alerts and correlations in this SQLite case database (docs/case-db.md); "
                        "re-running adds no duplicates");
+  hunt_cmd->add_flag("--no-prefilter", hunt.no_prefilter,
+                     "Match every JSON record, even those holding no literal any rule needs (for checking)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
 

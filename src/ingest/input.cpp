@@ -1,5 +1,10 @@
 #include "ariadne/ingest/input.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -45,13 +50,50 @@ struct archive_deleter {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-bool read_plain(const std::string& path, simdjson::padded_string& out, std::string& err) {
-  auto loaded = simdjson::padded_string::load(path);
-  if (loaded.error()) {
-    err = simdjson::error_message(loaded.error());
+// A plain file mapped read-only, followed by zeroed padding: an anonymous
+// zero mapping is reserved first and the file mapped over its start, so the
+// padding never touches bytes past the end of the file.
+struct mapped_file {
+  void* base = nullptr;
+  std::size_t len = 0;
+  std::size_t size = 0;
+  mapped_file() = default;
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+  ~mapped_file() {
+    if (base) ::munmap(base, len);
+  }
+};
+
+bool map_plain(const std::string& path, mapped_file& m, std::string& err) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    err = std::strerror(errno);
     return false;
   }
-  out = std::move(loaded).value_unsafe();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    err = std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  m.size = static_cast<std::size_t>(st.st_size);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  m.len = (m.size + simdjson::SIMDJSON_PADDING + page - 1) / page * page;
+  m.base = ::mmap(nullptr, m.len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m.base == MAP_FAILED) {
+    m.base = nullptr;
+    err = std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  if (m.size > 0 && ::mmap(m.base, m.size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+    err = std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  (void)::madvise(m.base, m.size, MADV_SEQUENTIAL);
   return true;
 }
 
@@ -79,13 +121,14 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
                     has_prefix(head, got, "PK\x03\x04") || has_prefix(head, got, "\xfd" "7zXZ") ||
                     has_prefix(head, got, "BZh");
   if (!compressed) {
-    simdjson::padded_string data;
+    mapped_file mf;
     std::string err;
-    if (!read_plain(path, data, err)) {
+    if (!map_plain(path, mf, err)) {
       problems.push_back({path, "unreadable", err});
       return false;
     }
-    fn(member{path, &data});
+    simdjson::padded_string_view view(static_cast<const char*>(mf.base), mf.size, mf.len);
+    fn(member{path, &view});
     return true;
   }
   std::unique_ptr<archive, archive_deleter> a(archive_read_new());
@@ -131,7 +174,8 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
     }
     // Whatever was read before a decompression error is still used.
     simdjson::padded_string data(buf);
-    if (!buf.empty() || !failed) fn(member{name, &data});
+    simdjson::padded_string_view view = data;
+    if (!buf.empty() || !failed) fn(member{name, &view});
     if (failed) return true;
   }
   return true;

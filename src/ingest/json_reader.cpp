@@ -45,7 +45,7 @@ bool json_reader::sniff(std::string_view text) {
   return pos < text.size() && (text[pos] == '{' || text[pos] == '[');
 }
 
-read_stats json_reader::read(std::string_view name, const simdjson::padded_string& padded, std::uint32_t source_idx,
+read_stats json_reader::read(std::string_view name, simdjson::padded_string_view padded, std::uint32_t source_idx,
                              event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
                              std::vector<input_problem>& problems) {
   read_stats stats;
@@ -61,7 +61,12 @@ read_stats json_reader::read(std::string_view name, const simdjson::padded_strin
   };
   auto handle = [&](std::size_t start, std::size_t end, std::uint64_t start_line) {
     ++stats.records;
+    filtered_ = false;
     if (parse_record(name, text.data() + start, end - start, start_line, source_idx, batch, on_event, problems)) {
+      if (filtered_) {
+        ++stats.filtered;
+        return;
+      }
       ++stats.events;
       if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
     } else {
@@ -169,6 +174,16 @@ read_stats json_reader::read(std::string_view name, const simdjson::padded_strin
 bool json_reader::parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
                                std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
                                std::vector<input_problem>& problems) {
+  if (keep_record) {
+    // No rule can match a record without one of the prefilter's literals:
+    // such a record is not parsed, only checked for a whole object's shape
+    // (a line cut short is still reported); --no-prefilter parses all.
+    std::string_view raw = trim(std::string_view(data, len));
+    if (raw.size() >= 2 && raw.front() == '{' && raw.back() == '}' && !keep_record(raw)) {
+      filtered_ = true;
+      return true;
+    }
+  }
   simdjson::dom::element root;
   auto err = parser_.parse(reinterpret_cast<const std::uint8_t*>(data), len, false).get(root);
   if (err) {
@@ -182,6 +197,7 @@ bool json_reader::parse_record(std::string_view name, const char* data, std::siz
                         "record is not a JSON object; skipped"});
     return false;
   }
+
   batch.begin_event(source_idx, line);
   truncated_depth_ = false;
   simdjson::dom::object event_obj, system_obj;

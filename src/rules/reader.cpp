@@ -1248,11 +1248,12 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
     if (!agg->group_by.empty()) c.group_by.push_back(agg->group_by);
     c.condition.push_back({agg->op, agg->value});
     if (agg->timeframe.empty()) {
-      rep.error("legacy-aggregation", "aggregation without 'timeframe': no window to count in", agg->line, agg->column);
-      out.failed = true;
-      return out;
-    }
-    if (!parse_timespan(agg->timeframe, c.timespan_ns)) {
+      // Legacy Sigma counted over the whole search without a timeframe.
+      c.timespan_ns = std::int64_t{200} * 31556952 * 1000000000;
+      agg->timeframe = "200y";
+      rep.warn("legacy-aggregation", "aggregation without 'timeframe': counted over the whole input", agg->line,
+               agg->column);
+    } else if (!parse_timespan(agg->timeframe, c.timespan_ns)) {
       rep.error("legacy-aggregation", "timeframe '" + agg->timeframe + "' is not a number followed by s, m, h or d",
                 agg->line, agg->column);
       out.failed = true;

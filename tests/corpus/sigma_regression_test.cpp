@@ -2,6 +2,7 @@
 // event(s), raises the case's rule at least match_count times (default 1).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -47,6 +48,33 @@ TEST(SigmaRegression, EveryCaseFiresItsRule) {
   }
   EXPECT_EQ(cases, 138u);
   EXPECT_EQ(passed, cases);
+}
+
+// The literal prefilter never drops a record its rule matches: each case's
+// rule alone (so the prefilter is active whenever that rule allows it) still
+// fires on its JSON.
+TEST(SigmaRegression, PrefilterKeepsEveryMatch) {
+  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  std::ifstream tsv(test::shared("sigma/regression/cases.tsv"));
+  std::string line;
+  std::getline(tsv, line);
+  std::size_t cases = 0, passed = 0, active = 0;
+  while (std::getline(tsv, line)) {
+    auto cols = split(line, '\t');
+    std::string rule_id(cols[0]), rule_path(cols[1]), json_path(cols[3]);
+    if (json_path.empty()) continue;
+    ++cases;
+    auto one = sigma::load_rules({test::shared("sigma/rules-tree/" + rule_path)}, {});
+    auto r = test::run_file(one, test::shared("sigma/regression/" + json_path), true);
+    std::uint64_t got = 0;
+    for (const auto& id : r.rule_ids) got += id == rule_id;
+    EXPECT_GE(got, 1u) << "rule " << rule_id << " on " << json_path << (r.prefilter_active ? " (prefilter on)" : "");
+    passed += got >= 1;
+    active += r.prefilter_active;
+  }
+  EXPECT_EQ(passed, cases);
+  EXPECT_GE(active, cases / 2) << "the prefilter should apply to most single rules";
+  std::printf("prefilter active for %zu of %zu single-rule cases\n", active, cases);
 }
 
 // The same cases, hunting the .evtx beside each .json with the native reader.

@@ -3,15 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
+#include "ariadne/match/prefilter.hpp"
 #include "ariadne/normalize/normalizer.hpp"
 
 namespace ariadne::test {
 
 std::string shared(const std::string& rel) { return std::string(ARIADNE_SHARED_DATA) + "/" + rel; }
+std::vector<std::string> expand(const std::string& path) {
+  std::vector<ingest::input_problem> problems;
+  return ingest::expand_paths({path}, problems);
+}
 bool shared_available() { return std::filesystem::exists(ARIADNE_SHARED_DATA); }
 
 sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& opts) {
@@ -19,10 +25,11 @@ sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& o
 }
 
 namespace {
-void match_into(const sigma::rule_set& rules, const simdjson::padded_string& text, const std::string& name,
-                run_result& out) {
+void match_into(const sigma::rule_set& rules, simdjson::padded_string_view text, const std::string& name,
+                run_result& out, const match::prefilter* pre = nullptr) {
   match::engine eng(rules.rules);
   ingest::json_reader reader;
+  if (pre && pre->active()) reader.keep_record = [pre](std::string_view raw) { return pre->keep(raw); };
   event_batch batch;
   std::vector<match::hit> hits;
   auto flush = [&](event_batch& b) {
@@ -39,6 +46,7 @@ void match_into(const sigma::rule_set& rules, const simdjson::padded_string& tex
       out.problems);
   flush(batch);
   out.events += stats.events;
+  out.filtered += stats.filtered;
 }
 }  // namespace
 
@@ -49,10 +57,16 @@ run_result run(const sigma::rule_set& rules, const std::string& json) {
   return out;
 }
 
-run_result run_file(const sigma::rule_set& rules, const std::string& path) {
+run_result run_file(const sigma::rule_set& rules, const std::string& path, bool prefilter) {
   run_result out;
+  std::optional<match::prefilter> pre;
+  if (prefilter) {
+    pre.emplace(rules.rules);
+    out.prefilter_active = pre->active();
+  }
   ingest::for_each_member(
-      path, [&](const ingest::member& m) { match_into(rules, *m.data, m.name, out); }, out.problems);
+      path, [&](const ingest::member& m) { match_into(rules, *m.data, m.name, out, pre ? &*pre : nullptr); },
+      out.problems);
   return out;
 }
 

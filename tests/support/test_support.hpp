@@ -13,6 +13,8 @@ namespace ariadne::test {
 
 // Path of a file under ../shared/data.
 std::string shared(const std::string& rel);
+// The files under a path, sorted, as hunt finds them.
+std::vector<std::string> expand(const std::string& path);
 bool shared_available();
 
 // Loads one YAML text as a rule set (file name "test.yml").
@@ -23,12 +25,15 @@ struct run_result {
   std::vector<std::uint64_t> records;
   std::vector<ingest::input_problem> problems;
   std::uint64_t events = 0;
+  std::uint64_t filtered = 0;  // records the prefilter skipped
+  bool prefilter_active = false;
 };
 
 // Reads `json` (any supported JSON shape), normalizes, matches `rules`.
 run_result run(const sigma::rule_set& rules, const std::string& json);
-// Same for a file (decompressing as needed).
-run_result run_file(const sigma::rule_set& rules, const std::string& path);
+// Same for a file (decompressing as needed). With `prefilter`, records that
+// hold no literal any rule needs are skipped, as `ariadne hunt` does.
+run_result run_file(const sigma::rule_set& rules, const std::string& path, bool prefilter = false);
 
 // Same for an EVTX file, read natively with `threads` parser threads.
 run_result run_evtx_file(const sigma::rule_set& rules, const std::string& path, unsigned threads = 1);

@@ -6,7 +6,8 @@
 //
 // gzip, zstd, xz, bzip2 and zip inputs are read directly (libarchive); a zip
 // or tar with several members yields one member each, named
-// "archive.zip!inner/file.json". Plain files are one member.
+// "archive.zip!inner/file.json". Plain files are one member, mapped into
+// memory (no copy) with zeroed padding after the end.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +31,8 @@ struct input_problem {
 std::vector<std::string> expand_paths(const std::vector<std::string>& paths, std::vector<input_problem>& problems);
 
 struct member {
-  std::string name;                   // display/source name
-  const simdjson::padded_string* data;  // whole decompressed content, padded
+  std::string name;                          // display/source name
+  const simdjson::padded_string_view* data;  // whole (decompressed) content, with simdjson padding after it
 };
 
 // Calls `fn` for each member of `path` (decompressing as needed). Returns

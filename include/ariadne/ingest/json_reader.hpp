@@ -33,9 +33,10 @@
 namespace ariadne::ingest {
 
 struct read_stats {
-  std::uint64_t records = 0;  // records seen (good and bad)
-  std::uint64_t events = 0;   // events produced
-  std::uint64_t bad = 0;      // records skipped as malformed
+  std::uint64_t records = 0;   // records seen (good and bad)
+  std::uint64_t events = 0;    // events produced
+  std::uint64_t bad = 0;       // records skipped as malformed
+  std::uint64_t filtered = 0;  // records keep_record() ruled out: shape-checked, not parsed, no event
 };
 
 class json_reader {
@@ -48,9 +49,13 @@ class json_reader {
 
   std::size_t batch_events = 4096;
   std::size_t max_depth = 64;  // deeper JSON is cut off (counted as a problem)
+  // Optional: called with each record's raw text before it is parsed; false
+  // means no rule can match it, so it is only checked to be one {...} object
+  // and no event is built (match::prefilter).
+  std::function<bool(std::string_view)> keep_record;
 
   // Reads all records of `text`. Returns counts; problems are appended.
-  read_stats read(std::string_view name, const simdjson::padded_string& text, std::uint32_t source_idx,
+  read_stats read(std::string_view name, simdjson::padded_string_view text, std::uint32_t source_idx,
                   event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
                   std::vector<input_problem>& problems);
 
@@ -70,6 +75,7 @@ class json_reader {
   simdjson::dom::parser parser_;
   std::string scratch_;
   bool truncated_depth_ = false;
+  bool filtered_ = false;
 };
 
 }  // namespace ariadne::ingest

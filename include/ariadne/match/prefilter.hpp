@@ -1,0 +1,50 @@
+// A literal prefilter for JSON records: can any loaded rule match this raw
+// record at all?
+//
+// For each rule, the condition is walked to find literals of which at least
+// one must occur in a record's text for the rule to match (values of
+// `equals`/`contains`/... tests, the longest fixed part of a wildcard value,
+// numbers, keywords). A record that contains none of the literals of any rule
+// cannot match; hunt still parses it (so malformed input is still reported)
+// but skips flattening, normalising and matching.
+//
+// The prefilter stays off (keeps everything) when any rule has no such
+// literal: `not`, `re`, `cidr`, `exists`, null tests, numeric comparisons,
+// field references, plain `*`, or non-ASCII values. It never drops a record
+// with bytes >= 0x80, a `\u` or `\/` escape (their text may spell a value
+// differently), nor, when a rule relies on a number, one with exponent
+// notation (4.625e3). Case is ignored (ASCII), so it only errs on keeping.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ariadne/rules/rule.hpp"
+
+namespace ariadne::match {
+
+class prefilter {
+ public:
+  static constexpr std::size_t k_max_literals = 256;  // beyond this the scan costs more than it saves
+
+  explicit prefilter(const std::vector<sigma::rule>& rules);
+
+  // False when no literal set could be built; then keep() is always true.
+  [[nodiscard]] bool active() const { return active_; }
+  [[nodiscard]] const std::string& why_inactive() const { return why_; }
+  [[nodiscard]] const std::vector<std::string>& literals() const { return literals_; }
+
+  // True if some rule could match a record with this raw JSON text.
+  [[nodiscard]] bool keep(std::string_view raw) const;
+
+ private:
+  bool active_ = false;
+  bool number_literals_ = false;
+  std::string why_;
+  std::vector<std::string> literals_;  // lower-case, JSON-escaped
+  std::vector<std::string> plain_;     // ... without letters: searched in the raw text
+  std::vector<std::string> lettered_;  // ... with letters: searched in a lower-cased copy
+};
+
+}  // namespace ariadne::match
