@@ -17,15 +17,6 @@ namespace ariadne::cli {
 
 namespace {
 
-bool starts_with_evtx_magic(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  std::uint8_t head[8] = {};
-  std::size_t n = std::fread(head, 1, sizeof head, f);
-  std::fclose(f);
-  return ingest::evtx::sniff(std::span<const std::uint8_t>(head, n));
-}
-
 bool is_archive_name(const std::string& path) {
   for (const char* ext : {".zip", ".gz", ".zst", ".xz", ".bz2", ".tar", ".tgz"})
     if (path.size() > std::strlen(ext) && path.compare(path.size() - std::strlen(ext), std::string::npos, ext) == 0)
@@ -104,7 +95,7 @@ int run_dump(const dump_options& opts) {
   };
 
   for (const auto& file : files) {
-    if (starts_with_evtx_magic(file)) {
+    if (ingest::evtx::file_is_evtx(file)) {
       batch.push_back({file, file, {}});
       continue;
     }

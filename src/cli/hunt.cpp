@@ -208,15 +208,6 @@ void emit_alerts(hunt_state& st, event_batch& batch) {
   commit_case(st);  // one transaction per batch: a crash loses at most this batch
 }
 
-bool file_is_evtx(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  std::uint8_t head[8] = {};
-  std::size_t n = std::fread(head, 1, sizeof head, f);
-  std::fclose(f);
-  return ingest::evtx::sniff(std::span<const std::uint8_t>(head, n));
-}
-
 // Reads EVTX sources on the chunk pool; events are built and normalised on
 // the workers, matched here in file order.
 void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
@@ -255,7 +246,7 @@ int step_read(hunt_state& st) {
   auto on_event = [&](event_batch& b, event& ev) { st.norm->apply(b, ev); };
   auto on_full = [&](event_batch& b) { emit_alerts(st, b); };
   for (const auto& file : st.files) {
-    if (file_is_evtx(file)) {
+    if (ingest::evtx::file_is_evtx(file)) {
       // Read with pread chunk by chunk: memory stays flat for any file size.
       std::error_code ec;
       auto size = std::filesystem::file_size(file, ec);

@@ -36,6 +36,7 @@ int run_rules_check(const rules_check_options& opts) {
                       ",\"files\":" + std::to_string(set->files) + ",\"documents\":" + std::to_string(set->documents) +
                       ",\"filters\":" + std::to_string(set->filters) +
                       ",\"correlations\":" + std::to_string(set->correlations) +
+                      ",\"correlations_loaded\":" + std::to_string(set->correlation_rules.size()) +
                       ",\"errors\":" + std::to_string(errors) + ",\"warnings\":" + std::to_string(warnings) +
                       ",\"problems\":[";
     bool first = true;
@@ -69,8 +70,10 @@ int run_rules_check(const rules_check_options& opts) {
       std::string sev = d.sev == sigma::severity::error ? pal.paint("error", "1;31") : pal.paint("warning", "33");
       std::fputs(fmt::format("{}: {}[{}]: {}\n", pal.bold(loc), sev, d.code, d.message).c_str(), stdout);
     }
-    std::fputs(fmt::format("{} files, {} documents: {} rules loaded, {} skipped ({} errors, {} warnings{})\n",
-                           set->files, set->documents, set->loaded(), set->skipped, errors, warnings,
+    std::fputs(fmt::format("{} files, {} documents: {} rules and {} correlation rules loaded, {} skipped ({} errors, "
+                           "{} warnings{})\n",
+                           set->files, set->documents, set->loaded(), set->correlation_rules.size(), set->skipped,
+                           errors, warnings,
                            opts.warnings || warnings == 0 ? "" : "; -w shows them")
                    .c_str(),
                stdout);
@@ -119,6 +122,33 @@ int run_rules_list(const rules_list_options& opts) {
                  stdout);
     }
   }
+  for (const auto& c : set->correlation_rules) {
+    std::string refs;
+    for (const auto& r : c.rule_refs) refs += (refs.empty() ? "" : ",") + r;
+    if (opts.format == "jsonl") {
+      std::string out = "{\"id\":";
+      append_json_string(out, c.id);
+      out += ",\"title\":";
+      append_json_string(out, c.title);
+      out += ",\"level\":";
+      append_json_string(out, sigma::level_name(c.lvl));
+      out += ",\"status\":";
+      append_json_string(out, c.status);
+      out += ",\"correlation\":";
+      append_json_string(out, sigma::corr_type_name(c.type));
+      out += ",\"rules\":";
+      append_json_string(out, refs);
+      out += ",\"path\":";
+      append_json_string(out, c.path);
+      out += "}\n";
+      std::fputs(out.c_str(), stdout);
+    } else {
+      std::fputs(fmt::format("{:<36}  {:<13}  {:<32}  {}\n", c.id, sigma::level_name(c.lvl),
+                             "correlation:" + std::string(sigma::corr_type_name(c.type)), c.title)
+                     .c_str(),
+                 stdout);
+    }
+  }
   return k_exit_ok;
 }
 
@@ -140,10 +170,14 @@ int run_rules_stats(const rules_list_options& opts) {
     std::printf("%s\n", title);
     for (std::size_t k = 0; k < v.size() && k < top; ++k) std::printf("  %7zu  %s\n", v[k].second, v[k].first.c_str());
   };
-  std::printf("%zu rules loaded, %zu skipped, from %zu files\n", set->loaded(), set->skipped, set->files);
+  std::map<std::string, std::size_t> by_corr;
+  for (const auto& c : set->correlation_rules) by_corr[std::string(sigma::corr_type_name(c.type))]++;
+  std::printf("%zu rules and %zu correlation rules loaded, %zu skipped, from %zu files\n", set->loaded(),
+              set->correlation_rules.size(), set->skipped, set->files);
   print("by level:", by_level, 10);
   print("by status:", by_status, 10);
   print("by logsource (top 25):", by_logsource, 25);
+  if (!by_corr.empty()) print("correlations by type:", by_corr, 10);
   return k_exit_ok;
 }
 

@@ -97,6 +97,21 @@ std::optional<time_ns> parse_timestamp(std::string_view text) {
   return secs * 1000000000LL + frac_ns;
 }
 
+civil_time civil_from_seconds(std::int64_t secs) {
+  std::int64_t days = secs / 86400;
+  std::int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  civil_time c;
+  civil_from_days(days, c.year, c.month, c.day);
+  c.hour = static_cast<unsigned>(rem / 3600);
+  c.minute = static_cast<unsigned>((rem / 60) % 60);
+  c.second = static_cast<unsigned>(rem % 60);
+  return c;
+}
+
 std::string format_rfc3339(time_ns t) {
   if (t == k_no_time) return {};
   std::int64_t secs = t / 1000000000LL;
@@ -105,19 +120,10 @@ std::string format_rfc3339(time_ns t) {
     ns += 1000000000LL;
     --secs;
   }
-  std::int64_t days = secs / 86400;
-  std::int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
+  civil_time c = civil_from_seconds(secs);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(rem / 3600), static_cast<long long>((rem / 60) % 60),
-                static_cast<long long>(rem % 60), static_cast<long long>(ns));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lldZ", static_cast<long long>(c.year), c.month,
+                c.day, c.hour, c.minute, c.second, static_cast<long long>(ns));
   return buf;
 }
 

@@ -21,6 +21,15 @@ bool sniff(std::span<const std::uint8_t> head) {
          (std::memcmp(head.data(), "ElfFile", 8) == 0 || std::memcmp(head.data(), "ElfChnk", 8) == 0);
 }
 
+bool file_is_evtx(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::uint8_t head[8] = {};
+  ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  return n > 0 && sniff(std::span<const std::uint8_t>(head, static_cast<std::size_t>(n)));
+}
+
 std::string where(std::string_view file, const problem& p) {
   std::string s(file);
   if (p.file_level) return s;

@@ -55,15 +55,9 @@ void append_2(std::string& out, unsigned v) {
 // "YYYY-MM-DDThh:mm:ss.fffffffZ" with `digits` fraction digits of a 100 ns
 // tick count.
 void append_datetime(std::string& out, std::int64_t secs, std::uint32_t ticks, int digits) {
-  std::int64_t days = secs / 86400;
-  std::int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
+  civil_time c = civil_from_seconds(secs);
+  std::int64_t y = c.year;
+  unsigned m = c.month, d = c.day;
   if (y >= 0 && y <= 9999) {
     char buf[8];
     buf[0] = static_cast<char>('0' + y / 1000);
@@ -79,11 +73,11 @@ void append_datetime(std::string& out, std::int64_t secs, std::uint32_t ticks, i
   out.push_back('-');
   append_2(out, d);
   out.push_back('T');
-  append_2(out, static_cast<unsigned>(rem / 3600));
+  append_2(out, c.hour);
   out.push_back(':');
-  append_2(out, static_cast<unsigned>((rem / 60) % 60));
+  append_2(out, c.minute);
   out.push_back(':');
-  append_2(out, static_cast<unsigned>(rem % 60));
+  append_2(out, c.second);
   out.push_back('.');
   std::uint32_t frac = ticks;
   char fbuf[7];

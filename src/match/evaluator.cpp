@@ -179,20 +179,15 @@ std::optional<std::int64_t> time_part_of(std::string_view text, sigma::time_part
   if (!t) return std::nullopt;
   std::int64_t secs = *t / 1000000000LL;
   if (*t < 0 && *t % 1000000000LL) --secs;
-  std::int64_t days = secs / 86400, rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
+  civil_time c = civil_from_seconds(secs);
+  std::int64_t days = secs / 86400 - (secs % 86400 < 0 ? 1 : 0);
+  std::int64_t y = c.year;
   switch (part) {
-    case sigma::time_part::minute: return (rem / 60) % 60;
-    case sigma::time_part::hour: return rem / 3600;
-    case sigma::time_part::day: return d;
-    case sigma::time_part::month: return m;
-    case sigma::time_part::year: return y;
+    case sigma::time_part::minute: return c.minute;
+    case sigma::time_part::hour: return c.hour;
+    case sigma::time_part::day: return c.day;
+    case sigma::time_part::month: return c.month;
+    case sigma::time_part::year: return c.year;
     case sigma::time_part::week: {
       // ISO 8601 week number.
       std::int64_t wday = (days + 3) % 7;  // Monday = 0

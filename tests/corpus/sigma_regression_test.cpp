@@ -25,29 +25,45 @@ const sigma::rule_set& whole_tree() {
   return set;
 }
 
-TEST(SigmaRegression, EveryCaseFiresItsRule) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+struct regression_case {
+  std::string rule_id, rule_path, evtx_path, json_path;
+  std::uint64_t need = 1;  // match_count, default 1
+};
+
+// The cases of cases.tsv that have a JSON file (the Cisco one has only a raw
+// syslog line).
+std::vector<regression_case> regression_cases() {
+  std::vector<regression_case> out;
   std::ifstream tsv(test::shared("sigma/regression/cases.tsv"));
-  ASSERT_TRUE(tsv) << "cases.tsv missing";
   std::string line;
   std::getline(tsv, line);  // header
-  std::size_t cases = 0, passed = 0;
   while (std::getline(tsv, line)) {
     auto cols = split(line, '\t');
-    ASSERT_GE(cols.size(), 5u);
-    std::string rule_id(cols[0]), json_path(cols[3]);
-    if (json_path.empty()) continue;  // the Cisco case has only a raw syslog line
-    std::uint64_t need = cols[4].empty() ? 1 : static_cast<std::uint64_t>(*parse_int64(cols[4]));
-    ++cases;
-    auto r = test::run_file(whole_tree(), test::shared("sigma/regression/" + json_path));
-    std::uint64_t got = 0;
-    for (const auto& id : r.rule_ids) got += id == rule_id;
-    EXPECT_GE(got, need) << "rule " << rule_id << " on " << json_path;
-    EXPECT_TRUE(r.problems.empty()) << json_path << ": " << (r.problems.empty() ? "" : r.problems[0].message);
-    passed += got >= need;
+    if (cols.size() < 5 || cols[3].empty()) continue;
+    out.push_back({std::string(cols[0]), std::string(cols[1]), std::string(cols[2]), std::string(cols[3]),
+                   cols[4].empty() ? 1 : static_cast<std::uint64_t>(parse_int64(cols[4]).value_or(1))});
   }
-  EXPECT_EQ(cases, 138u);
-  EXPECT_EQ(passed, cases);
+  return out;
+}
+
+std::uint64_t count_of(const test::run_result& r, const std::string& rule_id) {
+  std::uint64_t got = 0;
+  for (const auto& id : r.rule_ids) got += id == rule_id;
+  return got;
+}
+
+TEST(SigmaRegression, EveryCaseFiresItsRule) {
+  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  auto cases = regression_cases();
+  std::size_t passed = 0;
+  for (const auto& c : cases) {
+    auto r = test::run_file(whole_tree(), test::shared("sigma/regression/" + c.json_path));
+    EXPECT_GE(count_of(r, c.rule_id), c.need) << "rule " << c.rule_id << " on " << c.json_path;
+    EXPECT_TRUE(r.problems.empty()) << c.json_path << ": " << (r.problems.empty() ? "" : r.problems[0].message);
+    passed += count_of(r, c.rule_id) >= c.need;
+  }
+  EXPECT_EQ(cases.size(), 138u);
+  EXPECT_EQ(passed, cases.size());
 }
 
 // The literal prefilter never drops a record its rule matches: each case's
@@ -55,52 +71,36 @@ TEST(SigmaRegression, EveryCaseFiresItsRule) {
 // fires on its JSON.
 TEST(SigmaRegression, PrefilterKeepsEveryMatch) {
   if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
-  std::ifstream tsv(test::shared("sigma/regression/cases.tsv"));
-  std::string line;
-  std::getline(tsv, line);
-  std::size_t cases = 0, passed = 0, active = 0;
-  while (std::getline(tsv, line)) {
-    auto cols = split(line, '\t');
-    std::string rule_id(cols[0]), rule_path(cols[1]), json_path(cols[3]);
-    if (json_path.empty()) continue;
-    ++cases;
-    auto one = sigma::load_rules({test::shared("sigma/rules-tree/" + rule_path)}, {});
-    auto r = test::run_file(one, test::shared("sigma/regression/" + json_path), true);
-    std::uint64_t got = 0;
-    for (const auto& id : r.rule_ids) got += id == rule_id;
-    EXPECT_GE(got, 1u) << "rule " << rule_id << " on " << json_path << (r.prefilter_active ? " (prefilter on)" : "");
-    passed += got >= 1;
+  auto cases = regression_cases();
+  std::size_t passed = 0, active = 0;
+  for (const auto& c : cases) {
+    auto one = sigma::load_rules({test::shared("sigma/rules-tree/" + c.rule_path)}, {});
+    auto r = test::run_file(one, test::shared("sigma/regression/" + c.json_path), true);
+    EXPECT_GE(count_of(r, c.rule_id), 1u) << "rule " << c.rule_id << " on " << c.json_path
+                                          << (r.prefilter_active ? " (prefilter on)" : "");
+    passed += count_of(r, c.rule_id) >= 1;
     active += r.prefilter_active;
   }
-  EXPECT_EQ(passed, cases);
-  EXPECT_GE(active, cases / 2) << "the prefilter should apply to most single rules";
-  std::printf("prefilter active for %zu of %zu single-rule cases\n", active, cases);
+  EXPECT_EQ(passed, cases.size());
+  EXPECT_GE(active, cases.size() / 2) << "the prefilter should apply to most single rules";
+  std::printf("prefilter active for %zu of %zu single-rule cases\n", active, cases.size());
 }
 
 // The same cases, hunting the .evtx beside each .json with the native reader.
 TEST(SigmaRegression, EveryCaseFiresItsRuleFromEvtx) {
   if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
-  std::ifstream tsv(test::shared("sigma/regression/cases.tsv"));
-  ASSERT_TRUE(tsv) << "cases.tsv missing";
-  std::string line;
-  std::getline(tsv, line);  // header
-  std::size_t cases = 0, passed = 0;
-  while (std::getline(tsv, line)) {
-    auto cols = split(line, '\t');
-    ASSERT_GE(cols.size(), 5u);
-    std::string rule_id(cols[0]), evtx_path(cols[2]), json_path(cols[3]);
-    if (json_path.empty() || evtx_path.empty()) continue;
-    std::uint64_t need = cols[4].empty() ? 1 : static_cast<std::uint64_t>(*parse_int64(cols[4]));
-    ++cases;
-    auto r = test::run_evtx_file(whole_tree(), test::shared("sigma/regression/" + evtx_path), cases % 2 ? 1 : 2);
-    std::uint64_t got = 0;
-    for (const auto& id : r.rule_ids) got += id == rule_id;
-    EXPECT_GE(got, need) << "rule " << rule_id << " on " << evtx_path;
-    EXPECT_TRUE(r.problems.empty()) << evtx_path << ": " << (r.problems.empty() ? "" : r.problems[0].message);
-    passed += got >= need;
+  auto cases = regression_cases();
+  std::size_t passed = 0, n = 0;
+  for (const auto& c : cases) {
+    if (c.evtx_path.empty()) continue;
+    ++n;
+    auto r = test::run_evtx_file(whole_tree(), test::shared("sigma/regression/" + c.evtx_path), n % 2 ? 1 : 2);
+    EXPECT_GE(count_of(r, c.rule_id), c.need) << "rule " << c.rule_id << " on " << c.evtx_path;
+    EXPECT_TRUE(r.problems.empty()) << c.evtx_path << ": " << (r.problems.empty() ? "" : r.problems[0].message);
+    passed += count_of(r, c.rule_id) >= c.need;
   }
-  EXPECT_EQ(cases, 138u);
-  EXPECT_EQ(passed, cases);
+  EXPECT_EQ(n, 138u);
+  EXPECT_EQ(passed, n);
 }
 
 }  // namespace

@@ -108,6 +108,15 @@ bool matches(const std::string& yaml, const std::string& json) {
   return r.rule_ids.size() == 1;
 }
 
+std::multiset<std::string> field_set(const event_batch& batch, const event& ev) {
+  std::multiset<std::string> s;
+  std::string scratch;
+  for (const auto& f : batch.fields(ev))
+    s.insert(std::string(field_names().name(f.id)) + "=" + std::to_string(static_cast<int>(f.val.kind)) + ":" +
+             std::string(value_text(f.val, scratch)));
+  return s;
+}
+
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems) {
   ingest::json_reader reader;
   reader.batch_events = SIZE_MAX;

@@ -2,6 +2,7 @@
 // same ingest -> normalize -> match path as `ariadne hunt`.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ run_result run_evtx_file(const sigma::rule_set& rules, const std::string& path, 
 
 // True if the single rule in `yaml` matches the single event in `json`.
 bool matches(const std::string& yaml, const std::string& json);
+
+// An event's fields as "name=kind:text" strings, for comparing events read
+// different ways (order-independent).
+std::multiset<std::string> field_set(const event_batch& batch, const event& ev);
 
 // Normalized events of a JSON text, for inspection.
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);

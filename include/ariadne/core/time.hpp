@@ -25,4 +25,11 @@ inline constexpr time_ns k_no_time = INT64_MIN;
 [[nodiscard]] std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
 void civil_from_days(std::int64_t days, std::int64_t& y, unsigned& m, unsigned& d);
 
+// Seconds since 1970 (UTC, negative allowed) as calendar date and time of day.
+struct civil_time {
+  std::int64_t year = 1970;
+  unsigned month = 1, day = 1, hour = 0, minute = 0, second = 0;
+};
+[[nodiscard]] civil_time civil_from_seconds(std::int64_t secs);
+
 }  // namespace ariadne

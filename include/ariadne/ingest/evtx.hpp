@@ -207,6 +207,8 @@ struct file_stats {
 
 // True if `head` starts with the EVTX file or chunk signature.
 bool sniff(std::span<const std::uint8_t> head);
+// True if the file at `path` starts with one (false if it cannot be read).
+bool file_is_evtx(const std::string& path);
 
 // Reads EVTX sources (files by path, or images already in memory such as
 // archive members) chunk by chunk. With threads > 1, chunks of all sources
