@@ -199,7 +199,52 @@ class builder {
 
 }  // namespace
 
+namespace {
+
+// YAML text is UTF-8 without C0 controls other than tab, LF and CR.
+// Checked before libfyaml sees it: libfyaml 0.7.12 loops forever on some
+// invalid UTF-8 inside a directive (found by tests/fuzz/rules_fuzz).
+bool valid_text(std::string_view text, std::uint32_t& line, std::uint32_t& col, std::string& why) {
+  line = 1;
+  col = 1;
+  for (std::size_t k = 0; k < text.size();) {
+    auto c = static_cast<unsigned char>(text[k]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        why = c == 0 ? "NUL byte" : "control character";
+        return false;
+      }
+      if (c == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+      ++k;
+      continue;
+    }
+    std::size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    bool ok = len != 0 && c < 0xf5 && k + len <= text.size() && !(c == 0xc0 || c == 0xc1);
+    for (std::size_t j = 1; ok && j < len; ++j) ok = (static_cast<unsigned char>(text[k + j]) & 0xc0) == 0x80;
+    if (!ok) {
+      why = "invalid UTF-8";
+      return false;
+    }
+    k += len;
+    ++col;
+  }
+  return true;
+}
+
+}  // namespace
+
 result<std::vector<document>> parse(std::string_view text, std::string_view file) {
+  {
+    std::uint32_t line = 0, col = 0;
+    std::string why;
+    if (!valid_text(text, line, col, why))
+      return make_error(errc::parse, why + " in YAML text", {std::string(file), line, col});
+  }
   // Errors are captured as text through the output callback. (Collecting
   // them with fy_diag_set_collect_errors leaks the diag object in libfyaml
   // 0.7.12 on error paths.)

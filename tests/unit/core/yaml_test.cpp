@@ -42,5 +42,16 @@ TEST(Yaml, AliasesResolve) {
   EXPECT_EQ((*docs)[0].root.find("b")->items.size(), 2u);
 }
 
+TEST(Yaml, InvalidUtf8AndControlBytesAreRefusedWithTheirPlace) {
+  // libfyaml loops forever on this one (found by rules_fuzz): it must never reach it.
+  auto r = yaml::parse(std::string_view("%YAML\x86\x86\n", 8), "bad.yml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), "bad.yml:1:6: invalid UTF-8 in YAML text");
+  auto nul = yaml::parse(std::string_view("a: 1\nb: \0\n", 11), "nul.yml");
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().where.line, 2u);
+  EXPECT_TRUE(yaml::parse("title: caf\xc3\xa9\n", "ok.yml"));  // valid UTF-8 is fine
+}
+
 }  // namespace
 }  // namespace ariadne
