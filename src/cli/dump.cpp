@@ -56,13 +56,12 @@ int run_dump(const dump_options& opts) {
   ingest::evtx::reader_options ropts;
   ropts.threads = opts.threads ? opts.threads : default_threads();
 
-  std::uint64_t records = 0, bad_records = 0, files_read = 0, problems = 0, fatal_problems = 0, shown = 0,
+  std::uint64_t records = 0, bad_records = 0, files_read = 0, problems = 0, shown = 0,
                 other_files = 0;
   bool write_failed = false;
   std::vector<ingest::evtx::source> batch;
   auto report = [&](const std::string& name, const ingest::evtx::problem& p) {
     ++problems;
-    if (p.fatal) ++fatal_problems;
     if (++shown > opts.max_problems_shown) return;
     std::fprintf(stderr, "ariadne: %s: %s [%s]\n",
                  p.fatal ? err_pal.paint("error", "31").c_str() : err_pal.paint("warning", "33").c_str(),

@@ -201,22 +201,30 @@ class builder {
 
 namespace {
 
-// YAML text is UTF-8 without C0 controls other than tab, LF and CR.
-// Checked before libfyaml sees it: libfyaml 0.7.12 loops forever on some
-// invalid UTF-8 inside a directive (found by tests/fuzz/rules_fuzz).
+// YAML text is UTF-8 without C0 controls other than tab, LF and CR, and
+// its directive lines (`%YAML`, `%TAG`) are ASCII. Checked before libfyaml
+// sees the text: libfyaml 0.7.12 loops forever on invalid UTF-8 in a
+// directive and on some non-ASCII directive names (found by
+// tests/fuzz/rules_fuzz).
 bool valid_text(std::string_view text, std::uint32_t& line, std::uint32_t& col, std::string& why) {
   line = 1;
   col = 1;
+  bool directive = !text.empty() && text[0] == '%';
   for (std::size_t k = 0; k < text.size();) {
     auto c = static_cast<unsigned char>(text[k]);
+    if (directive && c >= 0x80) {
+      why = "non-ASCII character in a YAML directive line";
+      return false;
+    }
     if (c < 0x80) {
       if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-        why = c == 0 ? "NUL byte" : "control character";
+        why = c == 0 ? "NUL byte in YAML text" : "control character in YAML text";
         return false;
       }
       if (c == '\n') {
         ++line;
         col = 1;
+        directive = k + 1 < text.size() && text[k + 1] == '%';
       } else {
         ++col;
       }
@@ -227,7 +235,7 @@ bool valid_text(std::string_view text, std::uint32_t& line, std::uint32_t& col, 
     bool ok = len != 0 && c < 0xf5 && k + len <= text.size() && !(c == 0xc0 || c == 0xc1);
     for (std::size_t j = 1; ok && j < len; ++j) ok = (static_cast<unsigned char>(text[k + j]) & 0xc0) == 0x80;
     if (!ok) {
-      why = "invalid UTF-8";
+      why = "invalid UTF-8 in YAML text";
       return false;
     }
     k += len;
@@ -243,7 +251,7 @@ result<std::vector<document>> parse(std::string_view text, std::string_view file
     std::uint32_t line = 0, col = 0;
     std::string why;
     if (!valid_text(text, line, col, why))
-      return make_error(errc::parse, why + " in YAML text", {std::string(file), line, col});
+      return make_error(errc::parse, why, {std::string(file), line, col});
   }
   // Errors are captured as text through the output callback. (Collecting
   // them with fy_diag_set_collect_errors leaks the diag object in libfyaml

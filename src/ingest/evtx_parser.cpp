@@ -552,8 +552,6 @@ chunk_stats chunk_parser::parse(std::span<const std::uint8_t> chunk, std::uint32
     problems.push_back({chunk_index, 0, 0, false, "bad-chunk-magic",
                         "chunk signature is not ElfChnk but records follow; they are read and checked one by one"});
   }
-  const std::uint64_t first_id = load_le<std::uint64_t>(b + 24);
-  const std::uint64_t last_id = load_le<std::uint64_t>(b + 32);
   std::uint32_t free_off = load_le<std::uint32_t>(b + 48);
   const std::uint32_t data_crc = load_le<std::uint32_t>(b + 52);
   const std::uint32_t header_crc = load_le<std::uint32_t>(b + 124);
@@ -605,8 +603,6 @@ chunk_stats chunk_parser::parse(std::span<const std::uint8_t> chunk, std::uint32
       expect_id = id + 1;
       continue;
     }
-    (void)first_id;
-    (void)last_id;
     if (parse_record(off, size, id, problems, chunk_index)) {
       record r;
       r.record_id = id;
