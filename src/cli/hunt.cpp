@@ -425,8 +425,8 @@ int step_summary(hunt_state& st) {
     s += "\n" + pal.bold("Correlations") + "\n";
     const auto& cs = st.corr->statistics();
     s += fmt::format("  {} alert(s) from {} correlation rule(s); {} hit(s) fed them ({} only fed them), "
-                     "{} left out for a missing group-by field\n",
-                     st.corr_alerts, st.corrs.size(), cs.inputs, st.hidden_alerts, cs.missing_group);
+                     "{} left out for a missing group-by field, {} for a missing event time\n",
+                     st.corr_alerts, st.corrs.size(), cs.inputs, st.hidden_alerts, cs.missing_group, cs.missing_time);
     for (std::size_t k = 0; k < st.corrs.size(); ++k) {
       if (!st.by_corr[k]) continue;
       std::string lvl(sigma::level_name(st.corrs[k].lvl));

@@ -218,10 +218,14 @@ engine::engine(const std::vector<sigma::correlation_rule>& corrs, const std::vec
 
 void engine::add_hit(std::uint32_t rule_idx, const event_batch& batch, const event& ev, std::string_view alert_id) {
   if (!wants(rule_idx)) return;
+  if (ev.time == k_no_time) {  // cannot be placed in a window
+    stats_.missing_time += consumers_[rule_idx].size();
+    return;
+  }
   std::string scratch;
   for (const auto& k : consumers_[rule_idx]) {
     input in;
-    in.time = ev.time == k_no_time ? 0 : ev.time;
+    in.time = ev.time;
     in.alert_id = alert_id;
     in.rule_pos = k.rule_pos;
     bool complete = true;

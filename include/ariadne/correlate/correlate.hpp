@@ -44,6 +44,7 @@ struct result {
 struct stats {
   std::uint64_t inputs = 0;          // hits fed to correlations (one per hit and correlation)
   std::uint64_t missing_group = 0;   // hits left out: a group-by field was missing
+  std::uint64_t missing_time = 0;    // hits left out: the event has no time
   std::uint64_t peak_groups = 0;     // most groups open at once in one correlation
   std::uint64_t peak_window = 0;     // most events held in one group's window
 };
