@@ -23,6 +23,9 @@ if [ "$target" = evtx_fuzz ] && [ -d ../shared/data/attacks ]; then
 fi
 dict=tests/fuzz/${name}.dict
 [ -f "$dict" ] || dict=tests/fuzz/evtx.dict
+# Full stacks for leaks (libfyaml has no frame pointers), so the suppression
+# of its known leak can see its frames.
+ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
 ./build/fuzz/tests/fuzz/"$target" "$work/corpus" -dict="$dict" -max_total_time="$seconds" \
   -max_len=70000 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1
