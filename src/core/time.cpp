@@ -94,6 +94,9 @@ std::optional<time_ns> parse_timestamp(std::string_view text) {
   if (pos != text.size()) return std::nullopt;
   std::int64_t days = days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   std::int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_s;
+  // Nanoseconds since 1970 in 64 bits cover 1677-09-21 .. 2262-04-11.
+  constexpr std::int64_t k_max_secs = INT64_MAX / 1000000000LL - 1;
+  if (secs > k_max_secs || secs < -k_max_secs) return std::nullopt;
   return secs * 1000000000LL + frac_ns;
 }
 

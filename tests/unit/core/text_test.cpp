@@ -48,6 +48,10 @@ TEST(Time, ParsesCommonForms) {
   EXPECT_EQ(format_rfc3339(*c), "2020-01-01T00:00:00.000000000Z");
   EXPECT_FALSE(parse_timestamp("yesterday").has_value());
   EXPECT_FALSE(parse_timestamp("2020-13-01T00:00:00Z").has_value());
+  // Outside what 64-bit nanoseconds hold: no time, never an overflow (found by json_reader_fuzz).
+  EXPECT_FALSE(parse_timestamp("0012-01-02 03:04:05").has_value());
+  EXPECT_FALSE(parse_timestamp("9999-12-31T23:59:59Z").has_value());
+  EXPECT_TRUE(parse_timestamp("1700-01-01T00:00:00Z").has_value());
 }
 
 }  // namespace
