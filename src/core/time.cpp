@@ -48,7 +48,8 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 std::optional<time_ns> parse_timestamp(std::string_view text) {
   text = trim(text);
   if (auto ms = parse_int64(text)) {
-    if (*ms > 100000000000LL && *ms < 100000000000000LL) return *ms * 1000000;  // epoch ms
+    // Epoch milliseconds, 1973..2255 (beyond that, nanoseconds overflow 64 bits).
+    if (*ms > 100000000000LL && *ms < 9000000000000LL) return *ms * 1000000;
     return std::nullopt;
   }
   int year, mon, day, hh, mm, ss;

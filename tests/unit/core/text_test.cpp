@@ -52,6 +52,8 @@ TEST(Time, ParsesCommonForms) {
   EXPECT_FALSE(parse_timestamp("0012-01-02 03:04:05").has_value());
   EXPECT_FALSE(parse_timestamp("9999-12-31T23:59:59Z").has_value());
   EXPECT_TRUE(parse_timestamp("1700-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_timestamp("20211111111305").has_value());  // "milliseconds" in year 642,000
+  EXPECT_EQ(parse_timestamp("1700000000000"), 1700000000000LL * 1000000);
 }
 
 }  // namespace
