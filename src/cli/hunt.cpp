@@ -52,6 +52,7 @@ struct hunt_state {
   std::unique_ptr<match::engine> eng;
   std::unique_ptr<match::prefilter> pre;
   std::uint64_t filtered = 0;
+  std::uint64_t json_records = 0;  // the prefilter applies to JSON records only
   std::unique_ptr<std::FILE, file_closer> out;
   std::FILE* summary = stdout;
   std::vector<std::string> sources;
@@ -281,6 +282,7 @@ int step_read(hunt_state& st) {
             st.records += stats.records;
             st.bad_records += stats.bad;
             st.filtered += stats.filtered;
+            st.json_records += stats.records;
           },
           st.problems);
     }
@@ -358,6 +360,8 @@ int step_summary(hunt_state& st) {
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
   s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load\n", st.rules.size(), st.corrs.size(),
                    st.loaded.skipped);
+  if (st.pre && !st.pre->active() && st.json_records > 0)
+    s += fmt::format("  prefilter off: {}\n", st.pre->why_inactive());
   if (st.filtered)
     s += fmt::format("  prefilter {} record(s) held no literal any rule needs: not parsed or matched ({} literal(s))\n",
                      st.filtered, st.pre->literals().size());
