@@ -93,8 +93,14 @@ int run_dump(const dump_options& opts) {
     batch.clear();
   };
 
+  auto ends_with = [](const std::string& s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
   for (const auto& file : files) {
-    if (ingest::evtx::file_is_evtx(file)) {
+    // A `.evtx` name goes straight to the reader, whose workers check the
+    // signature (and report a file that is not EVTX); other names are
+    // recognised by their first bytes here.
+    if (ends_with(file, ".evtx") || ingest::evtx::file_is_evtx(file)) {
       batch.push_back({file, file, {}});
       continue;
     }

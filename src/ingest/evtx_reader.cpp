@@ -246,7 +246,7 @@ void read_sources(const std::vector<source>& sources, const reader_options& opts
   // The calling thread works too (parses chunks, and delivers finished ones
   // in order between its own); threads - 1 helpers only parse. N threads in
   // all, so nothing on the machine waits for a core it does not need.
-  const std::size_t window = opts.max_in_flight ? opts.max_in_flight : 4ULL * opts.threads;
+  const std::size_t window = opts.max_in_flight ? opts.max_in_flight : 8ULL * opts.threads;
   struct alignas(128) slot {  // own cache lines: threads write their slots concurrently
     work_item item;
     chunk_output out;

@@ -239,7 +239,7 @@ struct source {
 
 struct reader_options {
   unsigned threads = 1;
-  std::size_t max_in_flight = 0;  // chunks being parsed or waiting for delivery; 0: 4 per thread
+  std::size_t max_in_flight = 0;  // chunks being parsed or waiting for delivery; 0: 8 per thread
 };
 
 using render_fn = std::function<void(const record&, chunk_output&)>;
