@@ -87,8 +87,29 @@ std::optional<double> parse_number(std::string_view s) {
   return v;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_escaped(std::string& out, char ch) {
   static constexpr char k_hex[] = "0123456789abcdef";
+  auto c = static_cast<unsigned char>(ch);
+  switch (c) {
+    case '"': out.append("\\\""); return;
+    case '\\': out.append("\\\\"); return;
+    case '\n': out.append("\\n"); return;
+    case '\r': out.append("\\r"); return;
+    case '\t': out.append("\\t"); return;
+    case '\b': out.append("\\b"); return;
+    case '\f': out.append("\\f"); return;
+    default:
+      if (c < 0x20) {
+        out.append("\\u00");
+        out.push_back(k_hex[c >> 4]);
+        out.push_back(k_hex[c & 15]);
+      } else {
+        out.push_back(ch);
+      }
+  }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t pos = 0;
   while (pos < s.size()) {
@@ -114,23 +135,7 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     ++pos;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      default:
-        if (c < 0x20) {
-          out.append("\\u00");
-          out.push_back(k_hex[c >> 4]);
-          out.push_back(k_hex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
+    append_json_escaped(out, static_cast<char>(c));
   }
   out.push_back('"');
 }

@@ -28,6 +28,9 @@ enum class escape : std::uint8_t { none, json, xml };
 void append_utf16(std::string& out, const std::uint8_t* p, std::size_t chars, std::uint32_t* bad,
                   escape e = escape::none);
 
+// Appends one ASCII byte escaped for `e`.
+void append_escaped_ascii(std::string& out, char c, escape e);
+
 // Byte size of a fixed-size value type, 0 for variable-size types.
 std::uint32_t fixed_size(std::uint8_t type);
 

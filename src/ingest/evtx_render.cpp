@@ -16,6 +16,7 @@
 
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/time.hpp"
+#include "ariadne/core/unicode.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "evtx_internal.hpp"
 
@@ -164,18 +165,8 @@ void append_ansi(std::string& out, const std::uint8_t* p, std::size_t n, escape 
     while (n > 0 && (p[n - 1] == ' ' || (p[n - 1] >= '\t' && p[n - 1] <= '\r'))) --n;
   for (std::size_t k = 0; k < n; ++k) {
     std::uint8_t c = p[k];
-    if (c < 0x80) {
-      if (e == escape::none) {
-        out.push_back(static_cast<char>(c));
-      } else {
-        // Reuse the UTF-16 path's escaping for one ASCII unit.
-        std::uint8_t u[2] = {c, 0};
-        append_utf16(out, u, 1, nullptr, e);
-      }
-    } else {  // Windows-1252 is close to Latin-1 for text we see; map as Latin-1
-      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    }
+    if (c < 0x80) append_escaped_ascii(out, static_cast<char>(c), e);
+    else append_utf8(c, out);  // Windows-1252 is close to Latin-1 for text we see; map as Latin-1
   }
 }
 

@@ -1,6 +1,8 @@
 // CRC-32, UTF-16 decoding and value sizes for the EVTX reader.
 #include <array>
 
+#include "ariadne/core/text.hpp"
+#include "ariadne/core/unicode.hpp"
 #include "evtx_internal.hpp"
 
 namespace ariadne::ingest::evtx {
@@ -25,44 +27,22 @@ const crc_tables& tables() {
   return tbl;
 }
 
-inline void put_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
+// True for ASCII bytes that need no escaping in `e`.
+inline bool plain_ascii(std::uint16_t u, escape e) {
+  if (u >= 0x80) return false;
+  if (e == escape::json) return u >= 0x20 && u != '"' && u != '\\';
+  if (e == escape::xml) return u != '&' && u != '<' && u != '>' && u != '"';
+  return true;
 }
 
-inline void put_escaped_ascii(std::string& out, char c, escape e) {
-  static const char* hex = "0123456789abcdef";
+}  // namespace
+
+void append_escaped_ascii(std::string& out, char c, escape e) {
   if (e == escape::json) {
-    switch (c) {
-      case '"': out.append("\\\""); return;
-      case '\\': out.append("\\\\"); return;
-      case '\n': out.append("\\n"); return;
-      case '\r': out.append("\\r"); return;
-      case '\t': out.append("\\t"); return;
-      case '\b': out.append("\\b"); return;
-      case '\f': out.append("\\f"); return;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out.append("\\u00");
-          out.push_back(hex[(c >> 4) & 0xf]);
-          out.push_back(hex[c & 0xf]);
-          return;
-        }
-    }
-  } else if (e == escape::xml) {
+    append_json_escaped(out, c);
+    return;
+  }
+  if (e == escape::xml) {
     switch (c) {
       case '&': out.append("&amp;"); return;
       case '<': out.append("&lt;"); return;
@@ -73,16 +53,6 @@ inline void put_escaped_ascii(std::string& out, char c, escape e) {
   }
   out.push_back(c);
 }
-
-// True for ASCII bytes that need no escaping in `e`.
-inline bool plain_ascii(std::uint16_t u, escape e) {
-  if (u >= 0x80) return false;
-  if (e == escape::json) return u >= 0x20 && u != '"' && u != '\\';
-  if (e == escape::xml) return u != '&' && u != '<' && u != '>' && u != '"';
-  return true;
-}
-
-}  // namespace
 
 std::uint32_t crc32(std::uint32_t crc, const std::uint8_t* p, std::size_t n) {
   const auto& t = tables().t;
@@ -117,7 +87,7 @@ void append_utf16(std::string& out, const std::uint8_t* p, std::size_t chars, st
     std::uint32_t u = load_le<std::uint16_t>(p + 2 * k);
     ++k;
     if (u < 0x80) {
-      put_escaped_ascii(out, static_cast<char>(u), e);
+      append_escaped_ascii(out, static_cast<char>(u), e);
       continue;
     }
     std::uint32_t cp = u;
@@ -139,7 +109,7 @@ void append_utf16(std::string& out, const std::uint8_t* p, std::size_t chars, st
       cp = 0xfffd;
       if (bad) ++*bad;
     }
-    put_utf8(out, cp);
+    append_utf8(static_cast<char32_t>(cp), out);
   }
 }
 
