@@ -968,23 +968,31 @@ bool parse_timespan(std::string_view text, std::int64_t& ns) {
   return true;
 }
 
+// The metadata every rule document has. `what` names the kind of rule in
+// the missing-id warning.
+void read_header(const yaml::node& root, const yaml::document& doc, const std::string& path, rule_header& h,
+                 reporter& rep, std::string_view what) {
+  h.id = scalar_or_empty(root.find("id"));
+  h.name = scalar_or_empty(root.find("name"));
+  h.title = scalar_or_empty(root.find("title"));
+  h.status = scalar_or_empty(root.find("status"));
+  h.description = scalar_or_empty(root.find("description"));
+  h.tags = string_list(root.find("tags"));
+  h.path = path;
+  h.line = doc.line;
+  if (h.id.empty()) {
+    h.id = "path:" + stable_id_hex(path + ":" + std::to_string(doc.line));
+    rep.warn("missing-id", std::string(what) + " has no id; alerts use a hash of its path instead", doc.line);
+  }
+  if (const yaml::node* lv = root.find("level"); lv && !lv->is_null() && !parse_level(lv->text, h.lvl))
+    rep.error("invalid-level", "unknown level '" + lv->text + "' (expected informational, low, medium, high or critical)",
+              lv->line, lv->column);
+}
+
 bool read_correlation(const yaml::node& root, const yaml::document& doc, const std::string& path,
                       correlation_rule& c, reporter& rep) {
   const yaml::node& corr = *root.find("correlation");
-  c.id = scalar_or_empty(root.find("id"));
-  c.name = scalar_or_empty(root.find("name"));
-  c.title = scalar_or_empty(root.find("title"));
-  c.status = scalar_or_empty(root.find("status"));
-  c.description = scalar_or_empty(root.find("description"));
-  c.tags = string_list(root.find("tags"));
-  c.path = path;
-  c.line = doc.line;
-  if (c.id.empty()) {
-    c.id = "path:" + stable_id_hex(path + ":" + std::to_string(doc.line));
-    rep.warn("missing-id", "correlation rule has no id; alerts use a hash of its path instead", doc.line);
-  }
-  if (const yaml::node* lv = root.find("level"); lv && !lv->is_null() && !parse_level(lv->text, c.lvl))
-    rep.error("invalid-level", "unknown level '" + lv->text + "'", lv->line, lv->column);
+  read_header(root, doc, path, c, rep, "correlation rule");
   if (!corr.is_mapping()) {
     rep.error("invalid-correlation", "'correlation' must be a mapping", corr.line, corr.column);
     return false;
@@ -1193,27 +1201,11 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
   }
   out.kind = doc_kind::detection;
   rule r;
-  r.id = id;
-  r.title = title;
-  r.name = scalar_or_empty(root.find("name"));
-  r.status = scalar_or_empty(root.find("status"));
-  r.description = scalar_or_empty(root.find("description"));
+  if (title.empty()) rep.warn("missing-title", "rule has no title", doc.line);
+  read_header(root, doc, path, r, rep, "rule");
   r.author = scalar_or_empty(root.find("author"));
-  r.tags = string_list(root.find("tags"));
   r.references = string_list(root.find("references"));
   r.falsepositives = string_list(root.find("falsepositives"));
-  r.path = path;
-  r.line = doc.line;
-  if (title.empty()) rep.warn("missing-title", "rule has no title", doc.line);
-  if (id.empty()) {
-    r.id = "path:" + stable_id_hex(path + ":" + std::to_string(doc.line));
-    rep.warn("missing-id", "rule has no id; alerts use a hash of its path instead", doc.line);
-  }
-  if (const yaml::node* lv = root.find("level"); lv && !lv->is_null()) {
-    if (!parse_level(lv->text, r.lvl))
-      rep.error("invalid-level", "unknown level '" + lv->text + "' (expected informational, low, medium, high or critical)",
-                lv->line, lv->column);
-  }
   if (!read_logsource(root.find("logsource"), r.source, rep, doc.line) || rep.failed) {
     out.failed = true;
     return out;
@@ -1232,14 +1224,8 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
     // Legacy `| count() by X > N`: the rule becomes a base rule (its hits feed
     // the correlation only) and an equivalent correlation with the rule's id.
     correlation_rule c;
-    c.id = r.id;
-    c.title = r.title;
-    c.status = r.status;
-    c.description = r.description;
-    c.lvl = r.lvl;
-    c.tags = r.tags;
-    c.path = path;
-    c.line = doc.line;
+    static_cast<rule_header&>(c) = r;  // the correlation keeps the rule's id, title, level ...
+    c.name.clear();
     c.legacy = true;
     if (agg->function == "count") c.type = agg->field.empty() ? corr_type::event_count : corr_type::value_count;
     else if (agg->function == "sum") c.type = corr_type::value_sum;

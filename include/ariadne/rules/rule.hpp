@@ -122,26 +122,30 @@ struct logsource {
   [[nodiscard]] bool accepts(const event_logsource& ev) const;
 };
 
-struct rule {
+// What every rule document carries, detection or correlation.
+struct rule_header {
   std::string id;  // the rule's UUID, or a stable hash of its path when absent
   std::string name;
   std::string title;
   std::string status;
   std::string description;
-  std::string author;
   level lvl = level::medium;
   std::vector<std::string> tags;
+  std::string path;
+  std::uint32_t line = 1;  // of the YAML document
+  // False when the rule only feeds correlations (referenced with
+  // `generate: false`, the default): its hits are not reported alone.
+  bool standalone = true;
+};
+
+struct rule : rule_header {
+  std::string author;
   std::vector<std::string> references;
   std::vector<std::string> falsepositives;
   logsource source;
   std::vector<search> searches;
   condition_node condition;
-  std::string path;
-  std::uint32_t line = 1;  // of the YAML document
   std::vector<std::string> filters_applied;  // ids/titles of meta-filters merged in
-  // False when the rule only feeds correlations (referenced with
-  // `generate: false`, the default): its hits are not reported alone.
-  bool standalone = true;
 };
 
 // ---- correlation rules (Sigma correlation specification, docs/correlation.md)
@@ -166,17 +170,7 @@ struct corr_test {
   [[nodiscard]] bool holds(double x) const;
 };
 
-struct correlation_rule {
-  std::string id;
-  std::string name;
-  std::string title;
-  std::string status;
-  std::string description;
-  level lvl = level::medium;
-  std::vector<std::string> tags;
-  std::string path;
-  std::uint32_t line = 1;
-
+struct correlation_rule : rule_header {
   corr_type type = corr_type::event_count;
   std::vector<std::string> rule_refs;  // ids or names, as written
   std::vector<std::string> group_by;
@@ -196,7 +190,6 @@ struct correlation_rule {
     std::uint32_t index = 0;  // into rule_set::rules or rule_set::correlation_rules
   };
   std::vector<ref> refs;  // parallel to rule_refs
-  bool standalone = true;  // its alerts are reported (see rule::standalone)
 
   // The field to read `group_field` from in events of the referenced rule
   // called `rule_name` (aliases applied).
