@@ -17,13 +17,6 @@ namespace ariadne::cli {
 
 namespace {
 
-bool is_archive_name(const std::string& path) {
-  for (const char* ext : {".zip", ".gz", ".zst", ".xz", ".bz2", ".tar", ".tgz"})
-    if (path.size() > std::strlen(ext) && path.compare(path.size() - std::strlen(ext), std::string::npos, ext) == 0)
-      return true;
-  return false;
-}
-
 }  // namespace
 
 unsigned default_threads() {
@@ -104,26 +97,17 @@ int run_dump(const dump_options& opts) {
       batch.push_back({file, file, {}});
       continue;
     }
-    const bool named = std::find(opts.inputs.begin(), opts.inputs.end(), file) != opts.inputs.end();
-    if (!is_archive_name(file)) {
-      // Named on the command line: a warning. Met in a directory walk
-      // (READMEs, JSON logs beside the EVTX files): counted only.
-      if (named) {
-        ++problems;
-        std::fprintf(stderr, "ariadne: %s: %s: not an EVTX file; skipped\n", err_pal.paint("warning", "33").c_str(),
-                     file.c_str());
-      } else {
-        ++other_files;
-      }
-      continue;
-    }
+    // Anything else may be an archive holding EVTX members (for_each_member
+    // recognises compression by content; a plain file is one member).
     run_batch();  // keep the output in path order
     std::vector<ingest::input_problem> member_problems;
+    std::size_t found = 0;
     ingest::for_each_member(
         file,
         [&](const ingest::member& m) {
           std::span<const std::uint8_t> image(reinterpret_cast<const std::uint8_t*>(m.data->data()), m.data->size());
           if (!ingest::evtx::sniff(image)) return;  // labels, READMEs in the archive
+          ++found;
           batch.push_back({m.name, {}, image});
           run_batch();
         },
@@ -132,6 +116,17 @@ int run_dump(const dump_options& opts) {
       ++problems;
       std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), p.where.c_str(),
                    p.message.c_str());
+    }
+    if (found == 0 && member_problems.empty()) {
+      // Named on the command line: a warning. Met in a directory walk
+      // (READMEs, JSON logs beside the EVTX files): counted only.
+      if (std::find(opts.inputs.begin(), opts.inputs.end(), file) != opts.inputs.end()) {
+        ++problems;
+        std::fprintf(stderr, "ariadne: %s: %s: not an EVTX file; skipped\n", err_pal.paint("warning", "33").c_str(),
+                     file.c_str());
+      } else {
+        ++other_files;
+      }
     }
   }
   run_batch();
