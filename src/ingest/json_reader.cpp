@@ -61,16 +61,13 @@ read_stats json_reader::read(std::string_view name, simdjson::padded_string_view
   };
   auto handle = [&](std::size_t start, std::size_t end, std::uint64_t start_line) {
     ++stats.records;
-    filtered_ = false;
-    if (parse_record(name, text.data() + start, end - start, start_line, source_idx, batch, on_event, problems)) {
-      if (filtered_) {
-        ++stats.filtered;
-        return;
-      }
-      ++stats.events;
-      if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
-    } else {
-      ++stats.bad;
+    switch (parse_record(name, text.data() + start, end - start, start_line, source_idx, batch, on_event, problems)) {
+      case outcome::event:
+        ++stats.events;
+        if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
+        break;
+      case outcome::filtered: ++stats.filtered; break;
+      case outcome::bad: ++stats.bad; break;
     }
   };
   skip_ws();
@@ -171,7 +168,7 @@ read_stats json_reader::read(std::string_view name, simdjson::padded_string_view
   return stats;
 }
 
-bool json_reader::parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
+json_reader::outcome json_reader::parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
                                std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
                                std::vector<input_problem>& problems) {
   if (keep_record) {
@@ -180,8 +177,7 @@ bool json_reader::parse_record(std::string_view name, const char* data, std::siz
     // (a line cut short is still reported); --no-prefilter parses all.
     std::string_view raw = trim(std::string_view(data, len));
     if (raw.size() >= 2 && raw.front() == '{' && raw.back() == '}' && !keep_record(raw)) {
-      filtered_ = true;
-      return true;
+      return outcome::filtered;
     }
   }
   simdjson::dom::element root;
@@ -189,13 +185,13 @@ bool json_reader::parse_record(std::string_view name, const char* data, std::siz
   if (err) {
     problems.push_back({std::string(name) + ":" + std::to_string(line), "bad-json",
                         std::string("invalid JSON: ") + simdjson::error_message(err)});
-    return false;
+    return outcome::bad;
   }
   simdjson::dom::object obj;
   if (root.get_object().get(obj)) {
     problems.push_back({std::string(name) + ":" + std::to_string(line), "not-an-object",
                         "record is not a JSON object; skipped"});
-    return false;
+    return outcome::bad;
   }
 
   batch.begin_event(source_idx, line);
@@ -212,7 +208,7 @@ bool json_reader::parse_record(std::string_view name, const char* data, std::siz
                         "JSON nested deeper than " + std::to_string(max_depth) + " levels; deeper values ignored"});
   batch.end_event();
   if (on_event) on_event(batch, batch.events().back());
-  return true;
+  return outcome::event;
 }
 
 void json_reader::emit_scalar(field_id id, const simdjson::dom::element& el, event_batch& batch) {

@@ -63,7 +63,8 @@ class json_reader {
   [[nodiscard]] static bool sniff(std::string_view text);
 
  private:
-  bool parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
+  enum class outcome { event, filtered, bad };
+  outcome parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
                     std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
                     std::vector<input_problem>& problems);
   void flatten(const simdjson::dom::element& el, std::string& path, event_batch& batch, std::size_t depth);
@@ -75,7 +76,6 @@ class json_reader {
   simdjson::dom::parser parser_;
   std::string scratch_;
   bool truncated_depth_ = false;
-  bool filtered_ = false;
 };
 
 }  // namespace ariadne::ingest
