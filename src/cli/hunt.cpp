@@ -364,7 +364,7 @@ int step_summary(hunt_state& st) {
     s += fmt::format("  prefilter off: {}\n", st.pre->why_inactive());
   if (st.filtered)
     s += fmt::format("  prefilter {} record(s) held no literal any rule needs: not parsed or matched ({} literal(s))\n",
-                     st.filtered, st.pre->literals().size());
+                     st.filtered, st.pre->literal_count());
   if (st.unsupported_files)
     s += fmt::format("  skipped  {} files of a format not read yet (found in directories)\n", st.unsupported_files);
   s += fmt::format("  alerts   {}", st.alerts + st.corr_alerts);

@@ -233,24 +233,26 @@ prefilter::prefilter(const std::vector<sigma::rule>& rules) {
       all.push_back(std::move(l.text));
     }
   }
-  std::sort(all.begin(), all.end());
+  // A literal containing a shorter one is redundant. Shortest first, each is
+  // checked against those kept so far (a shorter literal that was itself
+  // dropped contains a kept one), so the work is bounded by the cap.
+  std::sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  // A literal containing a shorter one is redundant.
-  std::vector<std::string> kept;
+  std::vector<const std::string*> kept;
   for (const auto& l : all) {
-    bool covered = false;
-    for (const auto& o : all)
-      if (o.size() < l.size() && l.find(o) != std::string::npos) covered = true;
-    if (!covered) kept.push_back(l);
+    bool covered = std::any_of(kept.begin(), kept.end(), [&](const std::string* o) { return l.find(*o) != std::string::npos; });
+    if (covered) continue;
+    if (kept.size() == k_max_literals) {
+      why_ = "more than " + std::to_string(k_max_literals) + " literals";
+      return;
+    }
+    kept.push_back(&l);
   }
-  if (kept.size() > k_max_literals) {
-    why_ = std::to_string(kept.size()) + " literals (more than " + std::to_string(k_max_literals) + ")";
-    return;
-  }
-  literals_ = std::move(kept);
-  for (const auto& l : literals_) {
-    bool letters = std::any_of(l.begin(), l.end(), [](char c) { return c >= 'a' && c <= 'z'; });
-    (letters ? lettered_ : plain_).push_back(l);
+  for (const std::string* l : kept) {
+    bool letters = std::any_of(l->begin(), l->end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    (letters ? lettered_ : plain_).push_back(*l);
   }
   active_ = true;
 }

@@ -33,7 +33,7 @@ class prefilter {
   // False when no literal set could be built; then keep() is always true.
   [[nodiscard]] bool active() const { return active_; }
   [[nodiscard]] const std::string& why_inactive() const { return why_; }
-  [[nodiscard]] const std::vector<std::string>& literals() const { return literals_; }
+  [[nodiscard]] std::size_t literal_count() const { return plain_.size() + lettered_.size(); }
 
   // True if some rule could match a record with this raw JSON text.
   [[nodiscard]] bool keep(std::string_view raw) const;
@@ -42,9 +42,9 @@ class prefilter {
   bool active_ = false;
   bool number_literals_ = false;
   std::string why_;
-  std::vector<std::string> literals_;  // lower-case, JSON-escaped
-  std::vector<std::string> plain_;     // ... without letters: searched in the raw text
-  std::vector<std::string> lettered_;  // ... with letters: searched in a lower-cased copy
+  // Lower-case, JSON-escaped literals, none containing another:
+  std::vector<std::string> plain_;     // without letters: searched in the raw text
+  std::vector<std::string> lettered_;  // with letters: searched in a lower-cased copy
 };
 
 }  // namespace ariadne::match
