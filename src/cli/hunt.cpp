@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "ariadne/casedb/casedb.hpp"
 #include "ariadne/core/text.hpp"
@@ -177,23 +178,24 @@ void emit_alerts(hunt_state& st, event_batch& batch) {
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
     const std::string& src = st.sources[ev.source.source_idx];
+    std::string_view host = st.norm->host(batch, ev);
+    // The full alert (id, event JSON) only when something stores or prints it.
+    std::optional<report::alert> a;
+    if (st.db || (r.standalone && st.opts.format == "jsonl")) a = report::make_alert(r, h.rule_idx, batch, ev, host, src);
     if (st.corr && st.corr->wants(h.rule_idx))
-      st.corr->add_hit(h.rule_idx, batch, ev, report::alert_id(r.id, src, ev.source.record));
-    if (st.db) st.db->add_alert(report::make_alert(r, h.rule_idx, batch, ev, st.norm->host(batch, ev), src), r,
-                                r.standalone);
+      st.corr->add_hit(h.rule_idx, batch, ev, a ? a->id : report::alert_id(r.id, src, ev.source.record));
+    if (st.db) st.db->add_alert(*a, r, r.standalone);
     if (!r.standalone) {  // feeds correlations only
       ++st.hidden_alerts;
       continue;
     }
-    std::string_view host = st.norm->host(batch, ev);
     ++st.alerts;
     ++st.by_level[r.lvl];
     ++st.by_rule[h.rule_idx];
     ++st.by_host[host.empty() ? std::string("(unknown)") : std::string(host)];
     std::string line;
     if (st.opts.format == "jsonl") {
-      auto a = report::make_alert(r, h.rule_idx, batch, ev, host, src);
-      line = report::to_jsonl(a, r);
+      line = report::to_jsonl(*a, r);
       line.push_back('\n');
     } else {
       std::string t = ev.time == k_no_time ? std::string("-") : format_rfc3339(ev.time).substr(0, 19) + "Z";
