@@ -8,6 +8,28 @@
 
 namespace ariadne::report {
 
+namespace {
+
+// `,"rule":{"id":…,"title":…,"level":…,"tags":[…],"path":…` (left open for
+// type-specific keys).
+void append_rule_fields(std::string& out, const sigma::rule_header& h) {
+  out += ",\"rule\":{\"id\":";
+  append_json_string(out, h.id);
+  out += ",\"title\":";
+  append_json_string(out, h.title);
+  out += ",\"level\":";
+  append_json_string(out, sigma::level_name(h.lvl));
+  out += ",\"tags\":[";
+  for (std::size_t k = 0; k < h.tags.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, h.tags[k]);
+  }
+  out += "],\"path\":";
+  append_json_string(out, h.path);
+}
+
+}  // namespace
+
 std::string alert_id(std::string_view rule_id, std::string_view source_file, std::uint64_t record) {
   std::string key;
   key.reserve(rule_id.size() + source_file.size() + 24);
@@ -89,19 +111,7 @@ alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch
 std::string to_jsonl(const alert& a, const sigma::rule& r) {
   std::string out = "{\"type\":\"alert\",\"id\":";
   append_json_string(out, a.id);
-  out += ",\"rule\":{\"id\":";
-  append_json_string(out, r.id);
-  out += ",\"title\":";
-  append_json_string(out, r.title);
-  out += ",\"level\":";
-  append_json_string(out, sigma::level_name(r.lvl));
-  out += ",\"tags\":[";
-  for (std::size_t k = 0; k < r.tags.size(); ++k) {
-    if (k) out.push_back(',');
-    append_json_string(out, r.tags[k]);
-  }
-  out += "],\"path\":";
-  append_json_string(out, r.path);
+  append_rule_fields(out, r);
   out += "},\"time\":";
   if (a.time == k_no_time) out += "null";
   else append_json_string(out, format_rfc3339(a.time));
@@ -139,19 +149,7 @@ std::string to_jsonl(const alert& a, const sigma::rule& r) {
 std::string correlation_to_jsonl(const correlate::result& r, const sigma::correlation_rule& c) {
   std::string out = "{\"type\":\"correlation\",\"id\":";
   append_json_string(out, r.id);
-  out += ",\"rule\":{\"id\":";
-  append_json_string(out, c.id);
-  out += ",\"title\":";
-  append_json_string(out, c.title);
-  out += ",\"level\":";
-  append_json_string(out, sigma::level_name(c.lvl));
-  out += ",\"tags\":[";
-  for (std::size_t k = 0; k < c.tags.size(); ++k) {
-    if (k) out.push_back(',');
-    append_json_string(out, c.tags[k]);
-  }
-  out += "],\"path\":";
-  append_json_string(out, c.path);
+  append_rule_fields(out, c);
   out += ",\"type\":";
   append_json_string(out, sigma::corr_type_name(c.type));
   out += "},\"time\":";
