@@ -817,6 +817,8 @@ bool read_detection(const yaml::node& det, std::initializer_list<std::string_vie
       if (legacy) {
         if (!*legacy) legacy->emplace();
         (*legacy)->timeframe = v.text;
+        (*legacy)->line = k.line;  // replaced by the condition's place if an aggregation follows
+        (*legacy)->column = k.column;
       } else {
         rep.warn("legacy-timeframe", "'timeframe' inside detection is legacy and ignored", k.line, k.column);
       }
@@ -1220,6 +1222,9 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
     out.failed = true;
     return out;
   }
+  if (agg && agg->function.empty() && !agg->timeframe.empty())
+    rep.warn("legacy-timeframe", "'timeframe' inside detection without an aggregation is legacy and ignored",
+             agg->line, agg->column);
   if (agg && !agg->function.empty()) {
     // Legacy `| count() by X > N`: the rule becomes a base rule (its hits feed
     // the correlation only) and an equivalent correlation with the rule's id.
