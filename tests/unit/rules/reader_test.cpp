@@ -102,6 +102,15 @@ TEST(Reader, DuplicateIdsAndCorrelationsAreReported) {
   EXPECT_TRUE(corr.correlation_rules.empty());
 }
 
+TEST(Reader, TimeframeWithoutAggregationIsWarnedAbout) {
+  auto set = test::rules_from(rule("  sel:\n    A: 1\n  timeframe: 5m\n  condition: sel"));
+  ASSERT_EQ(set.loaded(), 1u);
+  EXPECT_TRUE(set.correlation_rules.empty());
+  bool warned = false;
+  for (const auto& d : set.diagnostics) warned |= d.code == "legacy-timeframe" && d.sev == sigma::severity::warning;
+  EXPECT_TRUE(warned);
+}
+
 TEST(Reader, MetadataIsKept) {
   auto set = test::rules_from(rule("  sel:\n    A: 1\n  condition: sel") +
                               "level: High\ntags:\n  - attack.execution\n  - attack.t1059.001\n");
