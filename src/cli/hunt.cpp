@@ -239,6 +239,12 @@ void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
         for (const auto& p : ps) problem(srcs[idx].name, p);
         st.records += fs.records + fs.bad_records;
         st.bad_records += fs.bad_records;
+        if (!srcs[idx].path.empty()) {  // a whole input file (archive members count with their archive)
+          ++st.files_done;
+          flush_problems(st);
+          st.prog.update(fmt::format("{}/{} files, {} events, {} alerts", st.files_done, st.files.size(), st.events,
+                                     st.alerts));
+        }
       });
 }
 
@@ -248,14 +254,25 @@ int step_read(hunt_state& st) {
   event_batch batch;
   auto on_event = [&](event_batch& b, event& ev) { st.norm->apply(b, ev); };
   auto on_full = [&](event_batch& b) { emit_alerts(st, b); };
+  // Consecutive EVTX files share one chunk pool (read with pread chunk by
+  // chunk: memory stays flat for any file size), so many small files keep
+  // every thread busy; alerts still come in path order.
+  std::vector<ingest::evtx::source> evtx_run;
+  auto flush_evtx = [&] {
+    if (evtx_run.empty()) return;
+    read_evtx(st, evtx_run);
+    evtx_run.clear();
+  };
   for (const auto& file : st.files) {
     if (ingest::evtx::file_is_evtx(file)) {
-      // Read with pread chunk by chunk: memory stays flat for any file size.
       std::error_code ec;
       auto size = std::filesystem::file_size(file, ec);
       if (!ec) st.bytes += size;
-      read_evtx(st, {{file, file, {}}});
-    } else {
+      evtx_run.push_back({file, file, {}});
+      continue;
+    }
+    flush_evtx();
+    {
       ingest::for_each_member(
           file,
           [&](const ingest::member& m) {
@@ -293,6 +310,7 @@ int step_read(hunt_state& st) {
     st.prog.update(fmt::format("{}/{} files, {} events, {} alerts", st.files_done, st.files.size(), st.events,
                                st.alerts));
   }
+  flush_evtx();
   st.prog.finish();
   std::fflush(st.out.get());
   if (st.write_failed || std::ferror(st.out.get())) {
