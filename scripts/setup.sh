@@ -9,7 +9,7 @@ preset=${1:-release}
 
 packages=(
   cmake ninja-build g++ pkg-config
-  libsimdjson-dev libre2-dev libfyaml-dev libarchive-dev libsqlite3-dev sqlite3
+  libsimdjson-dev libre2-dev libvectorscan-dev libfyaml-dev libarchive-dev libsqlite3-dev sqlite3
   libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # benchmarks compare against these (bench/evtx, bench/correlate); the fuzz preset uses clang

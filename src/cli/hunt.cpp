@@ -380,6 +380,14 @@ int step_summary(hunt_state& st) {
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
   s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load\n", st.rules.size(), st.corrs.size(),
                    st.loaded.skipped);
+  if (const auto& ix = st.eng->index(); ix && ix->active())
+    s += fmt::format("  index    {} literals, {} rules always evaluated; {} rule evaluations of {} by logsource ({:.1f}%)\n",
+                     ix->literal_count(), ix->unindexed_rules(), st.eng->evaluated(), st.eng->logsource_candidates(),
+                     st.eng->logsource_candidates()
+                         ? 100.0 * static_cast<double>(st.eng->evaluated()) / static_cast<double>(st.eng->logsource_candidates())
+                         : 0.0);
+  else if (ix && st.events > 0)
+    s += fmt::format("  index off: {}\n", ix->why_inactive());
   if (st.pre && !st.pre->active() && st.json_records > 0)
     s += fmt::format("  prefilter off: {}\n", st.pre->why_inactive());
   if (st.filtered)

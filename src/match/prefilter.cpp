@@ -1,6 +1,8 @@
 // Literal prefilter (see prefilter.hpp for what it may and may not drop).
 #include "ariadne/match/prefilter.hpp"
 
+#include "literals.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -12,16 +14,6 @@
 namespace ariadne::match {
 
 namespace {
-
-using sigma::condition_node;
-using sigma::matcher;
-using sigma::string_op;
-
-struct lit {
-  std::string text;
-  bool number = false;
-};
-using lit_set = std::optional<std::vector<lit>>;  // nullopt: no necessary literal known
 
 // `s` as it appears inside a JSON string, lower-cased; nullopt unless it is
 // printable ASCII (other bytes may be spelled many ways).
@@ -36,119 +28,6 @@ std::optional<std::string> json_literal(std::string_view s) {
     else out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
   }
   return out;
-}
-
-lit_set of_string_test(const sigma::string_test& t) {
-  switch (t.op) {
-    case string_op::equals:
-    case string_op::prefix:
-    case string_op::suffix:
-    case string_op::contains: {
-      auto l = json_literal(t.needle);
-      if (!l) return std::nullopt;
-      return std::vector<lit>{{*l, false}};
-    }
-    case string_op::glob: {
-      std::string best;
-      for (const auto& tok : t.tokens)
-        if (tok.k == sigma::glob_token::kind::literal && tok.text.size() > best.size()) best = tok.text;
-      auto l = json_literal(best);
-      if (!l) return std::nullopt;
-      return std::vector<lit>{{*l, false}};
-    }
-    case string_op::any: return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-// Literals one of which must occur if `m` matches a value.
-lit_set of_matcher(const matcher& m) {
-  switch (m.k) {
-    case matcher::kind::strings: {
-      std::vector<lit> all;
-      for (const auto& t : m.alternatives) {
-        auto s = of_string_test(t);
-        if (!s) return std::nullopt;
-        all.insert(all.end(), s->begin(), s->end());
-      }
-      if (all.empty()) return std::nullopt;
-      return all;
-    }
-    case matcher::kind::number: {
-      if (m.op != sigma::cmp_op::eq) return std::nullopt;
-      auto l = json_literal(m.number_text);
-      if (!l) return std::nullopt;
-      return std::vector<lit>{{*l, true}};
-    }
-    case matcher::kind::boolean: return std::vector<lit>{{m.flag ? "true" : "false", false}};
-    default: return std::nullopt;
-  }
-}
-
-// Shortest literal length: a set of longer literals is more selective.
-std::size_t score(const std::vector<lit>& s) {
-  std::size_t m = SIZE_MAX;
-  for (const auto& l : s) m = std::min(m, l.text.size());
-  return m;
-}
-
-lit_set of_item(const sigma::detection_item& item) {
-  if (item.negate || item.values.empty()) return std::nullopt;
-  if (item.all) {  // every value must match: any one value's literals suffice
-    lit_set best;
-    for (const auto& v : item.values) {
-      auto s = of_matcher(v);
-      if (s && (!best || score(*s) > score(*best))) best = std::move(s);
-    }
-    return best;
-  }
-  std::vector<lit> any;  // one of the values matches
-  for (const auto& v : item.values) {
-    auto s = of_matcher(v);
-    if (!s) return std::nullopt;
-    any.insert(any.end(), s->begin(), s->end());
-  }
-  return any;
-}
-
-lit_set of_search(const sigma::search& s) {
-  std::vector<lit> any;  // OR over alternatives; each an AND of items
-  for (const auto& alt : s.alternatives) {
-    lit_set best;
-    for (const auto& item : alt) {
-      auto l = of_item(item);
-      if (l && (!best || score(*l) > score(*best))) best = std::move(l);
-    }
-    if (!best) return std::nullopt;
-    any.insert(any.end(), best->begin(), best->end());
-  }
-  if (any.empty()) return std::nullopt;
-  return any;
-}
-
-lit_set of_condition(const condition_node& n, const sigma::rule& r) {
-  switch (n.k) {
-    case condition_node::kind::search_ref:
-      return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
-    case condition_node::kind::op_and: {
-      lit_set best;
-      for (const auto& k : n.kids) {
-        auto s = of_condition(k, r);
-        if (s && (!best || score(*s) > score(*best))) best = std::move(s);
-      }
-      return best;
-    }
-    case condition_node::kind::op_or: {
-      std::vector<lit> any;
-      for (const auto& k : n.kids) {
-        auto s = of_condition(k, r);
-        if (!s) return std::nullopt;
-        any.insert(any.end(), s->begin(), s->end());
-      }
-      return any;
-    }
-    default: return std::nullopt;  // not, constants
-  }
 }
 
 // A digit (or '.') then e/E then a digit or sign: a number in exponent
@@ -223,7 +102,7 @@ prefilter::prefilter(const std::vector<sigma::rule>& rules) {
   }
   std::vector<std::string> all;
   for (const auto& r : rules) {
-    auto s = of_condition(r.condition, r);
+    auto s = detail::required_literals(r, {json_literal, true});
     if (!s) {
       why_ = "rule '" + r.title + "' (" + r.id + ") has no literal that every match contains";
       return;

@@ -1,0 +1,133 @@
+#include "literals.hpp"
+
+#include <algorithm>
+
+namespace ariadne::match::detail {
+
+namespace {
+
+using sigma::condition_node;
+using sigma::matcher;
+using sigma::string_op;
+
+struct deriver {
+  const literal_policy& p;
+
+  literal_set of_string_test(const sigma::string_test& t) const {
+    std::string_view needle;
+    switch (t.op) {
+      case string_op::equals:
+      case string_op::prefix:
+      case string_op::suffix:
+      case string_op::contains: needle = t.needle; break;
+      case string_op::glob:
+        for (const auto& tok : t.tokens)
+          if (tok.k == sigma::glob_token::kind::literal && tok.text.size() > needle.size()) needle = tok.text;
+        break;
+      case string_op::any: return std::nullopt;
+    }
+    if (needle.empty()) return std::nullopt;
+    auto l = p.spell(needle);
+    if (!l || l->empty()) return std::nullopt;
+    return std::vector<literal>{{std::move(*l), false}};
+  }
+
+  literal_set of_matcher(const matcher& m) const {
+    switch (m.k) {
+      case matcher::kind::strings: {
+        std::vector<literal> all;
+        for (const auto& t : m.alternatives) {
+          auto s = of_string_test(t);
+          if (!s) return std::nullopt;
+          all.insert(all.end(), s->begin(), s->end());
+        }
+        if (all.empty()) return std::nullopt;
+        return all;
+      }
+      case matcher::kind::number: {
+        if (!p.numbers || m.op != sigma::cmp_op::eq) return std::nullopt;
+        auto l = p.spell(m.number_text);
+        if (!l || l->empty()) return std::nullopt;
+        return std::vector<literal>{{std::move(*l), true}};
+      }
+      case matcher::kind::boolean: return std::vector<literal>{{m.flag ? "true" : "false", false}};
+      default: return std::nullopt;
+    }
+  }
+
+  // More selective first: a longer shortest literal, then fewer literals.
+  static bool better(const std::vector<literal>& a, const std::vector<literal>& b) {
+    auto shortest = [](const std::vector<literal>& s) {
+      std::size_t m = SIZE_MAX;
+      for (const auto& l : s) m = std::min(m, l.text.size());
+      return m;
+    };
+    std::size_t sa = std::min<std::size_t>(shortest(a), 8), sb = std::min<std::size_t>(shortest(b), 8);
+    if (sa != sb) return sa > sb;
+    return a.size() < b.size();
+  }
+  static void keep_best(literal_set& best, literal_set&& s) {
+    if (s && (!best || better(*s, *best))) best = std::move(s);
+  }
+
+  literal_set of_item(const sigma::detection_item& item) const {
+    if (item.negate || item.values.empty()) return std::nullopt;
+    literal_set out;
+    if (item.all) {  // every value must match: any one value's literals suffice
+      for (const auto& v : item.values) keep_best(out, of_matcher(v));
+    } else {
+      std::vector<literal> any;  // one of the values matches
+      for (const auto& v : item.values) {
+        auto s = of_matcher(v);
+        if (!s) return std::nullopt;
+        any.insert(any.end(), s->begin(), s->end());
+      }
+      out = std::move(any);
+    }
+    if (out)
+      for (auto& l : *out) l.field = item.field;
+    return out;
+  }
+
+  literal_set of_search(const sigma::search& s) const {
+    std::vector<literal> any;  // OR over alternatives; each an AND of items
+    for (const auto& alt : s.alternatives) {
+      literal_set best;
+      for (const auto& item : alt) keep_best(best, of_item(item));
+      if (!best) return std::nullopt;
+      any.insert(any.end(), best->begin(), best->end());
+    }
+    if (any.empty()) return std::nullopt;
+    return any;
+  }
+
+  literal_set of_condition(const condition_node& n, const sigma::rule& r) const {
+    switch (n.k) {
+      case condition_node::kind::search_ref:
+        return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
+      case condition_node::kind::op_and: {
+        literal_set best;
+        for (const auto& k : n.kids) keep_best(best, of_condition(k, r));
+        return best;
+      }
+      case condition_node::kind::op_or: {
+        std::vector<literal> any;
+        for (const auto& k : n.kids) {
+          auto s = of_condition(k, r);
+          if (!s) return std::nullopt;
+          any.insert(any.end(), s->begin(), s->end());
+        }
+        return any;
+      }
+      default: return std::nullopt;  // not, constants
+    }
+  }
+};
+
+}  // namespace
+
+literal_set required_literals(const sigma::rule& r, const literal_policy& p) {
+  return deriver{p}.of_condition(r.condition, r);
+}
+
+}  // namespace ariadne::match::detail

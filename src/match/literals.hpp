@@ -1,0 +1,39 @@
+// Necessary literals of a rule: a set of strings one of which occurs in
+// every event (or record) the rule matches. Shared by the JSON record
+// prefilter and the literal index of the engine; each spells the literals
+// its own way (`literal_policy`).
+//
+// Derivation over the condition tree: a value gives its needle (the longest
+// fixed run of a glob); an item ORs its values (or, under `all`, any one
+// value will do); an AND keeps its most selective child; an OR needs every
+// child and unites them; `not`, regexes, CIDRs, field references, null and
+// exists tests give nothing, and nothing spreads upwards through an OR.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ariadne/rules/rule.hpp"
+
+namespace ariadne::match::detail {
+
+struct literal {
+  std::string text;
+  bool number = false;             // the text of a number (the event may spell it differently)
+  field_id field = k_no_field;     // the field it must occur in; k_no_field: any (keywords)
+};
+using literal_set = std::optional<std::vector<literal>>;  // nullopt: none known
+
+struct literal_policy {
+  // How a needle appears in the scanned text; nullopt when it cannot be
+  // said (the value then gives no literal).
+  std::function<std::optional<std::string>(std::string_view needle)> spell;
+  bool numbers = false;  // numeric equality gives its canonical text
+};
+
+[[nodiscard]] literal_set required_literals(const sigma::rule& r, const literal_policy& p);
+
+}  // namespace ariadne::match::detail
