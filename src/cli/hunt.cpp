@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "ariadne/casedb/casedb.hpp"
+#include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/correlate/correlate.hpp"
 #include "ariadne/ingest/evtx.hpp"
@@ -50,7 +51,9 @@ struct hunt_state {
   sigma::rule_set loaded;
   std::unique_ptr<normalizer> custom_norm;
   const normalizer* norm = nullptr;
-  std::unique_ptr<match::engine> eng;
+  unsigned threads = 1;
+  std::shared_ptr<const match::literal_index> index;
+  std::vector<std::unique_ptr<match::engine>> engines;  // one per thread; [0] is this thread's
   std::unique_ptr<match::prefilter> pre;
   std::uint64_t filtered = 0;
   std::uint64_t json_records = 0;  // the prefilter applies to JSON records only
@@ -106,7 +109,11 @@ int step_load_rules(hunt_state& st) {
     return k_exit_fatal;
   }
   st.by_rule.assign(st.rules.size(), 0);
-  st.eng = std::make_unique<match::engine>(st.rules);
+  st.threads = st.opts.threads ? st.opts.threads : default_threads();
+  match::engine_options eo;
+  eo.use_index = !st.opts.no_prefilter;
+  if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules);
+  for (unsigned k = 0; k < st.threads; ++k) st.engines.push_back(std::make_unique<match::engine>(st.rules, eo, st.index));
   if (!st.opts.no_prefilter) st.pre = std::make_unique<match::prefilter>(st.rules);
   return k_exit_ok;
 }
@@ -171,10 +178,9 @@ void commit_case(hunt_state& st) {
   }
 }
 
-void emit_alerts(hunt_state& st, event_batch& batch) {
-  st.hits.clear();
-  st.eng->match_batch(batch, st.hits);
-  for (const auto& h : st.hits) {
+// Reports the hits of a matched batch (in order), then clears the batch.
+void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hit>& hits) {
+  for (const auto& h : hits) {
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
     const std::string& src = st.sources[ev.source.source_idx];
@@ -211,13 +217,79 @@ void emit_alerts(hunt_state& st, event_batch& batch) {
   commit_case(st);  // one transaction per batch: a crash loses at most this batch
 }
 
+// Matches a batch on this thread, then reports it.
+void match_and_emit(hunt_state& st, event_batch& batch) {
+  st.hits.clear();
+  st.engines[0]->match_batch(batch, st.hits);
+  emit_alerts(st, batch, st.hits);
+}
+
+// One segment of a JSON-lines input, read and matched on a worker.
+struct json_segment_out {
+  event_batch batch;
+  std::vector<match::hit> hits;
+  std::vector<ingest::input_problem> problems;
+  ingest::read_stats stats;
+};
+
+struct json_worker {
+  ingest::json_reader reader;
+  match::engine* eng = nullptr;
+};
+
+// Reads a JSON-lines text in segments of 1 MiB on the thread pool: each
+// worker parses, normalises and matches its segment; segments are reported
+// in input order, so the output does not depend on the thread count. At
+// most 4 segments per thread are in flight.
+void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t source_idx, std::size_t body,
+                     std::uint64_t body_line) {
+  std::string_view text(m.data->data(), m.data->size());
+  ingest::line_segmenter seg(text, body, body_line, std::size_t{1} << 20);
+  const normalizer* norm = st.norm;
+  auto on_event = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  run_ordered<ingest::line_segment, json_segment_out>(
+      st.threads, 4ULL * st.threads, [&](ingest::line_segment& s) { return seg.next(s); },
+      [&](unsigned index) {
+        json_worker w;
+        w.reader.batch_events = SIZE_MAX;  // one batch per segment
+        if (st.pre && st.pre->active()) w.reader.keep_record = [&st](std::string_view raw) { return st.pre->keep(raw); };
+        w.eng = st.engines[index].get();
+        return w;
+      },
+      [&](json_worker& w, ingest::line_segment& s, json_segment_out& out) {
+        out.batch.clear();
+        out.hits.clear();
+        out.problems.clear();
+        out.stats = w.reader.read_lines(m.name, *m.data, s.begin, s.end, s.first_line, source_idx, out.batch, on_event,
+                                        nullptr, out.problems);
+        w.eng->match_batch(out.batch, out.hits);
+      },
+      [&](ingest::line_segment& s, json_segment_out& out) {
+        ingest::release_consumed(m, s.end);  // every earlier segment is done: keep memory flat
+        st.problems.insert(st.problems.end(), out.problems.begin(), out.problems.end());
+        st.events += out.stats.events + out.stats.filtered;
+        st.records += out.stats.records;
+        st.bad_records += out.stats.bad;
+        st.filtered += out.stats.filtered;
+        st.json_records += out.stats.records;
+        emit_alerts(st, out.batch, out.hits);
+        flush_problems(st);
+      });
+}
+
 // Reads EVTX sources on the chunk pool; events are built and normalised on
 // the workers, matched here in file order.
 void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
   const auto base = static_cast<std::uint32_t>(st.sources.size());
   for (const auto& s : srcs) st.sources.push_back(s.name);
   ingest::evtx::reader_options ro;
-  ro.threads = st.opts.threads ? st.opts.threads : default_threads();
+  ro.threads = st.threads;
+  ro.on_parsed = [&st](ingest::evtx::chunk_output& o, unsigned worker) {
+    thread_local std::vector<match::hit> hits;
+    hits.clear();
+    st.engines[worker]->match_batch(o.batch, hits);
+    for (const auto& h : hits) o.hits.emplace_back(h.event_idx, h.rule_idx);
+  };
   const normalizer* norm = st.norm;
   auto normalise = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
   auto problem = [&](const std::string& name, const ingest::evtx::problem& p) {
@@ -229,7 +301,9 @@ void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
       [&](ingest::evtx::chunk_output& o) {
         st.events += o.batch.size();
         for (const auto& p : o.problems) problem(srcs[o.source_idx].name, p);
-        emit_alerts(st, o.batch);
+        st.hits.clear();
+        for (const auto& [e, r] : o.hits) st.hits.push_back({e, r});
+        emit_alerts(st, o.batch, st.hits);
         flush_problems(st);
         if (++chunks % 64 == 0)  // large files: show progress inside the file too
           st.prog.update(fmt::format("{}/{} files, {} events, {} alerts", st.files_done, st.files.size(), st.events,
@@ -253,7 +327,7 @@ int step_read(hunt_state& st) {
   if (st.pre && st.pre->active()) reader.keep_record = [&st](std::string_view raw) { return st.pre->keep(raw); };
   event_batch batch;
   auto on_event = [&](event_batch& b, event& ev) { st.norm->apply(b, ev); };
-  auto on_full = [&](event_batch& b) { emit_alerts(st, b); };
+  auto on_full = [&](event_batch& b) { match_and_emit(st, b); };
   // Consecutive EVTX files share one chunk pool (read with pread chunk by
   // chunk: memory stays flat for any file size), so many small files keep
   // every thread busy; alerts still come in path order.
@@ -295,8 +369,14 @@ int step_read(hunt_state& st) {
             }
             auto source_idx = static_cast<std::uint32_t>(st.sources.size());
             st.sources.push_back(m.name);
+            std::size_t body = 0;
+            std::uint64_t body_line = 0;
+            if (ingest::json_reader::is_json_lines(text, body, body_line)) {
+              read_json_lines(st, m, source_idx, body, body_line);
+              return;
+            }
             auto stats = reader.read(m.name, *m.data, source_idx, batch, on_event, on_full, st.problems);
-            emit_alerts(st, batch);
+            match_and_emit(st, batch);
             st.events += stats.events + stats.filtered;
             st.records += stats.records;
             st.bad_records += stats.bad;
@@ -380,14 +460,18 @@ int step_summary(hunt_state& st) {
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
   s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load\n", st.rules.size(), st.corrs.size(),
                    st.loaded.skipped);
-  if (const auto& ix = st.eng->index(); ix && ix->active())
-    s += fmt::format("  index    {} literals, {} rules always evaluated; {} rule evaluations of {} by logsource ({:.1f}%)\n",
-                     ix->literal_count(), ix->unindexed_rules(), st.eng->evaluated(), st.eng->logsource_candidates(),
-                     st.eng->logsource_candidates()
-                         ? 100.0 * static_cast<double>(st.eng->evaluated()) / static_cast<double>(st.eng->logsource_candidates())
-                         : 0.0);
-  else if (ix && st.events > 0)
-    s += fmt::format("  index off: {}\n", ix->why_inactive());
+  std::uint64_t evaluated = 0, by_logsource = 0;
+  for (const auto& e : st.engines) {
+    evaluated += e->evaluated();
+    by_logsource += e->logsource_candidates();
+  }
+  if (st.index && st.index->active())
+    s += fmt::format("  index    {} literals in {} databases, {} rules always evaluated; {} rule evaluations of {} by "
+                     "logsource ({:.1f}%)\n",
+                     st.index->literal_count(), st.index->database_count(), st.index->unindexed_rules(), evaluated,
+                     by_logsource, by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
+  else if (st.index && st.events > 0)
+    s += fmt::format("  index off: {}\n", st.index->why_inactive());
   if (st.pre && !st.pre->active() && st.json_records > 0)
     s += fmt::format("  prefilter off: {}\n", st.pre->why_inactive());
   if (st.filtered)

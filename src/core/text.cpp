@@ -1,5 +1,9 @@
 #include "ariadne/core/text.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -7,6 +11,21 @@
 #include "ariadne/core/unicode.hpp"
 
 namespace ariadne {
+
+std::size_t count_byte(std::string_view s, char c) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t k = 0, count = 0;
+#if defined(__SSE2__)
+  const __m128i want = _mm_set1_epi8(c);
+  for (; k + 16 <= n; k += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+    count += static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, want)))));
+  }
+#endif
+  for (; k < n; ++k) count += p[k] == c;
+  return count;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))

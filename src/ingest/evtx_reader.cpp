@@ -5,12 +5,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <mutex>
-#include <thread>
 
+#include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "evtx_internal.hpp"
 
@@ -158,6 +156,7 @@ struct work_item {
 
 class worker_state {
  public:
+  unsigned index = 0;  // 0: the calling thread
   chunk_parser parser;
   std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(k_chunk_size);
 
@@ -168,6 +167,7 @@ class worker_state {
     out.problems.clear();
     out.stats = {};
     out.render = {};
+    out.hits.clear();
     it.src->prepare();
     if (it.chunk == UINT64_MAX || it.src->failed) return;
     out.chunk_index = static_cast<std::uint32_t>(it.chunk);
@@ -232,103 +232,22 @@ void deliver(const work_item& it, chunk_output& out, const chunk_fn& on_chunk, c
 void read_sources(const std::vector<source>& sources, const reader_options& opts, const render_fn& render,
                   const chunk_fn& on_chunk, const source_fn& on_source) {
   cursor cur(sources);
-  if (opts.threads <= 1) {
-    worker_state w;
-    chunk_output out;
-    work_item it;
-    while (cur.next(it)) {
-      w.run(it, out, render);
-      deliver(it, out, on_chunk, on_source);
-    }
-    return;
-  }
-
+  const std::size_t window = opts.max_in_flight ? opts.max_in_flight : 8ULL * std::max(1u, opts.threads);
   // The calling thread works too (parses chunks, and delivers finished ones
   // in order between its own); threads - 1 helpers only parse. N threads in
   // all, so nothing on the machine waits for a core it does not need.
-  const std::size_t window = opts.max_in_flight ? opts.max_in_flight : 8ULL * opts.threads;
-  struct alignas(128) slot {  // own cache lines: threads write their slots concurrently
-    work_item item;
-    chunk_output out;
-    bool ready = false;
-  };
-  std::vector<slot> ring(window);
-  std::mutex mu;
-  std::condition_variable cv_work, cv_done;
-  std::uint64_t claimed = 0, delivered = 0;
-  bool exhausted = false;
-
-  // Under mu: takes the next item if the window allows. False if it must
-  // wait or everything is claimed.
-  auto claim = [&](std::uint64_t& seq) {
-    if (exhausted || claimed >= delivered + window) return false;
-    work_item it;
-    if (!cur.next(it)) {
-      exhausted = true;
-      cv_work.notify_all();
-      cv_done.notify_all();
-      return false;
-    }
-    seq = claimed++;
-    ring[seq % window].item = std::move(it);
-    return true;
-  };
-
-  auto helper = [&] {
-    worker_state w;
-    while (true) {
-      std::uint64_t seq;
-      {
-        std::unique_lock lk(mu);
-        cv_work.wait(lk, [&] { return exhausted || claimed < delivered + window; });
-        if (!claim(seq)) {
-          if (exhausted) return;
-          continue;
-        }
-      }
-      slot& s = ring[seq % window];
-      w.run(s.item, s.out, render);
-      {
-        std::lock_guard lk(mu);
-        s.ready = true;
-      }
-      cv_done.notify_one();
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(opts.threads - 1);
-  for (unsigned k = 1; k < opts.threads; ++k) pool.emplace_back(helper);
-
-  worker_state w;
-  std::unique_lock lk(mu);
-  while (true) {
-    // Deliver what is ready, in order.
-    while (delivered < claimed && ring[delivered % window].ready) {
-      slot& s = ring[delivered % window];
-      lk.unlock();
-      deliver(s.item, s.out, on_chunk, on_source);
-      lk.lock();
-      s.ready = false;
-      s.item = {};
-      ++delivered;
-      cv_work.notify_one();
-    }
-    if (exhausted && delivered == claimed) break;
-    std::uint64_t seq;
-    if (claim(seq)) {
-      lk.unlock();
-      slot& s = ring[seq % window];
-      w.run(s.item, s.out, render);
-      lk.lock();
-      s.ready = true;
-      continue;
-    }
-    if (exhausted && delivered == claimed) break;
-    // Window full (or all claimed): wait for the oldest chunk.
-    cv_done.wait(lk, [&] { return (delivered < claimed && ring[delivered % window].ready) || (exhausted && delivered == claimed); });
-  }
-  lk.unlock();
-  for (auto& t : pool) t.join();
+  run_ordered<work_item, chunk_output>(
+      opts.threads, window, [&](work_item& it) { return cur.next(it); },
+      [&](unsigned index) {
+        auto w = std::make_unique<worker_state>();
+        w->index = index;
+        return w;
+      },
+      [&](std::unique_ptr<worker_state>& w, work_item& it, chunk_output& out) {
+        w->run(it, out, render);
+        if (opts.on_parsed && it.chunk != UINT64_MAX && !it.src->failed) opts.on_parsed(out, w->index);
+      },
+      [&](work_item& it, chunk_output& out) { deliver(it, out, on_chunk, on_source); });
 }
 
 void read_events(const std::vector<source>& sources, const reader_options& opts, std::uint32_t first_source_idx,

@@ -103,6 +103,14 @@ bool has_prefix(const char* data, std::size_t size, std::string_view magic) {
 
 }  // namespace
 
+void release_consumed(const member& m, std::size_t offset) {
+  if (!m.mapped || offset == 0) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  auto base = reinterpret_cast<std::uintptr_t>(m.data->data());  // the mapping starts on a page
+  std::uintptr_t end = (base + std::min(offset, m.data->size())) & ~(page - 1);
+  if (end > base) (void)::madvise(reinterpret_cast<void*>(base), end - base, MADV_DONTNEED);
+}
+
 bool for_each_member(const std::string& path, const std::function<void(const member&)>& fn,
                      std::vector<input_problem>& problems, std::uint64_t max_member_bytes) {
   // Sniff the first bytes to decide whether libarchive is needed.
@@ -128,7 +136,7 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
       return false;
     }
     simdjson::padded_string_view view(static_cast<const char*>(mf.base), mf.size, mf.len);
-    fn(member{path, &view});
+    fn(member{path, &view, true});
     return true;
   }
   std::unique_ptr<archive, archive_deleter> a(archive_read_new());

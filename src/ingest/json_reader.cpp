@@ -45,6 +45,70 @@ bool json_reader::sniff(std::string_view text) {
   return pos < text.size() && (text[pos] == '{' || text[pos] == '[');
 }
 
+bool json_reader::is_json_lines(std::string_view text, std::size_t& body, std::uint64_t& body_line) {
+  std::size_t pos = 0;
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
+  std::uint64_t line = 1;
+  while (pos < text.size() && is_ws(text[pos])) {
+    if (text[pos] == '\n') ++line;
+    ++pos;
+  }
+  if (pos >= text.size() || text[pos] == '[') return false;
+  std::uint64_t dummy = 0;
+  std::size_t end = match_value(text, pos, dummy);
+  std::size_t nl = text.find('\n', pos);
+  if (end == std::string_view::npos || (nl != std::string_view::npos && end > nl)) return false;
+  body = pos;
+  body_line = line;
+  return true;
+}
+
+read_stats json_reader::read_lines(std::string_view name, simdjson::padded_string_view padded, std::size_t begin,
+                                   std::size_t end_of_segment, std::uint64_t first_line, std::uint32_t source_idx,
+                                   event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
+                                   std::vector<input_problem>& problems) {
+  read_stats stats;
+  std::string_view text(padded.data(), std::min(end_of_segment, padded.size()));
+  std::size_t pos = begin;
+  std::uint64_t line = first_line;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::size_t a = pos, b = end;
+    while (a < b && is_ws(text[a])) ++a;
+    while (b > a && is_ws(text[b - 1])) --b;
+    if (a < b) {
+      ++stats.records;
+      switch (parse_record(name, text.data() + a, b - a, line, source_idx, batch, on_event, problems)) {
+        case outcome::event:
+          ++stats.events;
+          if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
+          break;
+        case outcome::filtered: ++stats.filtered; break;
+        case outcome::bad: ++stats.bad; break;
+      }
+    }
+    pos = end + 1;
+    ++line;
+  }
+  return stats;
+}
+
+bool line_segmenter::next(line_segment& seg) {
+  if (pos_ >= text_.size()) return false;
+  std::size_t end = pos_ + std::min(target_, text_.size() - pos_);
+  if (end < text_.size()) {
+    std::size_t nl = text_.find('\n', end - 1);  // the line holding byte end-1 ends the segment
+    end = nl == std::string_view::npos ? text_.size() : nl + 1;
+  }
+  seg.begin = pos_;
+  seg.end = end;
+  seg.first_line = line_;
+  line_ += count_byte(text_.substr(pos_, end - pos_), '\n');
+  pos_ = end;
+  return true;
+}
+
 read_stats json_reader::read(std::string_view name, simdjson::padded_string_view padded, std::uint32_t source_idx,
                              event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
                              std::vector<input_problem>& problems) {
@@ -75,27 +139,10 @@ read_stats json_reader::read(std::string_view name, simdjson::padded_string_view
 
   // JSON lines: the first record closes on its own line.
   bool array_mode = text[pos] == '[';
-  bool line_mode = false;
-  if (!array_mode) {
-    std::uint64_t dummy = 0;
-    std::size_t end = match_value(text, pos, dummy);
-    std::size_t nl = text.find('\n', pos);
-    line_mode = end != std::string_view::npos && (nl == std::string_view::npos || end <= nl);
-  }
-  if (line_mode) {
-    while (pos < text.size()) {
-      std::size_t nl = text.find('\n', pos);
-      std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-      std::string_view l = text.substr(pos, end - pos);
-      std::size_t a = 0, b = l.size();
-      while (a < b && is_ws(l[a])) ++a;
-      while (b > a && is_ws(l[b - 1])) --b;
-      if (a < b) handle(pos + a, pos + b, line);
-      pos = end + 1;
-      ++line;
-    }
-    return stats;
-  }
+  std::size_t body = 0;
+  std::uint64_t body_line = 0;
+  if (!array_mode && is_json_lines(text, body, body_line))
+    return read_lines(name, padded, body, text.size(), body_line, source_idx, batch, on_event, on_batch_full, problems);
   if (array_mode) {
     ++pos;
     for (;;) {

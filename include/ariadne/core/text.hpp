@@ -14,6 +14,8 @@
 namespace ariadne {
 
 [[nodiscard]] std::string_view trim(std::string_view s);
+// How many times `c` occurs in `s` (16 bytes at a time).
+[[nodiscard]] std::size_t count_byte(std::string_view s, char c);
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] bool iequals_ascii(std::string_view a, std::string_view b);
 [[nodiscard]] std::string to_lower_ascii(std::string_view s);

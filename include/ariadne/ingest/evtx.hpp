@@ -226,6 +226,9 @@ struct chunk_output {
   std::uint32_t chunk_index = 0;
   std::string text;
   event_batch batch;
+  // Free for reader_options::on_parsed to fill on the worker thread (hunt:
+  // (event index, rule index) matches); cleared before each chunk.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> hits;
   std::vector<problem> problems;
   chunk_stats stats;
   render_stats render;
@@ -240,6 +243,10 @@ struct source {
 struct reader_options {
   unsigned threads = 1;
   std::size_t max_in_flight = 0;  // chunks being parsed or waiting for delivery; 0: 8 per thread
+  // Optional: runs on the worker thread right after a chunk is parsed, with
+  // the worker's index (0..threads-1; 0 is the calling thread), before the
+  // chunk is delivered in order.
+  std::function<void(chunk_output&, unsigned worker)> on_parsed;
 };
 
 using render_fn = std::function<void(const record&, chunk_output&)>;

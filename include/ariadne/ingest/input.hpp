@@ -33,7 +33,15 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths, std
 struct member {
   std::string name;                          // display/source name
   const simdjson::padded_string_view* data;  // whole (decompressed) content, with simdjson padding after it
+  // A read-only mapping of the file: pages a reader is done with may be
+  // handed back with release_consumed(), so memory stays flat for any size.
+  bool mapped = false;
 };
+
+// Drops the pages of a mapped member that lie wholly before `offset` from
+// memory (they are re-read from the file if touched again). No-op unless
+// `m.mapped`.
+void release_consumed(const member& m, std::size_t offset);
 
 // Calls `fn` for each member of `path` (decompressing as needed). Returns
 // false if the file could not be read at all (reported in `problems`).

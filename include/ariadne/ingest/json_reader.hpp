@@ -62,6 +62,19 @@ class json_reader {
   // True if `text` looks like JSON (first non-space byte is '{' or '[').
   [[nodiscard]] static bool sniff(std::string_view text);
 
+  // True if `text` is JSON lines (its first record closes on its own line),
+  // which can be cut at any line end; `body` and `body_line` give where the
+  // first record starts (after a BOM and blank lines).
+  [[nodiscard]] static bool is_json_lines(std::string_view text, std::size_t& body, std::uint64_t& body_line);
+
+  // Reads the JSON-lines records of text[begin, end), whose first line has
+  // number `first_line`. `text` is the whole (padded) input, so records near
+  // `end` may be parsed in place. Several readers may read segments of one
+  // text at once.
+  read_stats read_lines(std::string_view name, simdjson::padded_string_view text, std::size_t begin, std::size_t end,
+                        std::uint64_t first_line, std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
+                        const batch_fn& on_batch_full, std::vector<input_problem>& problems);
+
  private:
   enum class outcome { event, filtered, bad };
   outcome parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
@@ -76,6 +89,26 @@ class json_reader {
   simdjson::dom::parser parser_;
   std::string scratch_;
   bool truncated_depth_ = false;
+};
+
+// Cuts JSON-lines text into segments of about `target` bytes at line ends
+// and numbers their first lines, for readers working in parallel.
+struct line_segment {
+  std::size_t begin = 0, end = 0;
+  std::uint64_t first_line = 1;
+};
+
+class line_segmenter {
+ public:
+  line_segmenter(std::string_view text, std::size_t body, std::uint64_t body_line, std::size_t target)
+      : text_(text), pos_(body), line_(body_line), target_(target ? target : 1) {}
+  bool next(line_segment& seg);
+
+ private:
+  std::string_view text_;
+  std::size_t pos_;
+  std::uint64_t line_;
+  std::size_t target_;
 };
 
 }  // namespace ariadne::ingest
