@@ -6,6 +6,9 @@
 //
 //   parse_baseline FILE.jsonl
 #include <fcntl.h>
+// One thread, as `hunt -j 1`: simdjson's parse_many would otherwise run its
+// first stage on a second thread (pkg-config turns threads on).
+#undef SIMDJSON_THREADS_ENABLED
 #include <simdjson.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
