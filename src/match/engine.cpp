@@ -3,6 +3,8 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <map>
 #include <utility>
 
@@ -69,29 +71,50 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
     why_ = "no rule has a literal every match contains";
     return;
   }
-  // One database per field (the map is ordered by field), and one for keywords.
-  for (auto it = ids.begin(); it != ids.end();) {
-    field_id f = it->first.first;
-    std::vector<std::pair<const std::string*, std::uint32_t>> group;
-    for (; it != ids.end() && it->first.first == f; ++it) group.emplace_back(&it->first.second, it->second);
-    ::hs_database* db = compile_literals(group, why_);
-    if (!db) {
+  // One database per field (the map is ordered by field), and one for
+  // keywords; compiled on all cores (largest first), as they are independent.
+  std::vector<field_id> group_field;
+  std::vector<std::vector<std::pair<const std::string*, std::uint32_t>>> groups;
+  for (auto it = ids.begin(); it != ids.end(); ++it) {
+    if (groups.empty() || group_field.back() != it->first.first) {
+      group_field.push_back(it->first.first);
+      groups.emplace_back();
+    }
+    groups.back().emplace_back(&it->first.second, it->second);
+  }
+  std::vector<std::size_t> order(groups.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return groups[a].size() > groups[b].size(); });
+  dbs_.assign(groups.size(), nullptr);
+  std::vector<std::string> whys(groups.size());
+  std::atomic<std::size_t> next{0};
+  auto compile_some = [&] {
+    for (std::size_t k; (k = next.fetch_add(1)) < order.size();) dbs_[order[k]] = compile_literals(groups[order[k]], whys[order[k]]);
+  };
+  unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(compile_some);
+  compile_some();
+  for (auto& t : pool) t.join();
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (!dbs_[g]) {
+      why_ = whys[g];
       std::fill(indexed_.begin(), indexed_.end(), 0);
       return;  // the destructor frees what was compiled
     }
-    dbs_.push_back(db);
-    if (f == k_no_field) {
-      keyword_db_ = db;
+    if (group_field[g] == k_no_field) {
+      keyword_db_ = dbs_[g];
     } else {
-      if (f >= field_db_.size()) field_db_.resize(f + 1, -1);
-      field_db_[f] = static_cast<std::int32_t>(dbs_.size() - 1);
+      if (group_field[g] >= field_db_.size()) field_db_.resize(group_field[g] + 1, -1);
+      field_db_[group_field[g]] = static_cast<std::int32_t>(g);
     }
   }
   active_ = true;
 }
 
 literal_index::~literal_index() {
-  for (auto* db : dbs_) hs_free_database(db);
+  for (auto* db : dbs_)
+    if (db) hs_free_database(db);
 }
 
 std::size_t literal_index::unindexed_rules() const {

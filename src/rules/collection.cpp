@@ -6,10 +6,13 @@
 #include <unordered_map>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 
+#include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/yaml.hpp"
 #include "reader.hpp"
@@ -158,9 +161,10 @@ class collector {
  public:
   explicit collector(const load_options& opts) : opts_(opts) {}
 
-  void add_text(const std::string& name, std::string_view text) {
+  void add_text(const std::string& name, std::string_view text) { add_docs(name, yaml::parse(text, name)); }
+
+  void add_docs(const std::string& name, const result<std::vector<yaml::document>>& docs) {
     ++set_.files;
-    auto docs = yaml::parse(text, name);
     if (!docs) {
       diagnostic d;
       d.sev = severity::error;
@@ -224,14 +228,34 @@ class collector {
     } else {
       files.push_back(path);
     }
-    for (const auto& f : files) {
-      std::string text;
-      if (!read_file(f, text)) {
-        unreadable(f, "cannot read file");
-        continue;
-      }
-      add_text(f, text);
-    }
+    // Files are read and their YAML parsed on all cores; the documents are
+    // then read in file order on this thread (so ids, diagnostics and rule
+    // order do not depend on threads). At most 64 files per thread wait.
+    struct parsed {
+      bool readable = false;
+      std::optional<result<std::vector<yaml::document>>> docs;
+    };
+    std::size_t next = 0;
+    unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+    run_ordered<std::size_t, parsed>(
+        files.size() < 64 ? 1 : threads, 64ULL * threads,
+        [&](std::size_t& k) {
+          if (next >= files.size()) return false;
+          k = next++;
+          return true;
+        },
+        [](unsigned) { return 0; },
+        [&](int, std::size_t& k, parsed& out) {
+          std::string text;
+          out.readable = read_file(files[k], text);
+          out.docs.reset();
+          if (out.readable) out.docs.emplace(yaml::parse(text, files[k]));
+        },
+        [&](std::size_t& k, parsed& out) {
+          if (!out.readable) unreadable(files[k], "cannot read file");
+          else add_docs(files[k], *out.docs);
+          out.docs.reset();
+        });
   }
 
   rule_set finish() {
