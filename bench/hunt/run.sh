@@ -13,6 +13,7 @@ BUILD=${BUILD:-build/release}
 SIZE_MB=${SIZE_MB:-520}
 REPS=${REPS:-3}
 WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK"
 A=$BUILD/src/ariadne
 B=$BUILD/bench/parse_baseline
 [ -x "$A" ] && [ -x "$B" ] || { echo "build first: cmake --preset release && cmake --build build/release" >&2; exit 1; }

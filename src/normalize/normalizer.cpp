@@ -1,5 +1,7 @@
 #include "ariadne/normalize/normalizer.hpp"
 
+#include <atomic>
+
 #include <fstream>
 #include <sstream>
 
@@ -110,8 +112,24 @@ const normalizer& normalizer::builtin() {
   return instance;
 }
 
+std::uint64_t normalizer::next_serial() {
+  static std::atomic<std::uint64_t> n{0};
+  return ++n;
+}
+
+std::vector<field_id>& normalizer::strip_cache() const {
+  thread_local std::uint64_t owner = 0;
+  thread_local std::vector<field_id> cache;
+  if (owner != serial_) {
+    owner = serial_;
+    cache.clear();
+  }
+  return cache;
+}
+
 void normalizer::apply(event_batch& batch, event& ev) const {
   auto& fields = field_names();
+  auto& strip_cache_ = strip_cache();
   // 1. Prefix-stripped aliases (winlog.event_data.X -> X).
   if (!strip_prefixes_.empty()) {
     std::uint32_t end = ev.field_end;

@@ -50,8 +50,12 @@ class normalizer {
   std::unordered_map<std::string, std::vector<category_rule>> categories_;  // "channel\x1f" + event id
   field_id channel_ = k_no_field, event_id_ = k_no_field;
   ls_id windows_ = 0, linux_ = 0;
-  // Cache: field id -> stripped-prefix alias id (k_no_field = none, UINT32_MAX-1 = unknown).
-  mutable std::vector<field_id> strip_cache_;
+  // Per-thread cache (apply() runs on many threads at once): field id ->
+  // stripped-prefix alias id (k_no_field = none, UINT32_MAX-1 = unknown),
+  // valid for the normalizer with this serial (copies share it: same rules).
+  static std::uint64_t next_serial();
+  std::uint64_t serial_ = next_serial();
+  [[nodiscard]] std::vector<field_id>& strip_cache() const;
 };
 
 }  // namespace ariadne
