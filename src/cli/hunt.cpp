@@ -247,6 +247,7 @@ void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t sour
   ingest::line_segmenter seg(text, body, body_line, std::size_t{1} << 20);
   const normalizer* norm = st.norm;
   auto on_event = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  std::uint64_t segments = 0;
   run_ordered<ingest::line_segment, json_segment_out>(
       st.threads, 4ULL * st.threads, [&](ingest::line_segment& s) { return seg.next(s); },
       [&](unsigned index) {
@@ -274,11 +275,15 @@ void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t sour
         st.json_records += out.stats.records;
         emit_alerts(st, out.batch, out.hits);
         flush_problems(st);
+        if (++segments % 64 == 0)  // large files: show progress inside the file too
+          st.prog.update(fmt::format("{}/{} files, {:.0f}% of {}, {} events, {} alerts", st.files_done, st.files.size(),
+                                     100.0 * static_cast<double>(s.end) / static_cast<double>(text.size()), m.name,
+                                     st.events, st.alerts));
       });
 }
 
-// Reads EVTX sources on the chunk pool; events are built and normalised on
-// the workers, matched here in file order.
+// Reads EVTX sources on the chunk pool; events are built, normalised and
+// matched on the workers, and reported here in file order.
 void read_evtx(hunt_state& st, const std::vector<ingest::evtx::source>& srcs) {
   const auto base = static_cast<std::uint32_t>(st.sources.size());
   for (const auto& s : srcs) st.sources.push_back(s.name);

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "jsonl"}))
       ->default_str("table");
   hunt_cmd->add_option("--mapping", hunt.mapping, "Normalisation mapping YAML (default: built in)");
-  hunt_cmd->add_option("-j,--threads", hunt.threads, "EVTX parser threads (default: one per core)");
+  hunt_cmd->add_option("-j,--threads", hunt.threads, "Worker threads that parse, normalise and match (default: one per core); output does not depend on it");
   hunt_cmd->add_option("--case", hunt.case_db,
                        "Record the run, its alerts and correlations in this SQLite case database (docs/case-db.md); "
                        "re-running adds no duplicates");

@@ -22,6 +22,8 @@ const sigma::rule_set& whole_tree() {
     for (const auto& d : k_tree) paths.push_back(test::shared("sigma/rules-tree/" + d));
     return sigma::load_rules(paths, {});
   }();
+  static const bool indexed = (test::share_index(set), true);
+  (void)indexed;
   return set;
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include "ariadne/ingest/evtx.hpp"
@@ -25,9 +27,26 @@ sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& o
 }
 
 namespace {
+std::mutex shared_mu;
+std::map<const sigma::rule_set*, std::shared_ptr<const match::literal_index>> shared_indexes;
+
+std::shared_ptr<const match::literal_index> index_of(const sigma::rule_set& rules) {
+  std::lock_guard lk(shared_mu);
+  auto it = shared_indexes.find(&rules);
+  return it == shared_indexes.end() ? nullptr : it->second;
+}
+}  // namespace
+
+void share_index(const sigma::rule_set& rules) {
+  auto ix = std::make_shared<const match::literal_index>(rules.rules);
+  std::lock_guard lk(shared_mu);
+  shared_indexes[&rules] = std::move(ix);
+}
+
+namespace {
 void match_into(const sigma::rule_set& rules, simdjson::padded_string_view text, const std::string& name,
                 run_result& out, const match::prefilter* pre = nullptr) {
-  match::engine eng(rules.rules);
+  match::engine eng(rules.rules, {}, index_of(rules));
   ingest::json_reader reader;
   if (pre && pre->active()) reader.keep_record = [pre](std::string_view raw) { return pre->keep(raw); };
   event_batch batch;
@@ -72,7 +91,7 @@ run_result run_file(const sigma::rule_set& rules, const std::string& path, bool 
 
 run_result run_evtx_file(const sigma::rule_set& rules, const std::string& path, unsigned threads) {
   run_result out;
-  match::engine eng(rules.rules);
+  match::engine eng(rules.rules, {}, index_of(rules));
   std::vector<match::hit> hits;
   ingest::evtx::reader_options ro;
   ro.threads = threads;

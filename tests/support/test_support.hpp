@@ -30,6 +30,11 @@ struct run_result {
   bool prefilter_active = false;
 };
 
+// Builds the literal index of a long-lived rule set once and lets the run_*
+// helpers below reuse it for that set (compiling the whole SigmaHQ tree's
+// index takes about half a second; a test running it per file would crawl).
+void share_index(const sigma::rule_set& rules);
+
 // Reads `json` (any supported JSON shape), normalizes, matches `rules`.
 run_result run(const sigma::rule_set& rules, const std::string& json);
 // Same for a file (decompressing as needed). With `prefilter`, records that
