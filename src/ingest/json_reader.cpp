@@ -63,6 +63,20 @@ bool json_reader::is_json_lines(std::string_view text, std::size_t& body, std::u
   return true;
 }
 
+void json_reader::take_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
+                              std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
+                              const batch_fn& on_batch_full, read_stats& stats, std::vector<input_problem>& problems) {
+  ++stats.records;
+  switch (parse_record(name, data, len, line, source_idx, batch, on_event, problems)) {
+    case outcome::event:
+      ++stats.events;
+      if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
+      break;
+    case outcome::filtered: ++stats.filtered; break;
+    case outcome::bad: ++stats.bad; break;
+  }
+}
+
 read_stats json_reader::read_lines(std::string_view name, simdjson::padded_string_view padded, std::size_t begin,
                                    std::size_t end_of_segment, std::uint64_t first_line, std::uint32_t source_idx,
                                    event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
@@ -77,17 +91,8 @@ read_stats json_reader::read_lines(std::string_view name, simdjson::padded_strin
     std::size_t a = pos, b = end;
     while (a < b && is_ws(text[a])) ++a;
     while (b > a && is_ws(text[b - 1])) --b;
-    if (a < b) {
-      ++stats.records;
-      switch (parse_record(name, text.data() + a, b - a, line, source_idx, batch, on_event, problems)) {
-        case outcome::event:
-          ++stats.events;
-          if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
-          break;
-        case outcome::filtered: ++stats.filtered; break;
-        case outcome::bad: ++stats.bad; break;
-      }
-    }
+    if (a < b)
+      take_record(name, text.data() + a, b - a, line, source_idx, batch, on_event, on_batch_full, stats, problems);
     pos = end + 1;
     ++line;
   }
@@ -112,8 +117,13 @@ bool line_segmenter::next(line_segment& seg) {
 read_stats json_reader::read(std::string_view name, simdjson::padded_string_view padded, std::uint32_t source_idx,
                              event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
                              std::vector<input_problem>& problems) {
-  read_stats stats;
   std::string_view text(padded.data(), padded.size());
+  // JSON lines (the first record closes on its own line) go line by line.
+  std::size_t body = 0;
+  std::uint64_t body_line = 0;
+  if (is_json_lines(text, body, body_line))
+    return read_lines(name, padded, body, text.size(), body_line, source_idx, batch, on_event, on_batch_full, problems);
+  read_stats stats;
   std::size_t pos = 0;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
   std::uint64_t line = 1;
@@ -124,26 +134,13 @@ read_stats json_reader::read(std::string_view name, simdjson::padded_string_view
     }
   };
   auto handle = [&](std::size_t start, std::size_t end, std::uint64_t start_line) {
-    ++stats.records;
-    switch (parse_record(name, text.data() + start, end - start, start_line, source_idx, batch, on_event, problems)) {
-      case outcome::event:
-        ++stats.events;
-        if (batch.size() >= batch_events && on_batch_full) on_batch_full(batch);
-        break;
-      case outcome::filtered: ++stats.filtered; break;
-      case outcome::bad: ++stats.bad; break;
-    }
+    take_record(name, text.data() + start, end - start, start_line, source_idx, batch, on_event, on_batch_full, stats,
+                problems);
   };
   skip_ws();
   if (pos >= text.size()) return stats;
 
-  // JSON lines: the first record closes on its own line.
-  bool array_mode = text[pos] == '[';
-  std::size_t body = 0;
-  std::uint64_t body_line = 0;
-  if (!array_mode && is_json_lines(text, body, body_line))
-    return read_lines(name, padded, body, text.size(), body_line, source_idx, batch, on_event, on_batch_full, problems);
-  if (array_mode) {
+  if (text[pos] == '[') {
     ++pos;
     for (;;) {
       while (pos < text.size() && (is_ws(text[pos]) || text[pos] == ',')) {

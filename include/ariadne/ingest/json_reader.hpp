@@ -80,6 +80,10 @@ class json_reader {
   outcome parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
                     std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
                     std::vector<input_problem>& problems);
+  // parse_record(), then counts its outcome in `stats` and hands a full batch on.
+  void take_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
+                   std::uint32_t source_idx, event_batch& batch, const event_fn& on_event, const batch_fn& on_batch_full,
+                   read_stats& stats, std::vector<input_problem>& problems);
   void flatten(const simdjson::dom::element& el, std::string& path, event_batch& batch, std::size_t depth);
   void emit_scalar(field_id id, const simdjson::dom::element& el, event_batch& batch);
   void emit(std::string_view name, const simdjson::dom::element& el, event_batch& batch, std::size_t depth);
