@@ -120,7 +120,6 @@ class engine {
   std::vector<std::uint32_t> mark_;  // per rule: epoch of the last event that marked it
   std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> marked_, order_;
-  const plan* cur_plan_ = nullptr;
   std::uint64_t evaluated_ = 0, ls_candidates_ = 0;
 };
 
