@@ -91,6 +91,19 @@ std::string logsource_text(const sigma::logsource& ls) {
   }
   return out.empty() ? "*" : out;
 }
+
+// `{"id":…,"title":…,"level":…,"status":…` of a `rules list` line (left open).
+std::string list_line_head(const sigma::rule_header& h) {
+  std::string out = "{\"id\":";
+  append_json_string(out, h.id);
+  out += ",\"title\":";
+  append_json_string(out, h.title);
+  out += ",\"level\":";
+  append_json_string(out, sigma::level_name(h.lvl));
+  out += ",\"status\":";
+  append_json_string(out, h.status);
+  return out;
+}
 }  // namespace
 
 int run_rules_list(const rules_list_options& opts) {
@@ -101,14 +114,7 @@ int run_rules_list(const rules_list_options& opts) {
   }
   for (const auto& r : set->rules) {
     if (opts.format == "jsonl") {
-      std::string out = "{\"id\":";
-      append_json_string(out, r.id);
-      out += ",\"title\":";
-      append_json_string(out, r.title);
-      out += ",\"level\":";
-      append_json_string(out, sigma::level_name(r.lvl));
-      out += ",\"status\":";
-      append_json_string(out, r.status);
+      std::string out = list_line_head(r);
       out += ",\"logsource\":";
       append_json_string(out, logsource_text(r.source));
       out += ",\"path\":";
@@ -126,14 +132,7 @@ int run_rules_list(const rules_list_options& opts) {
     std::string refs;
     for (const auto& r : c.rule_refs) refs += (refs.empty() ? "" : ",") + r;
     if (opts.format == "jsonl") {
-      std::string out = "{\"id\":";
-      append_json_string(out, c.id);
-      out += ",\"title\":";
-      append_json_string(out, c.title);
-      out += ",\"level\":";
-      append_json_string(out, sigma::level_name(c.lvl));
-      out += ",\"status\":";
-      append_json_string(out, c.status);
+      std::string out = list_line_head(c);
       out += ",\"correlation\":";
       append_json_string(out, sigma::corr_type_name(c.type));
       out += ",\"rules\":";
