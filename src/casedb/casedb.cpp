@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
+
+#include "ariadne/graph/incident.hpp"
 
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/time.hpp"
@@ -65,6 +68,50 @@ CREATE TABLE IF NOT EXISTS correlation_members (
   member_id      TEXT NOT NULL,          -- alerts.id, or correlations.id for chained rules
   PRIMARY KEY (correlation_id, member_id)
 ) WITHOUT ROWID;
+-- Version 2: the entity graph around incidents, and the incidents.
+CREATE TABLE IF NOT EXISTS entities (
+  id           TEXT PRIMARY KEY,         -- stable: kind, host, identity
+  kind         TEXT NOT NULL,            -- process, file, ip, domain, session, user, service, task, registry, script
+  host         TEXT NOT NULL,
+  key          TEXT NOT NULL,            -- identity within the host
+  image        TEXT, command_line TEXT, user TEXT, name TEXT, source TEXT, workstation TEXT,
+  logon_type   TEXT, logon_id TEXT,
+  pid          INTEGER,
+  start_ns     INTEGER, first_ns INTEGER, last_ns INTEGER,  -- ns since 1970 UTC
+  hub          INTEGER NOT NULL,
+  user_shell   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+  src     TEXT NOT NULL REFERENCES entities(id),
+  dst     TEXT NOT NULL REFERENCES entities(id),
+  kind    TEXT NOT NULL,                 -- spawned, executes, wrote, accessed, injected, logon, runs, ...
+  time_ns INTEGER,                       -- first time seen
+  count   INTEGER NOT NULL,
+  PRIMARY KEY (src, dst, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert_entities (
+  alert_id  TEXT PRIMARY KEY,            -- alerts.id or correlations.id
+  entity_id TEXT NOT NULL REFERENCES entities(id),
+  title     TEXT NOT NULL,
+  level     TEXT NOT NULL,
+  time_ns   INTEGER,
+  host      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS incidents (
+  id        TEXT PRIMARY KEY,            -- stable: a hash of its alert ids
+  run_id    INTEGER NOT NULL REFERENCES runs(id),
+  first     TEXT, last TEXT,             -- RFC 3339 UTC
+  score     REAL NOT NULL,
+  severity  TEXT NOT NULL,
+  headline  TEXT,
+  root_id   TEXT REFERENCES entities(id),
+  json      TEXT NOT NULL                -- the JSON lines object (docs/output-schema.md)
+);
+CREATE TABLE IF NOT EXISTS incident_alerts (
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  alert_id    TEXT NOT NULL,
+  PRIMARY KEY (incident_id, alert_id)
+) WITHOUT ROWID;
 )sql";
 
 std::string now_rfc3339() {
@@ -104,6 +151,10 @@ result<std::unique_ptr<database>> database::open(const std::string& path) {
     std::string sql = "INSERT INTO meta(key, value) VALUES('schema_version','" + std::to_string(k_schema_version) +
                       "'), ('created_by','ariadne')";
     if (auto r = d->exec(sql.c_str()); !r) return make_error(errc::io, path + ": " + r.error().message);
+  } else if (version == 1) {
+    // Version 1 had no graph tables; the schema above has just added them.
+    if (auto r = d->exec("UPDATE meta SET value='2' WHERE key='schema_version'"); !r)
+      return make_error(errc::io, path + ": " + r.error().message);
   } else if (version != k_schema_version) {
     return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(version) +
                                              " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
@@ -260,6 +311,231 @@ result<void> database::end_run(std::int64_t run, const std::string& status, cons
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return make_error(errc::io, std::string("cannot close the run: ") + sqlite3_errmsg(db_));
   return {};
+}
+
+namespace {
+
+void bind_opt_text(sqlite3_stmt* st, int idx, const std::string& v) {
+  if (v.empty()) sqlite3_bind_null(st, idx);
+  else bind_text(st, idx, v);
+}
+void bind_time(sqlite3_stmt* st, int idx, time_ns t) {
+  if (t == k_no_time) sqlite3_bind_null(st, idx);
+  else sqlite3_bind_int64(st, idx, t);
+}
+std::string column_text(sqlite3_stmt* st, int idx) {
+  const auto* p = sqlite3_column_text(st, idx);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, idx)))
+           : std::string();
+}
+time_ns column_time(sqlite3_stmt* st, int idx) {
+  return sqlite3_column_type(st, idx) == SQLITE_NULL ? k_no_time : sqlite3_column_int64(st, idx);
+}
+
+struct statement {
+  sqlite3_stmt* st = nullptr;
+  statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &st, nullptr); }
+  ~statement() { sqlite3_finalize(st); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+};
+
+}  // namespace
+
+std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::incident>& incidents) {
+  // What a trace of any incident or alert needs: each incident's entities,
+  // their chains back to the root cause and their impact.
+  std::vector<char> keep(g.entities.size(), 0);
+  for (const auto& inc : incidents) {
+    for (const auto& st : graph::trace(g, inc.entities, true).steps) keep[st.entity] = 1;
+    if (inc.root != graph::k_none) keep[inc.root] = 1;
+  }
+  statement ent(db_,
+                "INSERT OR IGNORE INTO entities(id, kind, host, key, image, command_line, user, name, source, "
+                "workstation, logon_type, logon_id, pid, start_ns, first_ns, last_ns, hub, user_shell) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  statement edg(db_, "INSERT OR IGNORE INTO edges(src, dst, kind, time_ns, count) VALUES(?,?,?,?,?)");
+  statement ae(db_, "INSERT OR IGNORE INTO alert_entities(alert_id, entity_id, title, level, time_ns, host) "
+                    "VALUES(?,?,?,?,?,?)");
+  statement inc_st(db_, "INSERT OR IGNORE INTO incidents(id, run_id, first, last, score, severity, headline, root_id, "
+                        "json) VALUES(?,?,?,?,?,?,?,?,?)");
+  statement ia(db_, "INSERT OR IGNORE INTO incident_alerts(incident_id, alert_id) VALUES(?,?)");
+  if (!ent.st || !edg.st || !ae.st || !inc_st.st || !ia.st) {
+    last_error_ = sqlite3_errmsg(db_);
+    return 0;
+  }
+  std::size_t stored = 0;
+  auto run = [&](sqlite3_stmt* st) {
+    if (!in_tx_ && exec("BEGIN")) in_tx_ = true;
+    if (sqlite3_step(st) != SQLITE_DONE) last_error_ = sqlite3_errmsg(db_);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  };
+  for (std::size_t k = 0; k < g.entities.size(); ++k) {
+    if (!keep[k]) continue;
+    const auto& x = g.entities[k];
+    bind_text(ent.st, 1, x.id);
+    bind_text(ent.st, 2, graph::kind_name(x.kind));
+    bind_text(ent.st, 3, x.host);
+    bind_text(ent.st, 4, x.key);
+    bind_opt_text(ent.st, 5, x.image);
+    bind_opt_text(ent.st, 6, x.command_line);
+    bind_opt_text(ent.st, 7, x.user);
+    bind_opt_text(ent.st, 8, x.name);
+    bind_opt_text(ent.st, 9, x.source);
+    bind_opt_text(ent.st, 10, x.workstation);
+    bind_opt_text(ent.st, 11, x.logon_type);
+    bind_opt_text(ent.st, 12, x.logon_id);
+    if (x.pid >= 0) sqlite3_bind_int64(ent.st, 13, x.pid);
+    bind_time(ent.st, 14, x.start);
+    bind_time(ent.st, 15, x.first);
+    bind_time(ent.st, 16, x.last);
+    sqlite3_bind_int(ent.st, 17, x.hub ? 1 : 0);
+    sqlite3_bind_int(ent.st, 18, x.user_shell ? 1 : 0);
+    run(ent.st);
+    ++stored;
+  }
+  for (const auto& e : g.edges) {
+    if (!keep[e.from] || !keep[e.to]) continue;
+    bind_text(edg.st, 1, g.entities[e.from].id);
+    bind_text(edg.st, 2, g.entities[e.to].id);
+    bind_text(edg.st, 3, g.edge_kind_name(e.kind));
+    bind_time(edg.st, 4, e.time);
+    sqlite3_bind_int64(edg.st, 5, e.count);
+    run(edg.st);
+  }
+  for (const auto& a : g.alerts) {
+    if (a.entity == graph::k_none || !keep[a.entity]) continue;
+    bind_text(ae.st, 1, a.id);
+    bind_text(ae.st, 2, g.entities[a.entity].id);
+    bind_text(ae.st, 3, a.title);
+    bind_text(ae.st, 4, a.level);
+    bind_time(ae.st, 5, a.time);
+    bind_text(ae.st, 6, a.host);
+    run(ae.st);
+  }
+  static constexpr const char* k_sev[] = {"informational", "low", "medium", "high", "critical"};
+  for (const auto& inc : incidents) {
+    bind_text(inc_st.st, 1, inc.id);
+    sqlite3_bind_int64(inc_st.st, 2, run_);
+    if (inc.first == k_no_time) sqlite3_bind_null(inc_st.st, 3);
+    else bind_text(inc_st.st, 3, format_rfc3339(inc.first));
+    if (inc.last == k_no_time) sqlite3_bind_null(inc_st.st, 4);
+    else bind_text(inc_st.st, 4, format_rfc3339(inc.last));
+    sqlite3_bind_double(inc_st.st, 5, inc.score);
+    bind_text(inc_st.st, 6, k_sev[std::clamp(inc.severity, 0, 4)]);
+    std::uint32_t head = inc.alerts.empty() ? graph::k_none : inc.alerts.front();
+    for (auto a : inc.alerts)
+      if (g.alerts[a].severity > g.alerts[head].severity) head = a;
+    if (head == graph::k_none) sqlite3_bind_null(inc_st.st, 7);
+    else bind_text(inc_st.st, 7, g.alerts[head].title);
+    if (inc.root == graph::k_none) sqlite3_bind_null(inc_st.st, 8);
+    else bind_text(inc_st.st, 8, g.entities[inc.root].id);
+    bind_text(inc_st.st, 9, graph::incident_to_jsonl(g, incidents, inc));
+    run(inc_st.st);
+    for (auto a : inc.alerts) {
+      bind_text(ia.st, 1, inc.id);
+      bind_text(ia.st, 2, g.alerts[a].id);
+      run(ia.st);
+    }
+  }
+  return stored;
+}
+
+result<graph::graph> database::load_graph() {
+  graph::graph g;
+  {
+    statement st(db_, "SELECT id, kind, host, key, image, command_line, user, name, source, workstation, logon_type, "
+                      "logon_id, pid, start_ns, first_ns, last_ns, hub, user_shell FROM entities ORDER BY rowid");
+    if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+    while (sqlite3_step(st.st) == SQLITE_ROW) {
+      graph::entity x;
+      x.id = column_text(st.st, 0);
+      if (!graph::parse_kind(column_text(st.st, 1), x.kind)) continue;
+      x.host = column_text(st.st, 2);
+      x.key = column_text(st.st, 3);
+      x.image = column_text(st.st, 4);
+      x.command_line = column_text(st.st, 5);
+      x.user = column_text(st.st, 6);
+      x.name = column_text(st.st, 7);
+      x.source = column_text(st.st, 8);
+      x.workstation = column_text(st.st, 9);
+      x.logon_type = column_text(st.st, 10);
+      x.logon_id = column_text(st.st, 11);
+      x.pid = sqlite3_column_type(st.st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st.st, 12);
+      x.start = column_time(st.st, 13);
+      x.first = column_time(st.st, 14);
+      x.last = column_time(st.st, 15);
+      x.hub = sqlite3_column_int(st.st, 16) != 0;
+      x.user_shell = sqlite3_column_int(st.st, 17) != 0;
+      g.entities.push_back(std::move(x));
+    }
+  }
+  std::unordered_map<std::string, std::uint32_t> at;
+  for (std::uint32_t k = 0; k < g.entities.size(); ++k) at.emplace(g.entities[k].id, k);
+  {
+    statement st(db_, "SELECT src, dst, kind, time_ns, count FROM edges");
+    if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+    while (sqlite3_step(st.st) == SQLITE_ROW) {
+      auto a = at.find(column_text(st.st, 0));
+      auto b = at.find(column_text(st.st, 1));
+      if (a == at.end() || b == at.end()) continue;
+      graph::edge e;
+      e.from = a->second;
+      e.to = b->second;
+      e.kind = g.edge_kind(column_text(st.st, 2));
+      e.time = column_time(st.st, 3);
+      e.count = static_cast<std::uint32_t>(sqlite3_column_int64(st.st, 4));
+      g.edges.push_back(e);
+    }
+  }
+  {
+    statement st(db_, "SELECT alert_id, entity_id, title, level, time_ns, host FROM alert_entities ORDER BY time_ns");
+    if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+    while (sqlite3_step(st.st) == SQLITE_ROW) {
+      auto e = at.find(column_text(st.st, 1));
+      if (e == at.end()) continue;
+      graph::alert_ref a;
+      a.id = column_text(st.st, 0);
+      a.entity = e->second;
+      a.title = column_text(st.st, 2);
+      a.level = column_text(st.st, 3);
+      sigma::level lv{};
+      if (sigma::parse_level(a.level, lv)) a.severity = static_cast<int>(lv);
+      a.time = column_time(st.st, 4);
+      a.host = column_text(st.st, 5);
+      g.alerts.push_back(std::move(a));
+    }
+  }
+  g.index();
+  return g;
+}
+
+result<std::vector<std::string>> database::match_ids(const std::string& table, const std::string& prefix) {
+  static const char* const k_tables[] = {"alerts", "correlations", "incidents", "alert_entities"};
+  if (std::find(std::begin(k_tables), std::end(k_tables), table) == std::end(k_tables))
+    return make_error(errc::usage, "no such table: " + table);
+  std::string col = table == "alert_entities" ? "alert_id" : "id";
+  std::string sql = "SELECT " + col + " FROM " + table + " WHERE " + col + " >= ? AND " + col + " < ? ORDER BY " +
+                    col + " LIMIT 5";
+  statement st(db_, sql.c_str());
+  if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+  std::string hi = prefix;
+  hi.push_back('\x7f');
+  bind_text(st.st, 1, prefix);
+  bind_text(st.st, 2, hi);
+  std::vector<std::string> out;
+  while (sqlite3_step(st.st) == SQLITE_ROW) out.push_back(column_text(st.st, 0));
+  return out;
+}
+
+result<std::vector<std::string>> database::incident_alerts(const std::string& incident_id) {
+  statement st(db_, "SELECT alert_id FROM incident_alerts WHERE incident_id = ?");
+  if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+  bind_text(st.st, 1, incident_id);
+  std::vector<std::string> out;
+  while (sqlite3_step(st.st) == SQLITE_ROW) out.push_back(column_text(st.st, 0));
+  return out;
 }
 
 std::string ruleset_digest(const std::vector<sigma::rule>& rules, const std::vector<sigma::correlation_rule>& corrs) {

@@ -23,6 +23,9 @@ struct hunt_options {
   unsigned threads = 0;          // EVTX parser threads; 0: one per core
   std::string case_db;           // --case FILE.db: record the run in a case database
   bool no_prefilter = false;     // match every record, even those no rule can match
+  bool no_incidents = false;     // no entity graph, no incidents (and the record prefilter may skip records)
+  double incident_gap_minutes = 60;  // alerts further apart split an incident
+  std::size_t incidents_shown = 10;  // in the summary
   std::string command_line;      // as typed, for the case database
   bool quiet = false;            // no summary
   bool no_color = false;
@@ -40,6 +43,15 @@ struct dump_options {
   std::size_t max_problems_shown = 20;
 };
 
+struct trace_options {
+  std::string case_db;
+  std::string id;                // an alert or incident id (a unique prefix will do)
+  bool forward = false;          // also walk forward to the impact
+  std::string format = "text";  // text | json | dot
+  std::string output;            // "" or "-": stdout
+  bool no_color = false;
+};
+
 struct rules_check_options {
   rule_options rules;
   std::string format = "text";  // text | json
@@ -55,6 +67,7 @@ struct rules_list_options {
 
 int run_hunt(const hunt_options& opts);
 int run_dump(const dump_options& opts);
+int run_trace(const trace_options& opts);
 unsigned default_threads();
 int run_rules_check(const rules_check_options& opts);
 int run_rules_list(const rules_list_options& opts);

@@ -15,6 +15,8 @@
 #include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/correlate/correlate.hpp"
+#include "ariadne/graph/graph.hpp"
+#include "ariadne/graph/incident.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/input.hpp"
 #include "ariadne/ingest/json_reader.hpp"
@@ -71,7 +73,32 @@ struct hunt_state {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::vector<match::hit> hits;
   bool write_failed = false;
+  std::unique_ptr<graph::builder> gb;  // null with --no-incidents
+  graph::graph g;
+  std::vector<graph::incident> incidents;
+  std::size_t graph_bytes = 0;
 };
+
+// The graph's view of an alert: level, ATT&CK tactics from the tags.
+graph::alert_ref graph_ref(const sigma::rule_header& r, std::string id, time_ns t, std::string_view host) {
+  graph::alert_ref a;
+  a.id = std::move(id);
+  a.rule_id = r.id;
+  a.title = r.title;
+  a.level = std::string(sigma::level_name(r.lvl));
+  a.severity = static_cast<int>(r.lvl);
+  a.time = t;
+  a.host = std::string(host);
+  for (const auto& tag : r.tags) {
+    if (tag.size() < 8 || tag.compare(0, 7, "attack.") != 0) continue;
+    std::string_view rest(tag);
+    rest.remove_prefix(7);
+    bool id_like = rest.size() >= 5 && (rest[0] == 't' || rest[0] == 'g' || rest[0] == 's') &&
+                   std::isdigit(static_cast<unsigned char>(rest[1]));
+    if (!id_like) a.tactics.emplace_back(rest);
+  }
+  return a;
+}
 
 void flush_problems(hunt_state& st) {
   while (st.problems_printed < st.problems.size()) {
@@ -114,7 +141,10 @@ int step_load_rules(hunt_state& st) {
   eo.use_index = !st.opts.no_prefilter;
   if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules);
   for (unsigned k = 0; k < st.threads; ++k) st.engines.push_back(std::make_unique<match::engine>(st.rules, eo, st.index));
-  if (!st.opts.no_prefilter) st.pre = std::make_unique<match::prefilter>(st.rules);
+  // The record prefilter skips records no rule can match; the entity graph
+  // needs every record, so it is used only without incidents.
+  if (!st.opts.no_prefilter && st.opts.no_incidents) st.pre = std::make_unique<match::prefilter>(st.rules);
+  if (!st.opts.no_incidents) st.gb = std::make_unique<graph::builder>(graph::mapping::builtin());
   return k_exit_ok;
 }
 
@@ -180,6 +210,8 @@ void commit_case(hunt_state& st) {
 
 // Reports the hits of a matched batch (in order), then clears the batch.
 void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hit>& hits) {
+  std::vector<std::uint32_t> subjects;
+  if (st.gb) subjects = st.gb->observe(batch, [&](const event& ev) { return st.norm->host(batch, ev); });
   for (const auto& h : hits) {
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
@@ -188,8 +220,13 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     // The full alert (id, event JSON) only when something stores or prints it.
     std::optional<report::alert> a;
     if (st.db || (r.standalone && st.opts.format == "jsonl")) a = report::make_alert(r, h.rule_idx, batch, ev, host, src);
-    if (st.corr && st.corr->wants(h.rule_idx))
-      st.corr->add_hit(h.rule_idx, batch, ev, a ? a->id : report::alert_id(r.id, src, ev.source.record));
+    std::string id = a ? a->id : report::alert_id(r.id, src, ev.source.record);
+    bool feeds = st.corr && st.corr->wants(h.rule_idx);
+    if (feeds) st.corr->add_hit(h.rule_idx, batch, ev, id);
+    if (st.gb) {
+      if (r.standalone) st.gb->attach(subjects[h.event_idx], graph_ref(r, id, ev.time, host));
+      else if (feeds) st.gb->remember(subjects[h.event_idx], id);
+    }
     if (st.db) st.db->add_alert(*a, r, r.standalone);
     if (!r.standalone) {  // feeds correlations only
       ++st.hidden_alerts;
@@ -413,6 +450,7 @@ int step_correlate(hunt_state& st) {
     const auto& c = st.corrs[res.correlation];
     if (st.db) st.db->add_correlation(res, c);
     if (!c.standalone) continue;
+    if (st.gb) st.gb->attach_correlation(graph_ref(c, res.id, res.end, {}), res.members);
     ++st.corr_alerts;
     ++st.by_corr[res.correlation];
     ++st.by_level[c.lvl];
@@ -437,6 +475,35 @@ int step_correlate(hunt_state& st) {
   std::fflush(st.out.get());
   if (st.write_failed || std::ferror(st.out.get())) {
     std::fprintf(stderr, "ariadne: error writing alerts\n");
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
+}
+
+// Incidents once every alert (and correlation) is in: the graph is
+// finished, alerts are grouped, incidents go to the output and the case.
+int step_incidents(hunt_state& st) {
+  if (!st.gb) return k_exit_ok;
+  st.graph_bytes = st.gb->memory_bytes();
+  st.g = st.gb->finish();
+  st.gb.reset();
+  graph::incident_options io;
+  io.max_gap = static_cast<time_ns>(st.opts.incident_gap_minutes * 60e9);
+  st.incidents = graph::find_incidents(st.g, io);
+  if (st.opts.format == "jsonl") {
+    for (const auto& inc : st.incidents) {
+      std::string line = graph::incident_to_jsonl(st.g, st.incidents, inc);
+      line.push_back('\n');
+      if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
+    }
+  }
+  if (st.db && !st.db_failed) {
+    st.db->add_graph(st.g, st.incidents);
+    commit_case(st);
+  }
+  std::fflush(st.out.get());
+  if (st.write_failed || std::ferror(st.out.get())) {
+    std::fprintf(stderr, "ariadne: error writing incidents\n");
     return k_exit_fatal;
   }
   return k_exit_ok;
@@ -556,6 +623,36 @@ int step_summary(hunt_state& st) {
                        sigma::corr_type_name(st.corrs[k].type));
     }
   }
+  if (!st.opts.no_incidents) {
+    s += "\n" + pal.bold("Incidents") + "\n";
+    s += fmt::format("  {} incident(s) from {} alert(s); graph: {} entities, {} edges, {:.1f} MB\n", st.incidents.size(),
+                     st.g.alerts.size(), st.g.entities.size(), st.g.edges.size(),
+                     static_cast<double>(st.graph_bytes) / 1e6);
+    static constexpr const char* k_sev[] = {"informational", "low", "medium", "high", "critical"};
+    for (std::size_t k = 0; k < st.incidents.size() && k < st.opts.incidents_shown; ++k) {
+      const auto& inc = st.incidents[k];
+      std::uint32_t head = inc.alerts.front();
+      for (auto a : inc.alerts)
+        if (st.g.alerts[a].severity > st.g.alerts[head].severity) head = a;
+      std::string lvl = k_sev[std::clamp(inc.severity, 0, 4)];
+      lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
+      std::string hosts;
+      for (const auto& h : inc.hosts) hosts += (hosts.empty() ? "" : ",") + h;
+      std::string tactics;
+      for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
+      s += fmt::format("  {:>6.1f}  {}  {}  {}  {} ({} alert(s))\n", inc.score, pal.level(lvl),
+                       inc.first == k_no_time ? std::string("-") : format_rfc3339(inc.first).substr(0, 19) + "Z",
+                       hosts.empty() ? std::string("-") : hosts, st.g.alerts[head].title, inc.alerts.size());
+      s += fmt::format("          {}  {}\n", pal.dim("id " + inc.id.substr(0, 12)), tactics);
+      if (inc.root != graph::k_none) s += fmt::format("          root: {}\n", st.g.label(inc.root));
+      for (const auto& l : inc.links)
+        s += fmt::format("          linked: {} ({})\n", st.incidents[l.incident].id.substr(0, 12), l.via);
+    }
+    if (st.incidents.size() > st.opts.incidents_shown)
+      s += fmt::format("  ... and {} more (--incidents-shown N, or -f jsonl)\n",
+                       st.incidents.size() - st.opts.incidents_shown);
+    if (st.db) s += "  trace one: ariadne trace " + st.opts.case_db + " ID\n";
+  }
   std::fputs(s.c_str(), st.summary);
   return k_exit_ok;
 }
@@ -564,7 +661,8 @@ int step_summary(hunt_state& st) {
 
 int run_hunt(const hunt_options& opts) {
   hunt_state st(opts);
-  for (auto step : {step_load_rules, step_setup, step_read, step_correlate, step_close_case, step_summary}) {
+  for (auto step : {step_load_rules, step_setup, step_read, step_correlate, step_incidents, step_close_case,
+                    step_summary}) {
     int rc = step(st);
     if (rc != k_exit_ok) return rc;
   }

@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
                        "re-running adds no duplicates");
   hunt_cmd->add_flag("--no-prefilter", hunt.no_prefilter,
                      "Match every JSON record, even those holding no literal any rule needs (for checking)");
+  hunt_cmd->add_flag("--no-incidents", hunt.no_incidents,
+                     "Build no entity graph and no incidents (faster; lets the record prefilter skip records)");
+  hunt_cmd->add_option("--incident-gap", hunt.incident_gap_minutes,
+                       "Minutes without an alert that split an incident (default: 60)")
+      ->check(CLI::PositiveNumber);
+  hunt_cmd->add_option("--incidents-shown", hunt.incidents_shown, "Incidents listed in the summary (default: 10)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
 
@@ -68,6 +74,19 @@ int main(int argc, char** argv) {
   dump_cmd->add_flag("-q,--quiet", dump.quiet, "Do not print the closing count line");
   dump_cmd->add_flag("--strict", dump.strict, "Exit with 3 if any record or chunk could not be read");
   dump_cmd->add_flag("--no-color", dump.no_color, "Never use colour (default: colour on a TTY)");
+
+  trace_options trace;
+  auto* trace_cmd = app.add_subcommand("trace", "Storyline of an alert or incident: back to the root cause, "
+                                                "forward to the impact (reads a case database from hunt --case)");
+  trace_cmd->add_option("case", trace.case_db, "Case database written by 'ariadne hunt --case'")->required();
+  trace_cmd->add_option("id", trace.id, "Alert, correlation or incident id (a unique prefix will do)")->required();
+  trace_cmd->add_flag("--forward", trace.forward,
+                      "Also walk forward to the impact: children, files written, connections, processes accessed");
+  trace_cmd->add_option("-f,--format", trace.format, "text (for people), json (for tools) or dot (Graphviz)")
+      ->check(CLI::IsMember({"text", "json", "dot"}))
+      ->default_str("text");
+  trace_cmd->add_option("-o,--output", trace.output, "Write to FILE instead of stdout");
+  trace_cmd->add_flag("--no-color", trace.no_color, "Never use colour (default: colour on a TTY)");
 
   auto* rules_cmd = app.add_subcommand("rules", "Load, lint and explain Sigma rules");
   rules_cmd->require_subcommand(1);
@@ -108,6 +127,7 @@ int main(int argc, char** argv) {
       return run_hunt(hunt);
     }
     if (dump_cmd->parsed()) return run_dump(dump);
+    if (trace_cmd->parsed()) return run_trace(trace);
     if (check_cmd->parsed()) return run_rules_check(check);
     if (list_cmd->parsed()) return run_rules_list(list);
     if (stats_cmd->parsed()) return run_rules_stats(stats);

@@ -6,6 +6,7 @@
 //   db->add_alert(alert, rule, standalone);                 // buffered
 //   db->commit();                                           // one transaction per batch
 //   db->add_correlation(result, correlation);
+//   db->add_graph(graph, incidents);                       // version 2
 //   db->end_run(run, "done", counts);
 //
 // Alert and correlation ids are deterministic, so hunting the same input into
@@ -21,6 +22,8 @@
 
 #include "ariadne/core/result.hpp"
 #include "ariadne/correlate/correlate.hpp"
+#include "ariadne/graph/graph.hpp"
+#include "ariadne/graph/incident.hpp"
 #include "ariadne/report/alert.hpp"
 #include "ariadne/rules/rule.hpp"
 
@@ -29,7 +32,7 @@ struct sqlite3_stmt;
 
 namespace ariadne::casedb {
 
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
 struct run_counts {
   std::uint64_t events = 0;
@@ -50,6 +53,14 @@ class database {
   // Buffered in the current transaction (opened on first use).
   void add_alert(const report::alert& a, const sigma::rule& r, bool standalone);
   void add_correlation(const correlate::result& res, const sigma::correlation_rule& c);
+  // Stores the incidents and the part of the graph their traces need
+  // (buffered; commit() after). Returns how many entities were stored.
+  std::size_t add_graph(const graph::graph& g, const std::vector<graph::incident>& incidents);
+  // The stored graph, indexed, with the alerts attached to its entities.
+  result<graph::graph> load_graph();
+  // Ids in `table` (alerts, correlations, incidents, alert_entities) that start with `prefix` (at most 5).
+  result<std::vector<std::string>> match_ids(const std::string& table, const std::string& prefix);
+  result<std::vector<std::string>> incident_alerts(const std::string& incident_id);
   // Commits the current transaction. False (with message) on error.
   result<void> commit();
   result<void> end_run(std::int64_t run, const std::string& status, const run_counts& counts);

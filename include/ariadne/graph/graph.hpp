@@ -1,0 +1,195 @@
+// The entity graph: processes, files, addresses, logon sessions, users,
+// services, tasks, registry keys and scripts, linked by what the events say
+// one did to the other (cause -> effect). Built while hunting, one event at a
+// time, from a mapping that is data (data/graph/windows.yml); alerts attach
+// to the entities their events concern. docs/incidents.md has the model.
+//
+//   graph::builder b(graph::mapping::builtin());
+//   auto subjects = b.observe(batch, host_of);          // per event of the batch
+//   b.attach(subjects[hit.event_idx], alert_info);       // per alert
+//   graph::graph g = b.finish();                         // hubs, service starts
+//   auto incs = graph::find_incidents(g, opts);          // see incident.hpp
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ariadne/core/result.hpp"
+#include "ariadne/core/time.hpp"
+#include "ariadne/event/event.hpp"
+
+namespace ariadne::graph {
+
+enum class entity_kind : std::uint8_t { process, file, ip, domain, session, user, service, task, registry, script, host };
+inline constexpr std::size_t k_entity_kinds = 11;
+
+[[nodiscard]] std::string_view kind_name(entity_kind k);
+[[nodiscard]] bool parse_kind(std::string_view s, entity_kind& out);
+
+inline constexpr std::uint32_t k_none = UINT32_MAX;
+
+// One thing the logs mention. Attributes are filled from the events that
+// mention it (first value seen wins); unused ones stay empty.
+struct entity {
+  entity_kind kind = entity_kind::process;
+  std::string id;    // stable: a hash of kind, host and key
+  std::string host;  // lower case
+  std::string key;   // identity within the host (guid, pid@start, path, address, logon id, name)
+  std::string image;         // process: image path; service: image path / command
+  std::string command_line;  // process
+  std::string user;          // process, session: DOMAIN\name
+  std::string name;          // file path, address, domain, user, service, task, registry key, script id
+  std::string source;        // session: the source address of a remote logon
+  std::string workstation;   // session: the source workstation of a logon
+  std::string logon_type;    // session
+  std::string logon_id;      // process: its session
+  std::int64_t pid = -1;     // process
+  time_ns start = k_no_time;  // process start, session logon
+  time_ns first = k_no_time, last = k_no_time;
+  bool hub = false;         // never glues activity together
+  bool user_shell = false;  // a process the user works in (explorer.exe)
+  bool written = false;     // file: its writing is in the logs
+};
+
+struct edge {
+  std::uint32_t from = k_none, to = k_none;
+  std::uint16_t kind = 0;  // index into graph::edge_kinds
+  time_ns time = k_no_time;  // first time seen
+  std::uint32_t count = 1;
+};
+
+// An alert as the graph sees it.
+struct alert_ref {
+  std::string id;
+  std::string rule_id;
+  std::string title;
+  std::string level;  // sigma level name
+  int severity = 0;   // 0 informational .. 4 critical
+  std::vector<std::string> tactics;  // from the rule's attack.* tags, as spelled
+  time_ns time = k_no_time;
+  std::string host;
+  bool correlation = false;
+  std::vector<std::uint32_t> candidates;  // entities it concerns, most specific first
+  std::uint32_t entity = k_none;          // chosen at finish(): first candidate that is not a hub
+};
+
+struct graph {
+  std::vector<entity> entities;
+  std::vector<edge> edges;
+  std::vector<std::string> edge_kinds;
+  std::vector<std::string> glue_edges;  // edge kinds that join alerts into one incident
+  std::vector<alert_ref> alerts;
+  std::vector<std::string> tactic_order;  // kill-chain order
+  std::map<std::string, std::string> address_host;  // an address a host used -> that host
+  // Built by index(): edges by endpoint, and alerts by entity.
+  std::vector<std::vector<std::uint32_t>> out, in, alerts_of;
+  std::unordered_map<std::string, std::uint32_t> by_id;
+
+  void index();
+  [[nodiscard]] std::uint16_t edge_kind(std::string_view name);
+  [[nodiscard]] std::string_view edge_kind_name(std::uint16_t k) const { return edge_kinds[k]; }
+  [[nodiscard]] int tactic_rank(std::string_view tactic) const;  // -1 if unknown
+  // "process winx64_payload.exe (pid 1988)" and the like.
+  [[nodiscard]] std::string label(std::uint32_t e) const;
+};
+
+struct hub_rules {
+  std::vector<std::string> images, user_shells, logon_ids, users, local_addresses;
+  std::uint32_t max_degree[k_entity_kinds] = {};
+};
+
+// The event -> entities/edges mapping (data/graph/windows.yml).
+class mapping {
+ public:
+  struct value_spec {
+    std::vector<field_id> fields;  // the first present wins
+    std::string constant;
+  };
+  struct entity_spec {
+    std::string name;
+    entity_kind kind = entity_kind::process;
+    std::vector<std::pair<std::string, value_spec>> attrs;
+    bool start = false;
+  };
+  struct edge_spec {
+    std::uint32_t from = 0, to = 0;  // indices into entities
+    std::string kind;
+  };
+  struct event_spec {
+    std::string name;
+    std::string channel;  // lower case; empty: any
+    std::vector<std::int64_t> ids;  // empty: any not taken by a specific entry
+    std::vector<entity_spec> entities;
+    std::vector<edge_spec> edges;
+    std::vector<std::uint32_t> subject;
+    std::uint32_t remote_session = k_none, remote_source = k_none;
+    std::vector<field_id> local_address;
+  };
+
+  static result<mapping> parse(std::string_view text, std::string_view file);
+  static const mapping& builtin();
+
+  // The entry for an event, or nullptr.
+  [[nodiscard]] const event_spec* find(std::string_view channel, std::int64_t id) const;
+
+  std::vector<event_spec> events;
+  hub_rules hubs;
+  std::vector<std::string> glue_edges;
+  std::vector<std::string> tactics;
+
+ private:
+  std::unordered_map<std::string, std::uint32_t> exact_;      // "channel\nid"
+  std::unordered_map<std::string, std::uint32_t> by_channel_; // channel-wide entries
+  std::uint32_t any_ = k_none;
+  friend class builder;
+};
+
+// Builds the graph from events in arrival order. Not thread-safe: call from
+// the thread that delivers batches in order.
+class builder {
+ public:
+  explicit builder(const mapping& m);
+  ~builder();
+  builder(const builder&) = delete;
+  builder& operator=(const builder&) = delete;
+
+  // Adds what each event of the batch says. Returns, per event, an index
+  // into the builder's subject lists (k_none if the event maps to nothing),
+  // for attach().
+  std::vector<std::uint32_t> observe(const event_batch& batch,
+                                     const std::function<std::string_view(const event&)>& host_of);
+  // Attaches an alert to the subject of its event (subject k_none: the
+  // alert concerns no entity and stays alone).
+  void attach(std::uint32_t subject, alert_ref a);
+  // Attaches a correlation alert to the entities of the alerts it was made from.
+  void attach_correlation(alert_ref a, const std::vector<std::string>& member_alert_ids);
+  // Remembers which entities an alert concerns without listing it as an
+  // alert (rules that only feed correlations).
+  void remember(std::uint32_t subject, const std::string& alert_id);
+
+  // Decides hubs, links services to the processes they started, picks each
+  // alert's entity. The builder is empty afterwards.
+  graph finish();
+
+  [[nodiscard]] std::size_t entity_count() const;
+  [[nodiscard]] std::size_t edge_count() const;
+  // Bytes held, roughly (entities, edges, indexes), for the memory figure.
+  [[nodiscard]] std::size_t memory_bytes() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+// Lower-cased base name of a Windows or POSIX path ("C:\\x\\A.exe" -> "a.exe").
+[[nodiscard]] std::string base_name_lower(std::string_view path);
+// A logon id or pid written in hex ("0x3e7") or decimal; -1 if neither.
+[[nodiscard]] std::int64_t parse_number(std::string_view s);
+
+}  // namespace ariadne::graph

@@ -1,0 +1,90 @@
+// Incidents (alerts connected through the entity graph within a time
+// window, hubs excluded) and traces (the storyline from an entity back to
+// its root cause and forward to its impact). docs/incidents.md.
+//
+//   auto incs = graph::find_incidents(g, {});
+//   graph::story s = graph::trace_entity(g, entity_idx, /*forward=*/true);
+//   std::string text = graph::story_text(g, s, palette);
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ariadne/graph/graph.hpp"
+
+namespace ariadne::graph {
+
+struct incident_options {
+  time_ns max_gap = 3600LL * 1'000'000'000;  // alerts further apart than this split an incident
+  time_ns link_window = 24LL * 3600 * 1'000'000'000;  // cross-host links within this time
+};
+
+struct incident_link {
+  std::size_t incident = 0;  // index into the incident list
+  std::string via;           // "remote logon from 10.0.0.5"
+};
+
+struct incident {
+  std::string id;  // stable: a hash of the sorted alert ids
+  time_ns first = k_no_time, last = k_no_time;
+  std::vector<std::string> hosts, users, tactics;  // tactics in kill-chain order
+  std::vector<std::uint32_t> alerts;               // indices into graph::alerts, by time
+  std::vector<std::uint32_t> entities;             // entities holding its alerts
+  std::uint32_t root = k_none;                     // root-cause entity
+  double score = 0;
+  int severity = 0;  // highest alert severity
+  std::vector<incident_link> links;
+};
+
+// Incidents, most severe first (score, then first time, then id).
+[[nodiscard]] std::vector<incident> find_incidents(const graph& g, const incident_options& opts);
+
+// One step of a storyline: an entity, how it came from the step before it
+// (`cause`: the entity it came from, `relation`: the edge kind), and the
+// alerts on it.
+struct story_step {
+  std::uint32_t entity = k_none;
+  std::uint32_t cause = k_none;
+  std::string relation;
+  time_ns time = k_no_time;
+  std::vector<std::uint32_t> alerts;  // indices into graph::alerts
+  bool impact = false;                // reached walking forward
+};
+
+struct story {
+  std::uint32_t root = k_none;
+  std::vector<std::uint32_t> targets;  // what was traced (alert entities)
+  std::vector<story_step> steps;       // in time order
+  std::string root_reason;             // why the walk stopped there
+};
+
+// The chain from `e` back to its root cause.
+[[nodiscard]] std::vector<std::uint32_t> back_chain(const graph& g, std::uint32_t e, std::string* reason = nullptr);
+// The root cause of an entity (the last element of back_chain).
+[[nodiscard]] std::uint32_t root_cause(const graph& g, std::uint32_t e, std::string* reason = nullptr);
+
+// The root most votes name; ties: the earliest entity.
+[[nodiscard]] std::uint32_t pick_root(const graph& g, const std::map<std::uint32_t, int>& votes);
+
+// A storyline for a set of entities: their chains back to the root cause
+// and, with `forward`, what they went on to do (children, files written,
+// connections, processes accessed, services created), up to `max_forward`
+// entities.
+[[nodiscard]] story trace(const graph& g, const std::vector<std::uint32_t>& targets, bool forward,
+                          std::size_t max_forward = 400);
+
+// Renderings of a story. `color` adds ANSI colours (text only).
+[[nodiscard]] std::string story_text(const graph& g, const story& s, bool color);
+[[nodiscard]] std::string story_json(const graph& g, const story& s, const std::string& traced_id,
+                                     const std::string& traced_kind);
+[[nodiscard]] std::string story_dot(const graph& g, const story& s);
+
+// An entity as a JSON object: {"id","kind","host",...attributes}.
+[[nodiscard]] std::string entity_json(const graph& g, std::uint32_t e);
+
+// One incident as a JSON line (without newline): {"type":"incident","id",...}.
+[[nodiscard]] std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, const incident& inc);
+
+}  // namespace ariadne::graph

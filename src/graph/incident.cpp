@@ -1,0 +1,620 @@
+// Incidents from the entity graph, and traces back to the root cause and
+// forward to the impact (docs/incidents.md).
+#include "ariadne/graph/incident.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ariadne/core/text.hpp"
+
+namespace ariadne::graph {
+namespace {
+
+constexpr double k_level_weight[] = {1, 3, 6, 12, 24};  // informational .. critical
+constexpr const char* k_severity_names[] = {"informational", "low", "medium", "high", "critical"};
+
+struct union_find {
+  std::vector<std::uint32_t> parent;
+  explicit union_find(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0U); }
+  std::uint32_t find(std::uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+  void unite(std::uint32_t a, std::uint32_t b) {
+    a = find(a);
+    b = find(b);
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);
+  }
+};
+
+time_ns entity_time(const entity& x) { return x.start != k_no_time ? x.start : x.first; }
+
+// The first incoming edge of one of `kinds` whose source satisfies `ok`.
+std::uint32_t incoming(const graph& g, std::uint32_t e, std::initializer_list<std::string_view> kinds,
+                       bool want_non_hub, std::uint32_t* edge_out = nullptr) {
+  std::uint32_t best = k_none, best_edge = k_none;
+  for (auto k : kinds)
+    for (auto ei : g.in[e]) {
+      const edge& ed = g.edges[ei];
+      if (g.edge_kind_name(ed.kind) != k) continue;
+      if (want_non_hub && g.entities[ed.from].hub) continue;
+      if (best == k_none || (ed.time != k_no_time && ed.time < g.edges[best_edge].time)) {
+        best = ed.from;
+        best_edge = ei;
+      }
+    }
+  if (edge_out) *edge_out = best_edge;
+  return best;
+}
+
+// The edge from `from` to `to` that best says how one led to the other.
+std::string edge_between(const graph& g, std::uint32_t from, std::uint32_t to, time_ns* t = nullptr) {
+  static constexpr std::string_view k_rank[] = {"spawned", "started", "created", "injected", "wrote",
+                                                "executes", "runs", "logon", "ran", "loaded"};
+  auto rank = [](std::string_view k) {
+    for (std::size_t r = 0; r < std::size(k_rank); ++r)
+      if (k_rank[r] == k) return r;
+    return std::size(k_rank);
+  };
+  std::uint32_t best = k_none;
+  for (auto ei : g.out[from])
+    if (g.edges[ei].to == to &&
+        (best == k_none || rank(g.edge_kind_name(g.edges[ei].kind)) < rank(g.edge_kind_name(g.edges[best].kind))))
+      best = ei;
+  if (best == k_none) return {};
+  if (t) *t = g.edges[best].time;
+  return std::string(g.edge_kind_name(g.edges[best].kind));
+}
+
+std::string short_time(time_ns t) {
+  if (t == k_no_time) return "-";
+  auto s = format_rfc3339(t);
+  return s.substr(0, 10) + " " + s.substr(11, 12);
+}
+
+void append_time(std::string& out, time_ns t) {
+  if (t == k_no_time) out += "null";
+  else append_json_string(out, format_rfc3339(t));
+}
+
+void append_strings(std::string& out, const std::vector<std::string>& v) {
+  out.push_back('[');
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, v[k]);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+std::uint32_t pick_root(const graph& g, const std::map<std::uint32_t, int>& votes) {
+  std::uint32_t best = k_none;
+  for (const auto& [r, v] : votes) {
+    if (best == k_none) {
+      best = r;
+      continue;
+    }
+    int cur = votes.at(best);
+    time_ns tr = entity_time(g.entities[r]), tc = entity_time(g.entities[best]);
+    if (v > cur || (v == cur && tr != k_no_time && (tc == k_no_time || tr < tc))) best = r;
+  }
+  return best;
+}
+
+std::vector<std::uint32_t> back_chain(const graph& g, std::uint32_t e, std::string* reason) {
+  std::vector<std::uint32_t> chain{e};
+  std::unordered_set<std::uint32_t> seen{e};
+  std::string why;
+  std::uint32_t cur = e;
+  for (int step = 0; step < 64; ++step) {
+    const entity& x = g.entities[cur];
+    std::uint32_t next = k_none;
+    switch (x.kind) {
+      case entity_kind::process: {
+        if (x.user_shell) {
+          why = "the user's shell";
+          break;
+        }
+        // A system process someone injected code into (meterpreter's
+        // migrate) acts for the injector.
+        std::uint32_t injector = incoming(g, cur, {"injected"}, true);
+        if (x.hub && injector != k_none) {
+          next = injector;
+          break;
+        }
+        std::uint32_t parent = incoming(g, cur, {"spawned"}, false);
+        if (parent != k_none && g.entities[parent].user_shell) {
+          why = "started by the user from " + base_name_lower(g.entities[parent].image);
+          break;
+        }
+        if (parent != k_none && (!g.entities[parent].hub || incoming(g, parent, {"injected"}, true) != k_none)) {
+          next = parent;
+          break;
+        }
+        next = incoming(g, cur, {"started"}, false);
+        if (next == k_none) next = incoming(g, cur, {"injected"}, true);
+        if (next == k_none) {
+          // A process in a remote logon session came in over the network.
+          for (auto ei : g.in[cur]) {
+            const edge& ed = g.edges[ei];
+            const entity& s = g.entities[ed.from];
+            if (g.edge_kind_name(ed.kind) == "runs" && s.kind == entity_kind::session && !s.source.empty()) {
+              next = ed.from;
+              break;
+            }
+          }
+        }
+        if (next == k_none)
+          why = parent != k_none ? "started by the system process " + base_name_lower(g.entities[parent].image)
+                                 : "its parent is not in the logs";
+        break;
+      }
+      case entity_kind::service:
+      case entity_kind::task:
+        // The process that created it says more than the session it ran in.
+        for (auto ei : g.in[cur]) {
+          const edge& ed = g.edges[ei];
+          if (g.edge_kind_name(ed.kind) == "created" && !g.entities[ed.from].hub &&
+              g.entities[ed.from].kind == entity_kind::process)
+            next = ed.from;
+        }
+        if (next == k_none) next = incoming(g, cur, {"created"}, true);
+        if (next == k_none) why = "created by an account or process not in the logs";
+        break;
+      case entity_kind::session:
+        why = x.source.empty() ? (x.workstation.empty() ? "a logon session with no known source"
+                                                        : "a logon from workstation " + x.workstation)
+                               : "a remote logon from " + x.source;
+        break;
+      case entity_kind::script: next = incoming(g, cur, {"ran"}, true); break;
+      case entity_kind::file: next = incoming(g, cur, {"wrote"}, true); break;
+      default: break;
+    }
+    if (next == k_none || !seen.insert(next).second) {
+      if (why.empty()) why = next == k_none ? "nothing in the logs caused it" : "a cycle";
+      break;
+    }
+    chain.push_back(next);
+    cur = next;
+  }
+  if (reason) *reason = why;
+  return chain;
+}
+
+std::uint32_t root_cause(const graph& g, std::uint32_t e, std::string* reason) {
+  return back_chain(g, e, reason).back();
+}
+
+std::vector<incident> find_incidents(const graph& g, const incident_options& opts) {
+  const std::size_t n = g.entities.size();
+  union_find uf(n);
+  std::vector<char> glues(g.edge_kinds.size(), 0);
+  for (std::size_t k = 0; k < g.edge_kinds.size(); ++k)
+    glues[k] = std::find(g.glue_edges.begin(), g.glue_edges.end(), g.edge_kinds[k]) != g.glue_edges.end();
+  auto joins = [&](std::uint32_t e) {
+    const entity& x = g.entities[e];
+    return !x.hub && (x.kind != entity_kind::file || x.written);
+  };
+  for (const auto& ed : g.edges)
+    if (glues[ed.kind] && joins(ed.from) && joins(ed.to)) uf.unite(ed.from, ed.to);
+  // Group alerts: by component; an alert on a hub process stays with that
+  // process; one on any other hub (SYSTEM's session) or on nothing stays alone.
+  std::map<std::uint64_t, std::vector<std::uint32_t>> groups;
+  for (std::uint32_t k = 0; k < g.alerts.size(); ++k) {
+    const auto& a = g.alerts[k];
+    std::uint64_t key = n + k;
+    if (a.entity != k_none) {
+      const entity& x = g.entities[a.entity];
+      if (!x.hub || x.kind == entity_kind::process) key = uf.find(a.entity);
+    }
+    groups[key].push_back(k);
+  }
+  // Groups whose alerts lead back to the same root cause are one story
+  // (the walk back crosses a system process only where code was injected
+  // into it).
+  auto root_of = [&](const std::vector<std::uint32_t>& members) {
+    std::map<std::uint32_t, int> votes;
+    for (auto ai : members)
+      if (g.alerts[ai].entity != k_none) ++votes[root_cause(g, g.alerts[ai].entity)];
+    return pick_root(g, votes);
+  };
+  {
+    std::map<std::uint32_t, std::uint64_t> by_root;
+    std::vector<std::uint64_t> keys;
+    for (const auto& [key, members] : groups) keys.push_back(key);
+    for (auto key : keys) {
+      auto r = root_of(groups[key]);
+      if (r == k_none || g.entities[r].hub) continue;
+      auto [it, fresh] = by_root.emplace(r, key);
+      if (fresh) continue;
+      auto& dst = groups[it->second];
+      dst.insert(dst.end(), groups[key].begin(), groups[key].end());
+      groups.erase(key);
+    }
+  }
+  std::vector<incident> out;
+  for (auto& [key, members] : groups) {
+    std::stable_sort(members.begin(), members.end(),
+                     [&](auto a, auto b) { return g.alerts[a].time < g.alerts[b].time; });
+    std::size_t begin = 0;
+    for (std::size_t k = 1; k <= members.size(); ++k) {
+      bool split = k == members.size();
+      if (!split) {
+        time_ns prev = g.alerts[members[k - 1]].time, cur = g.alerts[members[k]].time;
+        split = prev != k_no_time && cur != k_no_time && cur - prev > opts.max_gap;
+      }
+      if (!split) continue;
+      incident inc;
+      inc.alerts.assign(members.begin() + static_cast<std::ptrdiff_t>(begin), members.begin() + static_cast<std::ptrdiff_t>(k));
+      begin = k;
+      std::set<std::string> hosts, users, rules_seen;
+      std::set<std::pair<int, std::string>> tactics;
+      std::vector<std::string> ids;
+      std::map<std::string, int> rule_level;
+      for (auto ai : inc.alerts) {
+        const auto& a = g.alerts[ai];
+        ids.push_back(a.id);
+        if (a.time != k_no_time) {
+          if (inc.first == k_no_time || a.time < inc.first) inc.first = a.time;
+          if (inc.last == k_no_time || a.time > inc.last) inc.last = a.time;
+        }
+        if (!a.host.empty()) hosts.insert(a.host);
+        for (const auto& t : a.tactics) {
+          int r = g.tactic_rank(t);
+          tactics.emplace(r < 0 ? 1000 : r, t);
+        }
+        inc.severity = std::max(inc.severity, a.severity);
+        auto& lv = rule_level[a.rule_id];
+        lv = std::max(lv, a.severity);
+        if (a.entity != k_none &&
+            std::find(inc.entities.begin(), inc.entities.end(), a.entity) == inc.entities.end())
+          inc.entities.push_back(a.entity);
+      }
+      for (auto e : inc.entities) {
+        const entity& x = g.entities[e];
+        std::string u = x.kind == entity_kind::user ? x.name : x.user;
+        if (!u.empty()) users.insert(u);
+        if (x.kind == entity_kind::process && !x.logon_id.empty())
+          for (auto ei : g.in[e])
+            if (g.entities[g.edges[ei].from].kind == entity_kind::session && !g.entities[g.edges[ei].from].user.empty() &&
+                !g.entities[g.edges[ei].from].hub)
+              users.insert(g.entities[g.edges[ei].from].user);
+      }
+      inc.hosts.assign(hosts.begin(), hosts.end());
+      inc.users.assign(users.begin(), users.end());
+      for (const auto& [r, t] : tactics) inc.tactics.push_back(t);
+      // Score: each distinct rule by level, more for every further tactic and
+      // for activity spread over several entities. docs/incidents.md.
+      for (const auto& [rid, lv] : rule_level) inc.score += k_level_weight[std::clamp(lv, 0, 4)];
+      std::set<int> distinct_tactics;
+      for (const auto& [r, t] : tactics) distinct_tactics.insert(r);
+      if (!distinct_tactics.empty()) inc.score += 8.0 * static_cast<double>(distinct_tactics.size() - 1);
+      inc.score += 2.0 * static_cast<double>(std::min<std::size_t>(inc.entities.size(), 11) - (inc.entities.empty() ? 0 : 1));
+      std::sort(ids.begin(), ids.end());
+      std::string joined = "incident";
+      for (const auto& id : ids) joined += "\n" + id;
+      inc.id = stable_id_hex(joined);
+      std::map<std::uint32_t, int> votes;
+      for (auto e : inc.entities) ++votes[root_cause(g, e)];
+      inc.root = pick_root(g, votes);
+      out.push_back(std::move(inc));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const incident& a, const incident& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.first != b.first) return a.first < b.first;
+    return a.id < b.id;
+  });
+  // Cross-host links: a remote logon into one incident's host from another
+  // incident's host, or from the same outside address, within the window.
+  std::map<std::string, std::vector<std::size_t>> by_source;
+  std::vector<std::set<std::string>> sources(out.size());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    for (auto e : out[k].entities)
+      for (auto c : back_chain(g, e))
+        if (g.entities[c].kind == entity_kind::session && !g.entities[c].source.empty())
+          sources[k].insert(g.entities[c].source);
+    for (const auto& s : sources[k]) by_source[s].push_back(k);
+  }
+  auto near = [&](const incident& a, const incident& b) {
+    if (a.first == k_no_time || b.first == k_no_time) return false;
+    return a.first <= b.last + opts.link_window && b.first <= a.last + opts.link_window;
+  };
+  auto add_link = [&](std::size_t a, std::size_t b, const std::string& via) {
+    for (const auto& l : out[a].links)
+      if (l.incident == b) return;
+    out[a].links.push_back({b, via});
+  };
+  for (const auto& [src, incs] : by_source) {
+    auto home = g.address_host.find(src);
+    for (auto a : incs) {
+      if (home != g.address_host.end()) {
+        for (std::size_t b = 0; b < out.size(); ++b)
+          if (b != a && std::find(out[b].hosts.begin(), out[b].hosts.end(), home->second) != out[b].hosts.end() &&
+              near(out[a], out[b])) {
+            add_link(a, b, "remote logon from " + home->second + " (" + src + ")");
+            add_link(b, a, "remote logon to " + out[a].hosts.front() + " from " + src);
+          }
+        continue;
+      }
+      for (auto b : incs)
+        if (b != a && out[a].hosts != out[b].hosts && near(out[a], out[b]))
+          add_link(a, b, "remote logons from the same source " + src);
+    }
+  }
+  return out;
+}
+
+story trace(const graph& g, const std::vector<std::uint32_t>& targets, bool forward, std::size_t max_forward) {
+  story s;
+  s.targets = targets;
+  std::unordered_map<std::uint32_t, std::size_t> at;  // entity -> step
+  auto add = [&](std::uint32_t e, std::uint32_t cause, bool impact) {
+    if (auto it = at.find(e); it != at.end()) {
+      if (s.steps[it->second].cause == k_none && cause != k_none) {
+        s.steps[it->second].cause = cause;
+        s.steps[it->second].relation = edge_between(g, cause, e, &s.steps[it->second].time);
+      }
+      return false;
+    }
+    story_step st;
+    st.entity = e;
+    st.cause = cause;
+    st.impact = impact;
+    st.time = entity_time(g.entities[e]);
+    if (cause != k_none) {
+      time_ns t = k_no_time;
+      st.relation = edge_between(g, cause, e, &t);
+      if (t != k_no_time && (st.time == k_no_time || g.entities[e].kind != entity_kind::process)) st.time = t;
+    }
+    if (e < g.alerts_of.size()) st.alerts = g.alerts_of[e];
+    at.emplace(e, s.steps.size());
+    s.steps.push_back(std::move(st));
+    return true;
+  };
+  std::map<std::uint32_t, int> votes;
+  std::map<std::uint32_t, std::string> reasons;
+  for (auto t : targets) {
+    std::string why;
+    auto chain = back_chain(g, t, &why);
+    ++votes[chain.back()];
+    reasons[chain.back()] = why;
+    for (std::size_t k = chain.size(); k-- > 0;) add(chain[k], k + 1 < chain.size() ? chain[k + 1] : k_none, false);
+  }
+  s.root = pick_root(g, votes);
+  if (s.root != k_none) s.root_reason = reasons[s.root];
+  // Where the root came from: the image file it ran and who wrote it (the
+  // browser that downloaded it, the process that dropped it).
+  if (s.root != k_none && g.entities[s.root].kind == entity_kind::process)
+    for (auto ei : g.out[s.root]) {
+      const edge& ed = g.edges[ei];
+      if (g.edge_kind_name(ed.kind) != "executes") continue;
+      std::uint32_t wr_edge = k_none;
+      std::uint32_t writer = incoming(g, ed.to, {"wrote"}, false, &wr_edge);
+      if (writer == k_none) break;
+      s.root_reason += "; its image " + g.entities[ed.to].name + " was written by " +
+                       base_name_lower(g.entities[writer].image) + " at " + short_time(g.edges[wr_edge].time);
+      add(writer, k_none, false);
+      add(ed.to, writer, false);
+      break;
+    }
+  if (forward) {
+    static const std::set<std::string_view> k_forward = {"spawned", "wrote",  "connected", "resolved", "accessed",
+                                                         "injected", "created", "started",  "set",      "ran"};
+    std::vector<std::uint32_t> queue(targets.begin(), targets.end());
+    std::size_t added = 0;
+    for (std::size_t qi = 0; qi < queue.size() && added < max_forward; ++qi) {
+      auto cur = queue[qi];
+      if (g.entities[cur].hub && qi >= targets.size()) continue;  // hubs are shown, not followed
+      std::vector<std::uint32_t> outs = g.out[cur];
+      std::sort(outs.begin(), outs.end(), [&](auto a, auto b) { return g.edges[a].time < g.edges[b].time; });
+      for (auto ei : outs) {
+        const edge& ed = g.edges[ei];
+        if (!k_forward.count(g.edge_kind_name(ed.kind))) continue;
+        if (add(ed.to, cur, true)) {
+          queue.push_back(ed.to);
+          if (++added >= max_forward) break;
+        }
+      }
+    }
+  }
+  std::stable_sort(s.steps.begin(), s.steps.end(), [](const story_step& a, const story_step& b) {
+    if (a.time == k_no_time || b.time == k_no_time) return a.time != k_no_time ? false : b.time != k_no_time;
+    return a.time < b.time;
+  });
+  return s;
+}
+
+std::string entity_json(const graph& g, std::uint32_t e) {
+  const entity& x = g.entities[e];
+  std::string o = "{\"id\":";
+  append_json_string(o, x.id);
+  o += ",\"kind\":";
+  append_json_string(o, kind_name(x.kind));
+  o += ",\"host\":";
+  append_json_string(o, x.host);
+  auto field = [&](const char* name, const std::string& v) {
+    if (v.empty()) return;
+    o += ",\"";
+    o += name;
+    o += "\":";
+    append_json_string(o, v);
+  };
+  field("image", x.image);
+  field("command_line", x.command_line);
+  field("user", x.user);
+  field(x.kind == entity_kind::ip ? "address" : x.kind == entity_kind::file ? "path" : "name", x.name);
+  field("source", x.source);
+  field("workstation", x.workstation);
+  field("logon_type", x.logon_type);
+  field("logon_id", x.logon_id);
+  if (x.pid >= 0) o += ",\"pid\":" + std::to_string(x.pid);
+  if (x.start != k_no_time) {
+    o += ",\"start\":";
+    append_time(o, x.start);
+  }
+  if (x.hub) o += ",\"hub\":true";
+  o += "}";
+  return o;
+}
+
+std::string story_json(const graph& g, const story& s, const std::string& traced_id, const std::string& traced_kind) {
+  std::string o = "{\"traced\":{\"id\":";
+  append_json_string(o, traced_id);
+  o += ",\"kind\":";
+  append_json_string(o, traced_kind);
+  o += "},\"root\":";
+  o += s.root == k_none ? "null" : entity_json(g, s.root);
+  o += ",\"root_reason\":";
+  append_json_string(o, s.root_reason);
+  o += ",\"steps\":[";
+  for (std::size_t k = 0; k < s.steps.size(); ++k) {
+    const auto& st = s.steps[k];
+    if (k) o.push_back(',');
+    o += "{\"time\":";
+    append_time(o, st.time);
+    o += ",\"entity\":" + entity_json(g, st.entity);
+    o += ",\"cause\":";
+    if (st.cause == k_none) o += "null";
+    else append_json_string(o, g.entities[st.cause].id);
+    o += ",\"relation\":";
+    if (st.relation.empty()) o += "null";
+    else append_json_string(o, st.relation);
+    o += ",\"impact\":";
+    o += st.impact ? "true" : "false";
+    o += ",\"alerts\":[";
+    for (std::size_t a = 0; a < st.alerts.size(); ++a) {
+      if (a) o.push_back(',');
+      append_json_string(o, g.alerts[st.alerts[a]].id);
+    }
+    o += "]}";
+  }
+  o += "]}";
+  return o;
+}
+
+std::string story_text(const graph& g, const story& s, bool color) {
+  auto paint = [&](const std::string& t, const char* code) {
+    return color ? std::string("\x1b[") + code + "m" + t + "\x1b[0m" : t;
+  };
+  std::unordered_map<std::uint32_t, std::size_t> at;
+  for (std::size_t k = 0; k < s.steps.size(); ++k) at.emplace(s.steps[k].entity, k);
+  std::vector<std::vector<std::size_t>> kids(s.steps.size());
+  std::vector<std::size_t> tops;
+  for (std::size_t k = 0; k < s.steps.size(); ++k) {
+    auto c = s.steps[k].cause;
+    auto it = c == k_none ? at.end() : at.find(c);
+    if (it == at.end() || it->second == k) tops.push_back(k);
+    else kids[it->second].push_back(k);
+  }
+  std::string o;
+  if (s.root != k_none) {
+    o += paint("Root cause", "1") + ": " + g.label(s.root) + "\n";
+    if (!s.root_reason.empty()) o += "  " + s.root_reason + "\n";
+    o += "\n";
+  }
+  std::vector<bool> done(s.steps.size(), false);
+  auto visit = [&](auto&& self, std::size_t k, int depth) -> void {
+    if (done[k]) return;
+    done[k] = true;
+    const auto& st = s.steps[k];
+    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+    std::string rel = st.relation.empty() ? "" : st.relation + " ";
+    bool target = std::find(s.targets.begin(), s.targets.end(), st.entity) != s.targets.end();
+    std::string line = g.label(st.entity);
+    if (target) line = paint(line, "1");
+    o += fmt::format("{}  {}{}{}\n", short_time(st.time), indent, paint(rel, "2"), line);
+    const entity& x = g.entities[st.entity];
+    if (x.kind == entity_kind::process && !x.command_line.empty())
+      o += fmt::format("{}  {}    {}\n", std::string(23, ' '), indent, paint("> " + x.command_line, "2"));
+    for (auto ai : st.alerts) {
+      const auto& a = g.alerts[ai];
+      const char* code = a.severity >= 3 ? "31" : a.severity == 2 ? "33" : "36";
+      o += fmt::format("{}  {}    {} {} [{}] {}\n", std::string(23, ' '), indent, paint("!", code),
+                       short_time(a.time).substr(11), a.level, a.title);
+    }
+    for (auto c : kids[k]) self(self, c, depth + 1);
+  };
+  for (auto t : tops) visit(visit, t, 0);
+  return o;
+}
+
+std::string story_dot(const graph& g, const story& s) {
+  auto esc = [](std::string v) {
+    std::string o;
+    for (char c : v) {
+      if (c == '"' || c == '\\') o.push_back('\\');
+      o.push_back(c);
+    }
+    return o;
+  };
+  std::string o = "digraph trace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n";
+  for (const auto& st : s.steps) {
+    const entity& x = g.entities[st.entity];
+    std::string label = esc(g.label(st.entity));
+    for (auto ai : st.alerts) label += "\\n! " + esc(g.alerts[ai].title);
+    std::string style;
+    if (st.entity == s.root) style = ", style=bold, color=red";
+    else if (!st.alerts.empty()) style = ", color=orange";
+    else if (x.hub) style = ", style=dashed";
+    o += fmt::format("  \"{}\" [label=\"{}\"{}];\n", x.id, label, style);
+  }
+  for (const auto& st : s.steps)
+    if (st.cause != k_none)
+      o += fmt::format("  \"{}\" -> \"{}\" [label=\"{}\"];\n", g.entities[st.cause].id, g.entities[st.entity].id,
+                       esc(st.relation));
+  o += "}\n";
+  return o;
+}
+
+std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, const incident& inc) {
+  std::string o = "{\"type\":\"incident\",\"id\":";
+  append_json_string(o, inc.id);
+  o += ",\"first\":";
+  append_time(o, inc.first);
+  o += ",\"last\":";
+  append_time(o, inc.last);
+  o += ",\"severity\":";
+  append_json_string(o, k_severity_names[std::clamp(inc.severity, 0, 4)]);
+  o += fmt::format(",\"score\":{:.1f}", inc.score);
+  // The headline: the most severe alert's rule title (the first, if tied).
+  std::uint32_t head = inc.alerts.empty() ? k_none : inc.alerts.front();
+  for (auto a : inc.alerts)
+    if (g.alerts[a].severity > g.alerts[head].severity) head = a;
+  o += ",\"headline\":";
+  if (head == k_none) o += "null";
+  else append_json_string(o, g.alerts[head].title);
+  o += ",\"hosts\":";
+  append_strings(o, inc.hosts);
+  o += ",\"users\":";
+  append_strings(o, inc.users);
+  o += ",\"tactics\":";
+  append_strings(o, inc.tactics);
+  o += ",\"alerts\":[";
+  for (std::size_t k = 0; k < inc.alerts.size(); ++k) {
+    if (k) o.push_back(',');
+    append_json_string(o, g.alerts[inc.alerts[k]].id);
+  }
+  o += "],\"root\":";
+  o += inc.root == k_none ? "null" : entity_json(g, inc.root);
+  o += ",\"links\":[";
+  for (std::size_t k = 0; k < inc.links.size(); ++k) {
+    if (k) o.push_back(',');
+    o += "{\"id\":";
+    append_json_string(o, all[inc.links[k].incident].id);
+    o += ",\"via\":";
+    append_json_string(o, inc.links[k].via);
+    o += "}";
+  }
+  o += "]}";
+  return o;
+}
+
+}  // namespace ariadne::graph
