@@ -17,7 +17,7 @@ namespace ariadne::graph {
 namespace {
 
 constexpr std::array<std::string_view, k_entity_kinds> k_kind_names = {
-    "process", "file", "ip", "domain", "session", "user", "service", "task", "registry", "script", "host"};
+    "process", "file", "ip", "domain", "session", "user", "service", "task", "registry", "script", "host", "object"};
 
 // Attributes each kind accepts in the mapping file.
 bool attr_allowed(entity_kind k, std::string_view a) {
@@ -35,7 +35,8 @@ bool attr_allowed(entity_kind k, std::string_view a) {
     case entity_kind::task: return a == "name";
     case entity_kind::registry: return a == "key";
     case entity_kind::script: return a == "id";
-    case entity_kind::host: return a == "name";
+    case entity_kind::host:
+    case entity_kind::object: return a == "name";
   }
   return false;
 }
@@ -472,6 +473,18 @@ struct builder::impl {
         if (created) g.entities[e].name = name;
         break;
       }
+      case entity_kind::object: {
+        // "\\\\*\\Kiwi Printer", "\\\\fs03\\Kiwi Printer" and "...\\Connections\\,,fs03,Kiwi Printer"
+        // all name the printer "Kiwi Printer": the last part after '\\' or ','.
+        auto n = attr("name");
+        auto cut = n.find_last_of("\\,");
+        if (cut != std::string_view::npos) n.remove_prefix(cut + 1);
+        n = trim(n);
+        if (n.empty() || n == "-") return k_none;
+        e = make(es.kind, host, to_lower_ascii(n), created);
+        if (created) g.entities[e].name = std::string(n);
+        break;
+      }
       case entity_kind::service:
       case entity_kind::task:
       case entity_kind::domain:
@@ -638,6 +651,15 @@ graph builder::finish() {
       degree[k] = static_cast<std::uint32_t>(std::unique(nb[k].begin(), nb[k].end()) - nb[k].begin());
     }
   }
+  // A logon session the user's shell runs in is the desktop session: all
+  // the user does runs in it, so it joins nothing.
+  {
+    std::uint16_t runs = g.edge_kind("runs");
+    for (const auto& e : g.edges)
+      if (e.kind == runs && g.entities[e.from].kind == entity_kind::session &&
+          contains(hubs.user_shells, base_name_lower(g.entities[e.to].image)))
+        g.entities[e.from].hub = true;
+  }
   for (std::size_t k = 0; k < g.entities.size(); ++k) {
     entity& x = g.entities[k];
     std::uint32_t limit = hubs.max_degree[static_cast<std::size_t>(x.kind)];
@@ -649,7 +671,7 @@ graph builder::finish() {
         break;
       }
       case entity_kind::session:
-        x.hub = contains(hubs.logon_ids, x.logon_id) || contains(hubs.users, to_lower_ascii(x.user)) ||
+        x.hub = x.hub || contains(hubs.logon_ids, x.logon_id) || contains(hubs.users, to_lower_ascii(x.user)) ||
                 (limit && degree[k] > limit);
         break;
       case entity_kind::user: {

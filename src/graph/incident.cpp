@@ -327,6 +327,9 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
     if (a.first == k_no_time || b.first == k_no_time) return false;
     return a.first <= b.last + opts.link_window && b.first <= a.last + opts.link_window;
   };
+  std::vector<std::vector<std::string>> lower_hosts(out.size());
+  for (std::size_t k = 0; k < out.size(); ++k)
+    for (const auto& h : out[k].hosts) lower_hosts[k].push_back(to_lower_ascii(h));
   auto add_link = [&](std::size_t a, std::size_t b, const std::string& via) {
     for (const auto& l : out[a].links)
       if (l.incident == b) return;
@@ -337,15 +340,17 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
     for (auto a : incs) {
       if (home != g.address_host.end()) {
         for (std::size_t b = 0; b < out.size(); ++b)
-          if (b != a && std::find(out[b].hosts.begin(), out[b].hosts.end(), home->second) != out[b].hosts.end() &&
+          if (b != a && lower_hosts[a] != lower_hosts[b] &&
+              std::find(lower_hosts[b].begin(), lower_hosts[b].end(), home->second) != lower_hosts[b].end() &&
               near(out[a], out[b])) {
             add_link(a, b, "remote logon from " + home->second + " (" + src + ")");
-            add_link(b, a, "remote logon to " + out[a].hosts.front() + " from " + src);
+            add_link(b, a, "remote logon to " + (out[a].hosts.empty() ? std::string("?") : out[a].hosts.front()) +
+                               " from " + src);
           }
         continue;
       }
       for (auto b : incs)
-        if (b != a && out[a].hosts != out[b].hosts && near(out[a], out[b]))
+        if (b != a && lower_hosts[a] != lower_hosts[b] && near(out[a], out[b]))
           add_link(a, b, "remote logons from the same source " + src);
     }
   }

@@ -136,6 +136,73 @@ std::multiset<std::string> field_set(const event_batch& batch, const event& ev) 
   return s;
 }
 
+graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::string>& paths,
+                        std::vector<std::uint32_t>* alert_rules) {
+  match::engine eng(rules.rules, {}, index_of(rules));
+  graph::builder gb(graph::mapping::builtin());
+  const normalizer& norm = normalizer::builtin();
+  std::vector<match::hit> hits;
+  std::vector<std::string> sources;
+  auto deliver = [&](event_batch& b, const std::vector<match::hit>& hs) {
+    auto subjects = gb.observe(b, [&](const event& ev) { return norm.host(b, ev); });
+    for (const auto& h : hs) {
+      const auto& r = rules.rules[h.rule_idx];
+      const event& ev = b.events()[h.event_idx];
+      graph::alert_ref a;
+      a.id = r.id + "@" + sources[ev.source.source_idx] + ":" + std::to_string(ev.source.record);
+      a.rule_id = r.id;
+      a.title = r.title;
+      a.level = std::string(sigma::level_name(r.lvl));
+      a.severity = static_cast<int>(r.lvl);
+      a.time = ev.time;
+      a.host = std::string(norm.host(b, ev));
+      for (const auto& t : r.tags)
+        if (t.rfind("attack.", 0) == 0 && !(t.size() > 8 && (t[7] == 't' || t[7] == 'g' || t[7] == 's') &&
+                                             std::isdigit(static_cast<unsigned char>(t[8]))))
+          a.tactics.push_back(t.substr(7));
+      gb.attach(subjects[h.event_idx], std::move(a));
+      if (alert_rules) alert_rules->push_back(h.rule_idx);
+    }
+  };
+  auto normalise = [&](event_batch& b, event& ev) { norm.apply(b, ev); };
+  std::vector<ingest::input_problem> problems;
+  for (const auto& path : paths) {
+    if (ingest::evtx::file_is_evtx(path)) {
+      auto idx = static_cast<std::uint32_t>(sources.size());
+      sources.push_back(path);
+      ingest::evtx::reader_options ro;
+      ro.threads = 1;
+      ingest::evtx::read_events(
+          {{path, path, {}}}, ro, idx, normalise,
+          [&](ingest::evtx::chunk_output& o) {
+            hits.clear();
+            eng.match_batch(o.batch, hits);
+            deliver(o.batch, hits);
+          },
+          [](std::size_t, const ingest::evtx::file_stats&, const std::vector<ingest::evtx::problem>&) {});
+      continue;
+    }
+    ingest::for_each_member(
+        path,
+        [&](const ingest::member& m) {
+          auto idx = static_cast<std::uint32_t>(sources.size());
+          sources.push_back(m.name);
+          ingest::json_reader reader;
+          event_batch batch;
+          auto flush = [&](event_batch& b) {
+            hits.clear();
+            eng.match_batch(b, hits);
+            deliver(b, hits);
+            b.clear();
+          };
+          (void)reader.read(m.name, *m.data, idx, batch, normalise, flush, problems);
+          flush(batch);
+        },
+        problems);
+  }
+  return gb.finish();
+}
+
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems) {
   ingest::json_reader reader;
   reader.batch_events = SIZE_MAX;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ariadne/event/event.hpp"
+#include "ariadne/graph/graph.hpp"
 #include "ariadne/ingest/input.hpp"
 #include "ariadne/rules/collection.hpp"
 
@@ -53,5 +54,12 @@ std::multiset<std::string> field_set(const event_batch& batch, const event& ev);
 
 // Normalized events of a JSON text, for inspection.
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);
+
+// Hunts `paths` (JSON or EVTX, archives too) with `rules` the way `ariadne
+// hunt` does and returns the finished entity graph with every alert attached.
+// Alert ids are "<rule id>@<source file>:<record>"; `alert_rules` (if given)
+// receives the rule index of each graph alert, in order.
+graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::string>& paths,
+                        std::vector<std::uint32_t>* alert_rules = nullptr);
 
 }  // namespace ariadne::test

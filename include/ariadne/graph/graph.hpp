@@ -26,8 +26,11 @@
 
 namespace ariadne::graph {
 
-enum class entity_kind : std::uint8_t { process, file, ip, domain, session, user, service, task, registry, script, host };
-inline constexpr std::size_t k_entity_kinds = 11;
+enum class entity_kind : std::uint8_t {
+  process, file, ip, domain, session, user, service, task, registry, script, host,
+  object,  // a named object a privileged operation or share event names (a printer, a share)
+};
+inline constexpr std::size_t k_entity_kinds = 12;
 
 [[nodiscard]] std::string_view kind_name(entity_kind k);
 [[nodiscard]] bool parse_kind(std::string_view s, entity_kind& out);

@@ -1,0 +1,388 @@
+// Entity graph, incidents and traces on small events shaped like the real
+// ones (field names and values as Sysmon, Security and the OTRF exports
+// write them). The corpus tests run the same code on whole datasets.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "ariadne/graph/graph.hpp"
+#include "ariadne/graph/incident.hpp"
+#include "test_support.hpp"
+
+namespace ariadne {
+namespace {
+
+constexpr const char* k_sysmon = "Microsoft-Windows-Sysmon/Operational";
+
+std::string ev(const std::string& channel, int id, const std::string& host, const std::string& time,
+               const std::string& fields) {
+  return R"({"Channel":")" + channel + R"(","EventID":)" + std::to_string(id) + R"(,"Computer":")" + host +
+         R"(","TimeCreated":"2023-08-15T)" + time + R"(Z")" + (fields.empty() ? "" : "," + fields) + "}\n";
+}
+
+// A Sysmon process creation.
+std::string proc(const std::string& host, const std::string& time, const std::string& guid, int pid,
+                 const std::string& image, const std::string& cmd, const std::string& pguid, int ppid,
+                 const std::string& pimage, const std::string& logon = "0x62f2d") {
+  return ev(k_sysmon, 1, host, time,
+            R"("ProcessGuid":")" + guid + R"(","ProcessId":")" + std::to_string(pid) + R"(","Image":")" + image +
+                R"(","CommandLine":")" + cmd + R"(","User":"LAB\\alice","LogonId":")" + logon +
+                R"(","ParentProcessGuid":")" + pguid + R"(","ParentProcessId":")" + std::to_string(ppid) +
+                R"(","ParentImage":")" + pimage + R"(")");
+}
+
+struct built {
+  graph::graph g;
+  std::vector<graph::incident> incidents;
+  std::uint32_t entity(graph::entity_kind k, const std::string& needle, const std::string& host = "") const {
+    for (std::uint32_t e = 0; e < g.entities.size(); ++e) {
+      const auto& x = g.entities[e];
+      if (x.kind != k || (!host.empty() && x.host != host)) continue;
+      if (x.image.find(needle) != std::string::npos || x.name.find(needle) != std::string::npos ||
+          x.key.find(needle) != std::string::npos)
+        return e;
+    }
+    return graph::k_none;
+  }
+  bool has_edge(std::uint32_t from, std::uint32_t to, const std::string& kind) const {
+    if (from == graph::k_none || to == graph::k_none) return false;
+    for (const auto& e : g.edges)
+      if (e.from == from && e.to == to && g.edge_kind_name(e.kind) == kind) return true;
+    return false;
+  }
+  const graph::incident* incident_of(const std::string& alert_id) const {
+    for (const auto& inc : incidents)
+      for (auto a : inc.alerts)
+        if (g.alerts[a].id == alert_id) return &inc;
+    return nullptr;
+  }
+};
+
+// Builds the graph of `jsonl`; `alerts` puts an alert (id, tactic) on the
+// event with that 0-based index.
+built build(const std::string& jsonl, const std::vector<std::tuple<std::size_t, std::string, std::string>>& alerts = {},
+            graph::incident_options opts = {}) {
+  event_batch batch;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(jsonl, batch, problems);
+  EXPECT_TRUE(problems.empty());
+  graph::builder b(graph::mapping::builtin());
+  auto subjects = b.observe(batch, [&](const event& e) {
+    const value* v = batch.find(e, field_names().intern("Computer"));
+    return v ? v->text : std::string_view();
+  });
+  for (const auto& [idx, id, tactic] : alerts) {
+    graph::alert_ref a;
+    const value* host = batch.find(batch.events()[idx], field_names().intern("Computer"));
+    a.host = host ? std::string(host->text) : std::string();
+    a.id = id;
+    a.rule_id = "rule-" + id;
+    a.title = "alert " + id;
+    a.level = "high";
+    a.severity = 3;
+    a.time = batch.events()[idx].time;
+    a.tactics = {tactic};
+    b.attach(subjects[idx], std::move(a));
+  }
+  built out;
+  out.g = b.finish();
+  out.incidents = graph::find_incidents(out.g, opts);
+  return out;
+}
+
+// The campaign shape of OTRF LSASS_campaign_01: the browser writes the
+// payload, the user starts it from explorer, it opens a shell that runs
+// discovery, and reads LSASS memory. Plus a diagnostics script under
+// svchost that runs systeminfo too (background).
+std::string campaign() {
+  std::string s;
+  s += proc("PC1", "09:50:00.000", "{e0}", 4544, "C:\\\\Windows\\\\explorer.exe", "C:\\\\Windows\\\\Explorer.EXE",
+            "{00}", 600, "C:\\\\Windows\\\\System32\\\\userinit.exe");                       // 0
+  s += proc("PC1", "09:53:48.000", "{b0}", 7448, "C:\\\\Program Files\\\\Edge\\\\msedge.exe", "msedge.exe", "{e0}",
+            4544, "C:\\\\Windows\\\\explorer.exe");                                          // 1
+  s += ev(k_sysmon, 11, "PC1", "09:54:12.007",
+          R"("ProcessGuid":"{b0}","ProcessId":"7448","Image":"C:\\Program Files\\Edge\\msedge.exe","TargetFilename":"C:\\Users\\alice\\Downloads\\winx64_payload.exe")");  // 2
+  s += proc("PC1", "09:54:30.987", "{p0}", 1988, "C:\\\\Users\\\\alice\\\\Downloads\\\\winx64_payload.exe",
+            "\\\"C:\\\\Users\\\\alice\\\\Downloads\\\\winx64_payload.exe\\\"", "{e0}", 4544,
+            "C:\\\\Windows\\\\explorer.exe");                                                // 3
+  s += proc("PC1", "09:54:54.690", "{c0}", 7588, "C:\\\\Windows\\\\System32\\\\cmd.exe", "C:\\\\Windows\\\\system32\\\\cmd.exe",
+            "{p0}", 1988, "C:\\\\Users\\\\alice\\\\Downloads\\\\winx64_payload.exe");       // 4
+  s += proc("PC1", "09:55:07.041", "{w0}", 6116, "C:\\\\Windows\\\\System32\\\\whoami.exe", "whoami", "{c0}", 7588,
+            "C:\\\\Windows\\\\System32\\\\cmd.exe");                                        // 5
+  s += ev(k_sysmon, 10, "PC1", "09:57:25.693",
+          R"("SourceProcessGUID":"{p0}","SourceProcessId":"1988","SourceImage":"C:\\Users\\alice\\Downloads\\winx64_payload.exe","TargetProcessGUID":"{l0}","TargetProcessId":"628","TargetImage":"C:\\Windows\\system32\\lsass.exe","GrantedAccess":"0x1010")");  // 6
+  s += proc("PC1", "09:40:00.000", "{s0}", 1140, "C:\\\\Windows\\\\System32\\\\svchost.exe", "svchost.exe -k netsvcs",
+            "{sv}", 604, "C:\\\\Windows\\\\System32\\\\services.exe", "0x3e7");               // 7
+  s += proc("PC1", "09:59:29.000", "{g0}", 3468, "C:\\\\Windows\\\\System32\\\\cmd.exe", "cmd /c gatherNetworkInfo.vbs",
+            "{s0}", 1140, "C:\\\\Windows\\\\System32\\\\svchost.exe", "0x3e7");              // 8
+  s += proc("PC1", "09:59:39.000", "{g1}", 1224, "C:\\\\Windows\\\\System32\\\\systeminfo.exe", "systeminfo", "{g0}", 3468,
+            "C:\\\\Windows\\\\System32\\\\cmd.exe", "0x3e7");                                 // 9
+  s += proc("PC1", "09:54:58.252", "{w1}", 5464, "C:\\\\Windows\\\\System32\\\\systeminfo.exe", "systeminfo", "{c0}",
+            7588, "C:\\\\Windows\\\\System32\\\\cmd.exe");                                  // 10
+  return s;
+}
+
+TEST(GraphMapping, BuiltinLoadsAndCoversTheChannels) {
+  const auto& m = graph::mapping::builtin();
+  EXPECT_NE(m.find("microsoft-windows-sysmon/operational", 1), nullptr);
+  EXPECT_NE(m.find("security", 4688), nullptr);
+  EXPECT_NE(m.find("security", 4624), nullptr);
+  EXPECT_NE(m.find("security", 4742), nullptr);  // channel-wide entry
+  EXPECT_NE(m.find("system", 7045), nullptr);
+  EXPECT_NE(m.find("microsoft-windows-powershell/operational", 4104), nullptr);
+  EXPECT_EQ(m.find("application", 1000), nullptr);
+  EXPECT_FALSE(m.tactics.empty());
+}
+
+TEST(GraphMapping, ErrorsNameTheLine) {
+  auto bad_kind = graph::mapping::parse("events:\n  - name: x\n    entities:\n      a: {kind: planet}\n", "m.yml");
+  ASSERT_FALSE(bad_kind);
+  EXPECT_EQ(bad_kind.error().where.line, 4U);
+  EXPECT_NE(bad_kind.error().message.find("known kind"), std::string::npos);
+  auto bad_attr =
+      graph::mapping::parse("events:\n  - name: x\n    entities:\n      a: {kind: file, colour: Image}\n", "m.yml");
+  ASSERT_FALSE(bad_attr);
+  EXPECT_NE(bad_attr.error().message.find("no attribute 'colour'"), std::string::npos);
+  auto bad_subject = graph::mapping::parse(
+      "events:\n  - name: x\n    entities:\n      a: {kind: file, path: F}\n    subject: [b]\n", "m.yml");
+  ASSERT_FALSE(bad_subject);
+  EXPECT_NE(bad_subject.error().message.find("subject 'b'"), std::string::npos);
+}
+
+TEST(GraphBuild, ProcessCreationMakesParentChildImageAndSession) {
+  auto b = build(campaign());
+  auto payload = b.entity(graph::entity_kind::process, "winx64_payload.exe");
+  auto cmd = b.entity(graph::entity_kind::process, "cmd.exe");
+  auto explorer = b.entity(graph::entity_kind::process, "explorer.exe");
+  auto file = b.entity(graph::entity_kind::file, "winx64_payload.exe");
+  auto session = b.entity(graph::entity_kind::session, "0x62f2d");
+  ASSERT_NE(payload, graph::k_none);
+  EXPECT_TRUE(b.has_edge(explorer, payload, "spawned"));
+  EXPECT_TRUE(b.has_edge(payload, cmd, "spawned"));
+  EXPECT_TRUE(b.has_edge(payload, file, "executes"));
+  EXPECT_TRUE(b.has_edge(session, payload, "runs"));
+  EXPECT_EQ(b.g.entities[payload].pid, 1988);
+  EXPECT_EQ(b.g.entities[payload].command_line, "\"C:\\Users\\alice\\Downloads\\winx64_payload.exe\"");
+  EXPECT_TRUE(b.g.entities[explorer].user_shell);
+  EXPECT_TRUE(b.g.entities[explorer].hub);
+  // The browser wrote the payload's image: the file is marked written.
+  auto edge = b.entity(graph::entity_kind::process, "msedge.exe");
+  EXPECT_TRUE(b.has_edge(edge, file, "wrote"));
+  EXPECT_TRUE(b.g.entities[file].written);
+  // Access to LSASS.
+  auto lsass = b.entity(graph::entity_kind::process, "lsass.exe");
+  EXPECT_TRUE(b.has_edge(payload, lsass, "accessed"));
+  EXPECT_TRUE(b.g.entities[lsass].hub);
+}
+
+TEST(GraphBuild, SecurityProcessCreationIsTheSameProcessAsSysmons) {
+  // Security 4688 writes pids in hex; Sysmon 1 in decimal with a guid. The
+  // two records of one process start become one entity, in either order.
+  std::string sysmon = proc("PC1", "09:54:30.987", "{p0}", 7448, "C:\\\\x\\\\a.exe", "a.exe", "{e0}", 4544,
+                            "C:\\\\Windows\\\\explorer.exe");
+  std::string security = ev("Security", 4688, "PC1", "09:54:30.880",
+                            R"("NewProcessId":"0x1d18","NewProcessName":"C:\\x\\a.exe","ProcessId":"0x11c0","ParentProcessName":"C:\\Windows\\explorer.exe","SubjectLogonId":"0x62f2d","TargetLogonId":"0x0","CommandLine":"a.exe")");
+  for (const auto& text : {sysmon + security, security + sysmon}) {
+    auto b = build(text);
+    std::size_t n = 0;
+    for (const auto& e : b.g.entities)
+      if (e.kind == graph::entity_kind::process && e.image == "C:\\x\\a.exe") ++n;
+    EXPECT_EQ(n, 1U) << text;
+  }
+}
+
+TEST(GraphBuild, EachEventKindMakesItsEdges) {
+  std::string s;
+  s += ev(k_sysmon, 3, "PC1", "10:00:00.000",
+          R"("ProcessGuid":"{a}","ProcessId":"10","Image":"C:\\a.exe","SourceIp":"192.168.1.41","DestinationIp":"10.0.5.13","DestinationPort":"8080")");
+  s += ev(k_sysmon, 7, "PC1", "10:00:01.000",
+          R"("ProcessGuid":"{r}","ProcessId":"11","Image":"C:\\Windows\\System32\\rundll32.exe","ImageLoaded":"C:\\Temp\\x.dll")");
+  s += ev(k_sysmon, 8, "PC1", "10:00:02.000",
+          R"("SourceProcessGuid":"{a}","SourceProcessId":"10","SourceImage":"C:\\a.exe","TargetProcessGuid":"{v}","TargetProcessId":"1400","TargetImage":"C:\\Windows\\System32\\svchost.exe")");
+  s += ev(k_sysmon, 13, "PC1", "10:00:03.000",
+          R"("ProcessGuid":"{a}","ProcessId":"10","Image":"C:\\a.exe","TargetObject":"HKU\\S-1\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\x")");
+  s += ev(k_sysmon, 22, "PC1", "10:00:04.000",
+          R"("ProcessGuid":"{a}","ProcessId":"10","Image":"C:\\a.exe","QueryName":"evil.example")");
+  s += ev("Security", 4624, "DC1", "10:00:05.000",
+          R"("TargetLogonId":"0x4da32af","TargetUserName":"admmig","TargetDomainName":"OFFSEC","LogonType":"3","IpAddress":"10.23.123.11","WorkstationName":"-")");
+  s += ev("Security", 5140, "DC1", "10:00:06.000",
+          R"("SubjectLogonId":"0x4da32af","SubjectUserName":"admmig","SubjectDomainName":"OFFSEC","IpAddress":"10.23.123.11","ShareName":"\\\\*\\ADMIN$")");
+  s += ev("Security", 4697, "DC1", "10:00:07.000",
+          R"("SubjectLogonId":"0x4da32af","SubjectUserName":"admmig","ServiceName":"BTOBTO","ServiceFileName":"%COMSPEC% /Q /c echo cd > \\\\127.0.0.1\\C$\\__output")");
+  s += ev("Security", 4688, "DC1", "10:00:07.500",
+          R"("NewProcessId":"0x738","NewProcessName":"C:\\Windows\\System32\\cmd.exe","ProcessId":"0x260","ParentProcessName":"C:\\Windows\\System32\\services.exe","SubjectLogonId":"0x3e7","TargetLogonId":"0x0","CommandLine":"cmd.exe /Q /c echo cd")");
+  s += ev("Security", 4698, "DC1", "10:00:08.000", R"("SubjectLogonId":"0x4da32af","TaskName":"\\Updater")");
+  s += ev("System", 7045, "DC1", "10:00:09.000", R"("ServiceName":"rtcpef","ImagePath":"rundll32.exe C:\\x.dll,a")");
+  s += ev("Microsoft-Windows-PowerShell/Operational", 4104, "PC1", "10:00:10.000",
+          R"("ScriptBlockId":"14cc25cc-ccd9","ScriptBlockText":"whoami","Execution_ProcessID":"10")");
+  s += ev("Security", 4674, "FS1", "10:00:11.000",
+          R"("SubjectLogonId":"0x5ba37","SubjectUserName":"admmig","SubjectDomainName":"OFFSEC","ObjectType":"Printer","ObjectName":"Kiwi Legit Printer","ProcessId":"0x1e0","ProcessName":"C:\\Windows\\System32\\spoolsv.exe")");
+  s += ev("Security", 5142, "FS1", "10:00:11.100",
+          R"("SubjectLogonId":"0x3e7","SubjectUserName":"FS1$","ShareName":"\\\\*\\Kiwi Legit Printer")");
+  auto b = build(s);
+  using k = graph::entity_kind;
+  auto a = b.entity(k::process, "C:\\a.exe");
+  EXPECT_TRUE(b.has_edge(a, b.entity(k::ip, "10.0.5.13"), "connected"));
+  EXPECT_EQ(b.g.address_host.at("192.168.1.41"), "pc1");
+  EXPECT_TRUE(b.has_edge(b.entity(k::process, "rundll32"), b.entity(k::file, "x.dll"), "loaded"));
+  EXPECT_TRUE(b.has_edge(a, b.entity(k::process, "svchost"), "injected"));
+  EXPECT_TRUE(b.has_edge(a, b.entity(k::registry, "currentversion\\run"), "set"));
+  EXPECT_TRUE(b.has_edge(a, b.entity(k::domain, "evil.example"), "resolved"));
+  auto session = b.entity(k::session, "0x4da32af");
+  ASSERT_NE(session, graph::k_none);
+  EXPECT_EQ(b.g.entities[session].source, "10.23.123.11");
+  EXPECT_EQ(b.g.entities[session].logon_type, "3");
+  EXPECT_TRUE(b.has_edge(b.entity(k::ip, "10.23.123.11"), session, "logon"));
+  EXPECT_TRUE(b.has_edge(session, b.entity(k::user, "admmig"), "as"));
+  auto svc = b.entity(k::service, "btobto");
+  EXPECT_TRUE(b.has_edge(session, svc, "created"));
+  // services.exe started cmd.exe for the service (%COMSPEC%) half a second later.
+  EXPECT_TRUE(b.has_edge(svc, b.entity(k::process, "cmd.exe"), "started"));
+  EXPECT_TRUE(b.has_edge(session, b.entity(k::task, "updater"), "created"));
+  EXPECT_NE(b.entity(k::service, "rtcpef"), graph::k_none);
+  EXPECT_TRUE(b.has_edge(a, b.entity(k::script, "14cc25cc"), "ran"));
+  // A privileged operation and a share event name the same printer.
+  auto printer = b.entity(k::object, "kiwi legit printer");
+  EXPECT_TRUE(b.has_edge(b.entity(k::session, "0x5ba37"), printer, "used"));
+  EXPECT_TRUE(b.has_edge(b.entity(k::session, "0x3e7", "fs1"), printer, "used"));
+  EXPECT_TRUE(b.g.entities[b.entity(k::session, "0x3e7", "fs1")].hub);
+}
+
+TEST(Incidents, HubsDoNotGlueAndUnwrittenFilesDoNotJoin) {
+  // Alerts on the payload, its whoami and its systeminfo; one on the
+  // background systeminfo under svchost (same image file, never written in
+  // the logs); one on msedge, which wrote the payload.
+  auto b = build(campaign(), {{3, "payload", "execution"},
+                              {5, "whoami", "discovery"},
+                              {10, "attack-systeminfo", "discovery"},
+                              {9, "background-systeminfo", "discovery"},
+                              {6, "lsass", "credential-access"},
+                              {2, "download", "initial-access"}});
+  const auto* attack = b.incident_of("payload");
+  ASSERT_NE(attack, nullptr);
+  EXPECT_EQ(b.incident_of("whoami"), attack);
+  EXPECT_EQ(b.incident_of("attack-systeminfo"), attack);
+  EXPECT_EQ(b.incident_of("lsass"), attack);
+  EXPECT_EQ(b.incident_of("download"), attack);
+  EXPECT_NE(b.incident_of("background-systeminfo"), attack);
+  EXPECT_EQ(attack->alerts.size(), 5U);
+  // Tactics in kill-chain order; the root is the payload the user started.
+  EXPECT_EQ(attack->tactics, (std::vector<std::string>{"initial-access", "execution", "credential-access", "discovery"}));
+  ASSERT_NE(attack->root, graph::k_none);
+  EXPECT_NE(b.g.entities[attack->root].image.find("winx64_payload.exe"), std::string::npos);
+  EXPECT_EQ(attack->hosts, std::vector<std::string>{"PC1"});
+  EXPECT_EQ(b.incidents.front().id, attack->id);  // most severe first
+}
+
+TEST(Incidents, TwoProgramsTheUserStartedAreTwoIncidents) {
+  // Both run in the desktop session (explorer's): that session joins nothing.
+  std::string s = campaign();
+  s += proc("PC1", "09:58:00.000", "{n0}", 999, "C:\\\\Windows\\\\notepad.exe", "notepad", "{e0}", 4544,
+            "C:\\\\Windows\\\\explorer.exe");  // 11
+  auto b = build(s, {{3, "payload", "execution"}, {11, "notepad", "execution"}});
+  EXPECT_NE(b.incident_of("payload"), b.incident_of("notepad"));
+}
+
+TEST(Incidents, ManyChildrenMakeAProcessAHub) {
+  // A process with more children than max_degree (64) stops gluing them.
+  std::string s = proc("PC1", "09:00:00.000", "{h0}", 100, "C:\\\\agent.exe", "agent", "{00}", 4, "System");
+  for (int k = 0; k < 70; ++k)
+    s += proc("PC1", "09:00:01.000", "{h" + std::to_string(k + 1) + "}", 200 + k, "C:\\\\Windows\\\\cscript.exe",
+              "cscript job.vbs", "{h0}", 100, "C:\\\\agent.exe");
+  auto b = build(s, {{1, "first", "execution"}, {2, "second", "execution"}});
+  EXPECT_TRUE(b.g.entities[b.entity(graph::entity_kind::process, "agent.exe")].hub);
+  EXPECT_NE(b.incident_of("first"), b.incident_of("second"));
+  // With fewer children it is one story.
+  std::string few = proc("PC1", "09:00:00.000", "{h0}", 100, "C:\\\\agent.exe", "agent", "{00}", 4, "System");
+  for (int k = 0; k < 3; ++k)
+    few += proc("PC1", "09:00:01.000", "{h" + std::to_string(k + 1) + "}", 200 + k, "C:\\\\Windows\\\\cscript.exe",
+                "cscript job.vbs", "{h0}", 100, "C:\\\\agent.exe");
+  auto c = build(few, {{1, "first", "execution"}, {2, "second", "execution"}});
+  EXPECT_EQ(c.incident_of("first"), c.incident_of("second"));
+}
+
+TEST(Incidents, ALongQuietGapSplitsAnIncident) {
+  std::string s = campaign();
+  s += proc("PC1", "13:00:00.000", "{w9}", 6117, "C:\\\\Windows\\\\System32\\\\whoami.exe", "whoami", "{c0}", 7588,
+            "C:\\\\Windows\\\\System32\\\\cmd.exe");  // 11, three hours later
+  auto b = build(s, {{5, "early", "discovery"}, {11, "late", "discovery"}});
+  EXPECT_NE(b.incident_of("early"), b.incident_of("late"));
+  graph::incident_options wide;
+  wide.max_gap = 4LL * 3600 * 1'000'000'000;
+  auto c = build(s, {{5, "early", "discovery"}, {11, "late", "discovery"}}, wide);
+  EXPECT_EQ(c.incident_of("early"), c.incident_of("late"));
+}
+
+TEST(Incidents, RemoteLogonsLinkIncidentsAcrossHosts) {
+  // WS1 (192.168.1.41, from its Sysmon network event) logs on to SRV1.
+  std::string s;
+  s += proc("WS1", "10:00:00.000", "{x0}", 10, "C:\\\\tools\\\\psexec.exe", "psexec \\\\\\\\srv1 cmd", "{e0}", 4544,
+            "C:\\\\Windows\\\\explorer.exe");  // 0
+  s += ev(k_sysmon, 3, "WS1", "10:00:01.000",
+          R"("ProcessGuid":"{x0}","ProcessId":"10","Image":"C:\\tools\\psexec.exe","SourceIp":"192.168.1.41","DestinationIp":"192.168.1.50","DestinationPort":"445")");
+  s += ev("Security", 4624, "SRV1", "10:00:02.000",
+          R"("TargetLogonId":"0x77","TargetUserName":"bob","TargetDomainName":"LAB","LogonType":"3","IpAddress":"192.168.1.41")");  // 2
+  auto b = build(s, {{0, "ws", "execution"}, {2, "srv", "lateral-movement"}});
+  const auto* ws = b.incident_of("ws");
+  const auto* srv = b.incident_of("srv");
+  ASSERT_NE(ws, srv);
+  ASSERT_EQ(srv->links.size(), 1U);
+  EXPECT_EQ(b.incidents[srv->links[0].incident].id, ws->id);
+  EXPECT_NE(srv->links[0].via.find("ws1"), std::string::npos);
+  ASSERT_EQ(ws->links.size(), 1U);
+  EXPECT_EQ(b.incidents[ws->links[0].incident].id, srv->id);
+  // The server incident's root is the remote logon and its source address.
+  EXPECT_EQ(b.g.entities[srv->root].kind, graph::entity_kind::session);
+  EXPECT_EQ(b.g.entities[srv->root].source, "192.168.1.41");
+}
+
+TEST(Trace, BackToThePayloadAndForwardToTheImpact) {
+  auto b = build(campaign(), {{5, "whoami", "discovery"}, {6, "lsass", "credential-access"}});
+  auto whoami = b.entity(graph::entity_kind::process, "whoami.exe");
+  std::string why;
+  auto chain = graph::back_chain(b.g, whoami, &why);
+  ASSERT_EQ(chain.size(), 3U);  // whoami <- cmd <- payload
+  EXPECT_NE(b.g.entities[chain.back()].image.find("winx64_payload.exe"), std::string::npos);
+  EXPECT_EQ(why, "started by the user from explorer.exe");
+  auto s = graph::trace(b.g, {whoami}, false);
+  EXPECT_EQ(s.root, chain.back());
+  EXPECT_NE(s.root_reason.find("written by msedge.exe"), std::string::npos);
+  // Forward from the payload reaches the shell, whoami, systeminfo and LSASS.
+  auto f = graph::trace(b.g, {chain.back()}, true);
+  std::vector<std::string> reached;
+  for (const auto& st : f.steps)
+    if (st.impact) reached.push_back(graph::base_name_lower(b.g.entities[st.entity].image));
+  for (const char* want : {"cmd.exe", "whoami.exe", "systeminfo.exe", "lsass.exe"})
+    EXPECT_NE(std::find(reached.begin(), reached.end(), want), reached.end()) << want;
+  // JSON for tools: root with kind, image and command line; steps in time order.
+  auto json = graph::story_json(b.g, s, "whoami", "alert");
+  EXPECT_NE(json.find(R"("root":{"id":)"), std::string::npos);
+  EXPECT_NE(json.find(R"("kind":"process")"), std::string::npos);
+  EXPECT_NE(json.find(R"("command_line":"\"C:\\Users\\alice\\Downloads\\winx64_payload.exe\"")"), std::string::npos);
+  EXPECT_NE(json.find(R"("alerts":["whoami"])"), std::string::npos);
+  for (std::size_t k = 1; k < s.steps.size(); ++k) EXPECT_LE(s.steps[k - 1].time, s.steps[k].time);
+  auto dot = graph::story_dot(b.g, s);
+  EXPECT_EQ(dot.rfind("digraph trace {", 0), 0U);
+  EXPECT_NE(dot.find("-> "), std::string::npos);
+  auto text = graph::story_text(b.g, s, false);
+  EXPECT_NE(text.find("Root cause: process C:\\Users\\alice\\Downloads\\winx64_payload.exe"), std::string::npos);
+}
+
+TEST(Trace, InjectionIntoASystemProcessLeadsBackToTheInjector) {
+  // meterpreter's migrate: the payload injects into svchost, which then runs
+  // rundll32 comsvcs.dll MiniDump.
+  std::string s = campaign();
+  s += ev(k_sysmon, 8, "PC1", "09:58:00.000",
+          R"("SourceProcessGuid":"{p0}","SourceProcessId":"1988","SourceImage":"C:\\Users\\alice\\Downloads\\winx64_payload.exe","TargetProcessGuid":"{s0}","TargetProcessId":"1140","TargetImage":"C:\\Windows\\System32\\svchost.exe")");  // 11
+  s += proc("PC1", "09:59:00.000", "{d0}", 7580, "C:\\\\Windows\\\\System32\\\\rundll32.exe",
+            "rundll32.exe comsvcs.dll MiniDump 628 lsass.dmp full", "{s0}", 1140,
+            "C:\\\\Windows\\\\System32\\\\svchost.exe", "0x3e7");  // 12
+  auto b = build(s, {{3, "payload", "execution"}, {12, "dump", "credential-access"}});
+  auto dump = b.entity(graph::entity_kind::process, "rundll32.exe");
+  auto root = graph::root_cause(b.g, dump);
+  EXPECT_NE(b.g.entities[root].image.find("winx64_payload.exe"), std::string::npos);
+  EXPECT_EQ(b.incident_of("payload"), b.incident_of("dump"));
+}
+
+}  // namespace
+}  // namespace ariadne
