@@ -350,6 +350,16 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     for (const auto& st : graph::trace(g, inc.entities, true).steps) keep[st.entity] = 1;
     if (inc.root != graph::k_none) keep[inc.root] = 1;
   }
+  // And what caused each kept entity, one step back, so a trace read from
+  // the database stops where and why the hunt's did ("started by the user
+  // from explorer.exe").
+  static constexpr std::string_view k_causes[] = {"spawned", "started", "created", "injected", "runs", "logon", "wrote", "ran"};
+  std::vector<char> cause_kind(g.edge_kinds.size(), 0);
+  for (std::size_t k = 0; k < g.edge_kinds.size(); ++k)
+    cause_kind[k] = std::find(std::begin(k_causes), std::end(k_causes), g.edge_kinds[k]) != std::end(k_causes);
+  std::vector<char> kept = keep;
+  for (const auto& e : g.edges)
+    if (kept[e.to] && cause_kind[e.kind]) keep[e.from] = 1;
   statement ent(db_,
                 "INSERT OR IGNORE INTO entities(id, kind, host, key, image, command_line, user, name, source, "
                 "workstation, logon_type, logon_id, pid, start_ns, first_ns, last_ns, hub, user_shell) "

@@ -225,7 +225,7 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     if (feeds) st.corr->add_hit(h.rule_idx, batch, ev, id);
     if (st.gb) {
       if (r.standalone) st.gb->attach(subjects[h.event_idx], graph_ref(r, id, ev.time, host));
-      else if (feeds) st.gb->remember(subjects[h.event_idx], id);
+      else if (feeds) st.gb->remember(subjects[h.event_idx], id, host);
     }
     if (st.db) st.db->add_alert(*a, r, r.standalone);
     if (!r.standalone) {  // feeds correlations only

@@ -306,7 +306,11 @@ struct builder::impl {
   std::unordered_map<std::uint64_t, std::uint32_t> edge_at;            // from<<32|to -> first edge
   std::vector<std::uint32_t> edge_next;                                // same pair, other kind
   std::vector<std::uint32_t> pool;                                     // subjects of the current batch
-  std::unordered_map<std::string, std::vector<std::uint32_t>> alert_entities;
+  struct remembered {
+    std::vector<std::uint32_t> entities;
+    std::string host;
+  };
+  std::unordered_map<std::string, remembered> alert_entities;
   std::string last_channel_raw, last_channel;
   std::string scratch;
 
@@ -591,19 +595,20 @@ std::vector<std::uint32_t> builder::observe(const event_batch& batch,
   return handles;
 }
 
-void builder::remember(std::uint32_t subject, const std::string& alert_id) {
+void builder::remember(std::uint32_t subject, const std::string& alert_id, std::string_view host) {
   auto& s = *p_;
-  std::vector<std::uint32_t> c;
+  impl::remembered r;
   if (subject != k_none)
-    for (std::uint32_t k = 0; k < s.pool[subject]; ++k) c.push_back(s.pool[subject + 1 + k]);
-  s.alert_entities[alert_id] = std::move(c);
+    for (std::uint32_t k = 0; k < s.pool[subject]; ++k) r.entities.push_back(s.pool[subject + 1 + k]);
+  r.host = std::string(host);
+  s.alert_entities[alert_id] = std::move(r);
 }
 
 void builder::attach(std::uint32_t subject, alert_ref a) {
   auto& s = *p_;
   if (subject != k_none)
     for (std::uint32_t k = 0; k < s.pool[subject]; ++k) a.candidates.push_back(s.pool[subject + 1 + k]);
-  s.alert_entities[a.id] = a.candidates;
+  s.alert_entities[a.id] = {a.candidates, a.host};
   s.g.alerts.push_back(std::move(a));
 }
 
@@ -611,9 +616,11 @@ void builder::attach_correlation(alert_ref a, const std::vector<std::string>& me
   auto& s = *p_;
   std::unordered_set<std::uint32_t> seen;
   for (const auto& id : member_alert_ids)
-    if (auto it = s.alert_entities.find(id); it != s.alert_entities.end())
-      for (auto e : it->second)
+    if (auto it = s.alert_entities.find(id); it != s.alert_entities.end()) {
+      for (auto e : it->second.entities)
         if (seen.insert(e).second) a.candidates.push_back(e);
+      if (a.host.empty()) a.host = it->second.host;  // the first member's host
+    }
   a.correlation = true;
   s.g.alerts.push_back(std::move(a));
 }

@@ -170,11 +170,12 @@ class builder {
   // Attaches an alert to the subject of its event (subject k_none: the
   // alert concerns no entity and stays alone).
   void attach(std::uint32_t subject, alert_ref a);
-  // Attaches a correlation alert to the entities of the alerts it was made from.
+  // Attaches a correlation alert to the entities of the alerts it was made
+  // from (and, if it has none, to the host of the first of them).
   void attach_correlation(alert_ref a, const std::vector<std::string>& member_alert_ids);
   // Remembers which entities an alert concerns without listing it as an
   // alert (rules that only feed correlations).
-  void remember(std::uint32_t subject, const std::string& alert_id);
+  void remember(std::uint32_t subject, const std::string& alert_id, std::string_view host);
 
   // Decides hubs, links services to the processes they started, picks each
   // alert's entity. The builder is empty afterwards.
