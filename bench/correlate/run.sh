@@ -33,8 +33,8 @@ run_once() {
   if [ -z "${RSS[$label]:-}" ] || [ "$r" -gt "${RSS[$label]}" ]; then RSS[$label]=$r; fi
 }
 for _ in $(seq "$REPS"); do
-  run_once ariadne "$A" hunt -q -f jsonl -r bench/correlate/failed_logons.yml "$work/events.jsonl"
-  run_once ariadne_noprefilter "$A" hunt -q -f jsonl --no-prefilter -r bench/correlate/failed_logons.yml "$work/events.jsonl"
+  run_once ariadne "$A" hunt -q -f jsonl --no-incidents -r bench/correlate/failed_logons.yml "$work/events.jsonl"
+  run_once ariadne_noprefilter "$A" hunt -q -f jsonl --no-incidents --no-prefilter -r bench/correlate/failed_logons.yml "$work/events.jsonl"
   run_once sec sec --conf=bench/correlate/sec.conf --input="$work/events.jsonl" --notail --log=/dev/null --debug=1
 done
 ours=$(grep -c '"type":"correlation"' "$work/out.ariadne" || true)
