@@ -424,7 +424,6 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     bind_text(ae.st, 6, a.host);
     run(ae.st);
   }
-  static constexpr const char* k_sev[] = {"informational", "low", "medium", "high", "critical"};
   for (const auto& inc : incidents) {
     bind_text(inc_st.st, 1, inc.id);
     sqlite3_bind_int64(inc_st.st, 2, run_);
@@ -433,12 +432,9 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     if (inc.last == k_no_time) sqlite3_bind_null(inc_st.st, 4);
     else bind_text(inc_st.st, 4, format_rfc3339(inc.last));
     sqlite3_bind_double(inc_st.st, 5, inc.score);
-    bind_text(inc_st.st, 6, k_sev[std::clamp(inc.severity, 0, 4)]);
-    std::uint32_t head = inc.alerts.empty() ? graph::k_none : inc.alerts.front();
-    for (auto a : inc.alerts)
-      if (g.alerts[a].severity > g.alerts[head].severity) head = a;
-    if (head == graph::k_none) sqlite3_bind_null(inc_st.st, 7);
-    else bind_text(inc_st.st, 7, g.alerts[head].title);
+    bind_text(inc_st.st, 6, graph::severity_name(inc.severity));
+    if (inc.headline == graph::k_none) sqlite3_bind_null(inc_st.st, 7);
+    else bind_text(inc_st.st, 7, g.alerts[inc.headline].title);
     if (inc.root == graph::k_none) sqlite3_bind_null(inc_st.st, 8);
     else bind_text(inc_st.st, 8, g.entities[inc.root].id);
     bind_text(inc_st.st, 9, graph::incident_to_jsonl(g, incidents, inc));

@@ -89,14 +89,7 @@ graph::alert_ref graph_ref(const sigma::rule_header& r, std::string id, time_ns 
   a.severity = static_cast<int>(r.lvl);
   a.time = t;
   a.host = std::string(host);
-  for (const auto& tag : r.tags) {
-    if (tag.size() < 8 || tag.compare(0, 7, "attack.") != 0) continue;
-    std::string_view rest(tag);
-    rest.remove_prefix(7);
-    bool id_like = rest.size() >= 5 && (rest[0] == 't' || rest[0] == 'g' || rest[0] == 's') &&
-                   std::isdigit(static_cast<unsigned char>(rest[1]));
-    if (!id_like) a.tactics.emplace_back(rest);
-  }
+  a.tactics = graph::tactics_from_tags(r.tags);
   return a;
 }
 
@@ -628,13 +621,9 @@ int step_summary(hunt_state& st) {
     s += fmt::format("  {} incident(s) from {} alert(s); graph: {} entities, {} edges, {:.1f} MB\n", st.incidents.size(),
                      st.g.alerts.size(), st.g.entities.size(), st.g.edges.size(),
                      static_cast<double>(st.graph_bytes) / 1e6);
-    static constexpr const char* k_sev[] = {"informational", "low", "medium", "high", "critical"};
     for (std::size_t k = 0; k < st.incidents.size() && k < st.opts.incidents_shown; ++k) {
       const auto& inc = st.incidents[k];
-      std::uint32_t head = inc.alerts.front();
-      for (auto a : inc.alerts)
-        if (st.g.alerts[a].severity > st.g.alerts[head].severity) head = a;
-      std::string lvl = k_sev[std::clamp(inc.severity, 0, 4)];
+      std::string lvl(graph::severity_name(inc.severity));
       lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
       std::string hosts;
       for (const auto& h : inc.hosts) hosts += (hosts.empty() ? "" : ",") + h;
@@ -642,7 +631,7 @@ int step_summary(hunt_state& st) {
       for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
       s += fmt::format("  {:>6.1f}  {}  {}  {}  {} ({} alert(s))\n", inc.score, pal.level(lvl),
                        inc.first == k_no_time ? std::string("-") : format_rfc3339(inc.first).substr(0, 19) + "Z",
-                       hosts.empty() ? std::string("-") : hosts, st.g.alerts[head].title, inc.alerts.size());
+                       hosts.empty() ? std::string("-") : hosts, st.g.alerts[inc.headline].title, inc.alerts.size());
       s += fmt::format("          {}  {}\n", pal.dim("id " + inc.id.substr(0, 12)), tactics);
       if (inc.root != graph::k_none) s += fmt::format("          root: {}\n", st.g.label(inc.root));
       for (const auto& l : inc.links)

@@ -76,6 +76,24 @@ bool parse_kind(std::string_view s, entity_kind& out) {
   return false;
 }
 
+std::vector<std::string> tactics_from_tags(const std::vector<std::string>& tags) {
+  std::vector<std::string> out;
+  for (const auto& tag : tags) {
+    if (tag.size() < 8 || tag.compare(0, 7, "attack.") != 0) continue;
+    std::string_view rest(tag);
+    rest.remove_prefix(7);
+    bool id_like = rest.size() >= 5 && (rest[0] == 't' || rest[0] == 'g' || rest[0] == 's') &&
+                   std::isdigit(static_cast<unsigned char>(rest[1]));
+    if (!id_like) out.emplace_back(rest);
+  }
+  return out;
+}
+
+std::string_view severity_name(int severity) {
+  static constexpr std::string_view k_names[] = {"informational", "low", "medium", "high", "critical"};
+  return k_names[std::clamp(severity, 0, 4)];
+}
+
 std::string base_name_lower(std::string_view path) {
   auto pos = path.find_last_of("\\/");
   if (pos != std::string_view::npos) path.remove_prefix(pos + 1);

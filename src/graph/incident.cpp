@@ -17,7 +17,6 @@ namespace ariadne::graph {
 namespace {
 
 constexpr double k_level_weight[] = {1, 3, 6, 12, 24};  // informational .. critical
-constexpr const char* k_severity_names[] = {"informational", "low", "medium", "high", "critical"};
 
 struct union_find {
   std::vector<std::uint32_t> parent;
@@ -270,6 +269,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
           int r = g.tactic_rank(t);
           tactics.emplace(r < 0 ? 1000 : r, t);
         }
+        if (inc.headline == k_none || a.severity > g.alerts[inc.headline].severity) inc.headline = ai;
         inc.severity = std::max(inc.severity, a.severity);
         auto& lv = rule_level[a.rule_id];
         lv = std::max(lv, a.severity);
@@ -542,8 +542,9 @@ std::string story_text(const graph& g, const story& s, bool color) {
     for (auto ai : st.alerts) {
       const auto& a = g.alerts[ai];
       const char* code = a.severity >= 3 ? "31" : a.severity == 2 ? "33" : "36";
-      o += fmt::format("{}  {}    {} {} [{}] {}\n", std::string(23, ' '), indent, paint("!", code),
-                       short_time(a.time).substr(11), a.level, a.title);
+      std::string clock = a.time == k_no_time ? std::string("-") : short_time(a.time).substr(11);
+      o += fmt::format("{}  {}    {} {} [{}] {}\n", std::string(23, ' '), indent, paint("!", code), clock, a.level,
+                       a.title);
     }
     for (auto c : kids[k]) self(self, c, depth + 1);
   };
@@ -587,15 +588,11 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
   o += ",\"last\":";
   append_time(o, inc.last);
   o += ",\"severity\":";
-  append_json_string(o, k_severity_names[std::clamp(inc.severity, 0, 4)]);
+  append_json_string(o, severity_name(inc.severity));
   o += fmt::format(",\"score\":{:.1f}", inc.score);
-  // The headline: the most severe alert's rule title (the first, if tied).
-  std::uint32_t head = inc.alerts.empty() ? k_none : inc.alerts.front();
-  for (auto a : inc.alerts)
-    if (g.alerts[a].severity > g.alerts[head].severity) head = a;
   o += ",\"headline\":";
-  if (head == k_none) o += "null";
-  else append_json_string(o, g.alerts[head].title);
+  if (inc.headline == k_none) o += "null";
+  else append_json_string(o, g.alerts[inc.headline].title);
   o += ",\"hosts\":";
   append_strings(o, inc.hosts);
   o += ",\"users\":";

@@ -156,10 +156,7 @@ graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::str
       a.severity = static_cast<int>(r.lvl);
       a.time = ev.time;
       a.host = std::string(norm.host(b, ev));
-      for (const auto& t : r.tags)
-        if (t.rfind("attack.", 0) == 0 && !(t.size() > 8 && (t[7] == 't' || t[7] == 'g' || t[7] == 's') &&
-                                             std::isdigit(static_cast<unsigned char>(t[8]))))
-          a.tactics.push_back(t.substr(7));
+      a.tactics = graph::tactics_from_tags(r.tags);
       gb.attach(subjects[h.event_idx], std::move(a));
       if (alert_rules) alert_rules->push_back(h.rule_idx);
     }

@@ -191,6 +191,12 @@ class builder {
   std::unique_ptr<impl> p_;
 };
 
+// The ATT&CK tactics among Sigma tags: `attack.<name>` that is not a
+// technique, group or software id ("attack.execution" -> "execution").
+[[nodiscard]] std::vector<std::string> tactics_from_tags(const std::vector<std::string>& tags);
+// "informational", "low", "medium", "high", "critical" for 0..4.
+[[nodiscard]] std::string_view severity_name(int severity);
+
 // Lower-cased base name of a Windows or POSIX path ("C:\\x\\A.exe" -> "a.exe").
 [[nodiscard]] std::string base_name_lower(std::string_view path);
 // A logon id or pid written in hex ("0x3e7") or decimal; -1 if neither.

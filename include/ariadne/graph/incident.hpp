@@ -35,6 +35,7 @@ struct incident {
   std::uint32_t root = k_none;                     // root-cause entity
   double score = 0;
   int severity = 0;  // highest alert severity
+  std::uint32_t headline = k_none;  // its most severe alert (the first, if tied)
   std::vector<incident_link> links;
 };
 

@@ -386,3 +386,25 @@ TEST(Trace, InjectionIntoASystemProcessLeadsBackToTheInjector) {
 
 }  // namespace
 }  // namespace ariadne
+
+namespace ariadne {
+namespace {
+
+TEST(Trace, EventsWithoutATimeRender) {
+  // Found by json_reader_fuzz: an alert whose event has no time broke the
+  // text rendering.
+  std::string s =
+      R"({"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"PC1","ProcessGuid":"{a}","ProcessId":"5","Image":"C:\\a.exe","ParentProcessGuid":"{b}","ParentProcessId":"4","ParentImage":"C:\\b.exe"})"
+      "\n";
+  auto b = build(s, {{0, "untimed", "execution"}});
+  ASSERT_EQ(b.incidents.size(), 1U);
+  EXPECT_EQ(b.incidents[0].first, k_no_time);
+  auto st = graph::trace(b.g, b.incidents[0].entities, true);
+  auto text = graph::story_text(b.g, st, false);
+  EXPECT_NE(text.find("- [high] alert untimed"), std::string::npos) << text;
+  auto line = graph::incident_to_jsonl(b.g, b.incidents, b.incidents[0]);
+  EXPECT_NE(line.find(R"("first":null)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ariadne
