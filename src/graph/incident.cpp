@@ -204,14 +204,18 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
   for (const auto& ed : g.edges)
     if (glues[ed.kind] && joins(ed.from) && joins(ed.to)) uf.unite(ed.from, ed.to);
   // Group alerts: by component; an alert on a hub process stays with that
-  // process; one on any other hub (SYSTEM's session) or on nothing stays alone.
+  // process; one on any other hub (SYSTEM's session) goes with the alerts of
+  // the same rule on that hub (repeats, not a story); one on nothing stays
+  // alone.
   std::map<std::uint64_t, std::vector<std::uint32_t>> groups;
+  std::map<std::pair<std::uint32_t, std::string>, std::uint64_t> repeats;
   for (std::uint32_t k = 0; k < g.alerts.size(); ++k) {
     const auto& a = g.alerts[k];
     std::uint64_t key = n + k;
     if (a.entity != k_none) {
       const entity& x = g.entities[a.entity];
       if (!x.hub || x.kind == entity_kind::process) key = uf.find(a.entity);
+      else key = repeats.emplace(std::make_pair(a.entity, a.rule_id), n + k).first->second;
     }
     groups[key].push_back(k);
   }

@@ -408,3 +408,37 @@ TEST(Trace, EventsWithoutATimeRender) {
 
 }  // namespace
 }  // namespace ariadne
+
+namespace ariadne {
+namespace {
+
+TEST(Incidents, RepeatsOfOneRuleOnAHubAreOneIncident) {
+  // Failed network logons carry the null session (0x0, a hub): the same
+  // rule firing on them again and again is one incident per rule, not one
+  // per alert, and not one with another rule's alerts.
+  std::string s;
+  for (int k = 0; k < 5; ++k)
+    s += ev("Security", 4625, "DC1", "10:00:0" + std::to_string(k) + ".000",
+            R"("TargetLogonId":"0x0","TargetUserName":"admin","LogonType":"3","IpAddress":"-")");
+  event_batch batch;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(s, batch, problems);
+  graph::builder b(graph::mapping::builtin());
+  auto subjects = b.observe(batch, [](const event&) { return std::string_view("dc1"); });
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    graph::alert_ref a;
+    a.id = "a" + std::to_string(k);
+    a.rule_id = k < 4 ? "brute-force" : "other-rule";
+    a.time = batch.events()[k].time;
+    b.attach(subjects[k], std::move(a));
+  }
+  auto g = b.finish();
+  auto incidents = graph::find_incidents(g, {});
+  ASSERT_EQ(incidents.size(), 2U);
+  std::vector<std::size_t> sizes{incidents[0].alerts.size(), incidents[1].alerts.size()};
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 4}));
+}
+
+}  // namespace
+}  // namespace ariadne
