@@ -544,6 +544,14 @@ result<std::vector<std::string>> database::incident_alerts(const std::string& in
   return out;
 }
 
+result<std::string> database::incident_json(const std::string& incident_id) {
+  statement st(db_, "SELECT json FROM incidents WHERE id = ?");
+  if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+  bind_text(st.st, 1, incident_id);
+  if (sqlite3_step(st.st) != SQLITE_ROW) return make_error(errc::usage, "no incident " + incident_id);
+  return column_text(st.st, 0);
+}
+
 std::string ruleset_digest(const std::vector<sigma::rule>& rules, const std::vector<sigma::correlation_rule>& corrs) {
   std::vector<std::string> keys;
   for (const auto& r : rules)

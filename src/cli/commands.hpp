@@ -52,6 +52,23 @@ struct trace_options {
   bool no_color = false;
 };
 
+struct attribute_options {
+  std::string techniques;        // --techniques T1059.001,T1003.001
+  std::string case_db;           // or a case database ...
+  std::string incident;          // ... and an incident id (or unique prefix)
+  std::size_t top = 5;
+  std::string format = "table";  // table | json | navigator
+  std::string output;
+  bool no_color = false;
+};
+
+struct rules_coverage_options {
+  rule_options rules;
+  std::string format = "table";  // table | json | navigator
+  std::string output;
+  bool no_color = false;
+};
+
 struct rules_check_options {
   rule_options rules;
   std::string format = "text";  // text | json
@@ -68,6 +85,8 @@ struct rules_list_options {
 int run_hunt(const hunt_options& opts);
 int run_dump(const dump_options& opts);
 int run_trace(const trace_options& opts);
+int run_attribute(const attribute_options& opts);
+int run_rules_coverage(const rules_coverage_options& opts);
 unsigned default_threads();
 int run_rules_check(const rules_check_options& opts);
 int run_rules_list(const rules_list_options& opts);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "ariadne/attack/attack.hpp"
 #include "ariadne/casedb/casedb.hpp"
 #include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/core/text.hpp"
@@ -90,6 +91,12 @@ graph::alert_ref graph_ref(const sigma::rule_header& r, std::string id, time_ns 
   a.time = t;
   a.host = std::string(host);
   a.tactics = graph::tactics_from_tags(r.tags);
+  for (const auto& tag : r.tags) {
+    auto m = attack::resolve_tag(tag);
+    if (m.k == attack::tag_meaning::kind::technique && !m.ics)
+      for (auto& tid : m.ids)
+        if (std::find(a.techniques.begin(), a.techniques.end(), tid) == a.techniques.end()) a.techniques.push_back(tid);
+  }
   return a;
 }
 

@@ -88,6 +88,20 @@ int main(int argc, char** argv) {
   trace_cmd->add_option("-o,--output", trace.output, "Write to FILE instead of stdout");
   trace_cmd->add_flag("--no-color", trace.no_color, "Never use colour (default: colour on a TTY)");
 
+  attribute_options attr;
+  auto* attr_cmd = app.add_subcommand("attribute", "Rank the ATT&CK groups whose known techniques fit an incident or a "
+                                                   "list of techniques (docs/attribution.md)");
+  attr_cmd->add_option("--techniques", attr.techniques, "Comma-separated technique ids (T1059.001,T1003.001,...)");
+  attr_cmd->add_option("case", attr.case_db, "Case database written by 'ariadne hunt --case'");
+  attr_cmd->add_option("incident", attr.incident, "Incident id (a unique prefix will do)");
+  attr_cmd->add_option("--top", attr.top, "Groups to list (default: 5)")->check(CLI::PositiveNumber);
+  attr_cmd->add_option("-f,--format", attr.format,
+                       "table (for people), json (for tools) or navigator (an ATT&CK Navigator layer of the techniques)")
+      ->check(CLI::IsMember({"table", "json", "navigator"}))
+      ->default_str("table");
+  attr_cmd->add_option("-o,--output", attr.output, "Write to FILE instead of stdout");
+  attr_cmd->add_flag("--no-color", attr.no_color, "Never use colour (default: colour on a TTY)");
+
   auto* rules_cmd = app.add_subcommand("rules", "Load, lint and explain Sigma rules");
   rules_cmd->require_subcommand(1);
   rules_check_options check;
@@ -104,6 +118,14 @@ int main(int argc, char** argv) {
   auto* list_cmd = rules_cmd->add_subcommand("list", "List loaded rules (id, level, logsource, title)");
   list_cmd->add_option("paths", list.rules.rule_paths, "Rule files or directories (default: built-in pack)");
   list_cmd->add_option("-f,--format", list.format, "table or jsonl")->check(CLI::IsMember({"table", "jsonl"}));
+  rules_coverage_options cov;
+  auto* cov_cmd = rules_cmd->add_subcommand("coverage", "ATT&CK techniques and tactics the rules cover");
+  cov_cmd->add_option("paths", cov.rules.rule_paths, "Rule files or directories (default: built-in pack)");
+  cov_cmd->add_option("-r,--rules", cov.rules.rule_paths, "Rule file or directory (repeatable; same as the paths)");
+  cov_cmd->add_option("-f,--format", cov.format, "table, json, or navigator (an ATT&CK Navigator layer, 4.5)")
+      ->check(CLI::IsMember({"table", "json", "navigator"}));
+  cov_cmd->add_option("-o,--output", cov.output, "Write to FILE instead of stdout");
+  cov_cmd->add_flag("--no-color", cov.no_color, "Never use colour");
   rules_list_options stats;
   auto* stats_cmd = rules_cmd->add_subcommand("stats", "Counts of loaded rules by level, logsource and status");
   stats_cmd->add_option("paths", stats.rules.rule_paths, "Rule files or directories (default: built-in pack)");
@@ -128,6 +150,8 @@ int main(int argc, char** argv) {
     }
     if (dump_cmd->parsed()) return run_dump(dump);
     if (trace_cmd->parsed()) return run_trace(trace);
+    if (attr_cmd->parsed()) return run_attribute(attr);
+    if (cov_cmd->parsed()) return run_rules_coverage(cov);
     if (check_cmd->parsed()) return run_rules_check(check);
     if (list_cmd->parsed()) return run_rules_list(list);
     if (stats_cmd->parsed()) return run_rules_stats(stats);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "ariadne/attack/attack.hpp"
 #include "ariadne/core/text.hpp"
 #include "commands.hpp"
 #include "terminal.hpp"
@@ -29,6 +30,25 @@ int run_rules_check(const rules_check_options& opts) {
     std::fprintf(stderr, "ariadne: %s\n", set.error().to_string().c_str());
     return k_exit_fatal;
   }
+  // Tags in the attack. namespace that name no ATT&CK technique, tactic,
+  // group or software (retired ids and SigmaHQ's v19 ids are resolved).
+  auto check_tags = [&](const sigma::rule_header& r) {
+    for (const auto& tag : r.tags) {
+      if (attack::resolve_tag(tag).k != attack::tag_meaning::kind::unknown) continue;
+      sigma::diagnostic d;
+      d.sev = sigma::severity::warning;
+      d.code = "unknown-attack-tag";
+      d.message = "tag '" + tag + "' names no ATT&CK technique, tactic, group or software (ATT&CK v" +
+                  attack::knowledge::enterprise().version + ", with SigmaHQ's v19 ids)";
+      d.where.file = r.path;
+      d.where.line = r.line;
+      d.rule_id = r.id;
+      d.rule_title = r.title;
+      set->diagnostics.push_back(std::move(d));
+    }
+  };
+  for (const auto& r : set->rules) check_tags(r);
+  for (const auto& c : set->correlation_rules) check_tags(c);
   std::size_t errors = 0, warnings = 0;
   for (const auto& d : set->diagnostics) (d.sev == sigma::severity::error ? errors : warnings)++;
   if (opts.format == "json") {

@@ -257,7 +257,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       incident inc;
       inc.alerts.assign(members.begin() + static_cast<std::ptrdiff_t>(begin), members.begin() + static_cast<std::ptrdiff_t>(k));
       begin = k;
-      std::set<std::string> hosts, users, rules_seen;
+      std::set<std::string> hosts, users, rules_seen, techniques;
       std::set<std::pair<int, std::string>> tactics;
       std::vector<std::string> ids;
       std::map<std::string, int> rule_level;
@@ -269,6 +269,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
           if (inc.last == k_no_time || a.time > inc.last) inc.last = a.time;
         }
         if (!a.host.empty()) hosts.insert(a.host);
+        techniques.insert(a.techniques.begin(), a.techniques.end());
         for (const auto& t : a.tactics) {
           int r = g.tactic_rank(t);
           tactics.emplace(r < 0 ? 1000 : r, t);
@@ -292,6 +293,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
               users.insert(g.entities[g.edges[ei].from].user);
       }
       inc.hosts.assign(hosts.begin(), hosts.end());
+      inc.techniques.assign(techniques.begin(), techniques.end());
       inc.users.assign(users.begin(), users.end());
       for (const auto& [r, t] : tactics) inc.tactics.push_back(t);
       // Score: each distinct rule by level, more for every further tactic and
@@ -603,6 +605,8 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
   append_strings(o, inc.users);
   o += ",\"tactics\":";
   append_strings(o, inc.tactics);
+  o += ",\"techniques\":";
+  append_strings(o, inc.techniques);
   o += ",\"alerts\":[";
   for (std::size_t k = 0; k < inc.alerts.size(); ++k) {
     if (k) o.push_back(',');

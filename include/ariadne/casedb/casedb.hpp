@@ -61,6 +61,8 @@ class database {
   // Ids in `table` (alerts, correlations, incidents, alert_entities) that start with `prefix` (at most 5).
   result<std::vector<std::string>> match_ids(const std::string& table, const std::string& prefix);
   result<std::vector<std::string>> incident_alerts(const std::string& incident_id);
+  // The stored JSON line of an incident.
+  result<std::string> incident_json(const std::string& incident_id);
   // Commits the current transaction. False (with message) on error.
   result<void> commit();
   result<void> end_run(std::int64_t run, const std::string& status, const run_counts& counts);

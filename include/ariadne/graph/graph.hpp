@@ -75,6 +75,7 @@ struct alert_ref {
   std::string level;  // sigma level name
   int severity = 0;   // 0 informational .. 4 critical
   std::vector<std::string> tactics;  // from the rule's attack.* tags, as spelled
+  std::vector<std::string> techniques;  // ATT&CK technique ids from its tags (resolved by the caller)
   time_ns time = k_no_time;
   std::string host;
   bool correlation = false;

@@ -30,6 +30,7 @@ struct incident {
   std::string id;  // stable: a hash of the sorted alert ids
   time_ns first = k_no_time, last = k_no_time;
   std::vector<std::string> hosts, users, tactics;  // tactics in kill-chain order
+  std::vector<std::string> techniques;             // ATT&CK technique ids of its alerts, sorted
   std::vector<std::uint32_t> alerts;               // indices into graph::alerts, by time
   std::vector<std::uint32_t> entities;             // entities holding its alerts
   std::uint32_t root = k_none;                     // root-cause entity
