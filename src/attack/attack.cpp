@@ -291,8 +291,8 @@ attributor_options calibrated_options() {
   // Fitted by bench/attribution/run.sh (docs/decisions/0003): the
   // temperature makes the mean top-1 score match the top-1 accuracy; the
   // threshold keeps 95% of pure-noise observations "unknown".
-  o.temperature = 0.8;
-  o.unknown_below = 0.28;
+  o.temperature = 0.9;
+  o.unknown_below = 0.52;
   o.min_score = 0.2;
   return o;
 }
@@ -329,6 +329,15 @@ attributor::attributor(const knowledge& k, attributor_options o) : k_(k), o_(o) 
   mass_.assign(ng, 0);
   for (std::size_t g = 0; g < ng; ++g)
     for (const auto& [t, w] : w_[g]) mass_[g] += w * idf_[t];
+  // A group known for a handful of techniques is not known to use only
+  // those: its profile mass is at least the median group's, so one rare
+  // match cannot outweigh a group that explains most of what was seen.
+  if (ng > 0 && o_.mass_floor_quantile > 0) {
+    std::vector<double> sorted = mass_;
+    std::sort(sorted.begin(), sorted.end());
+    double floor = sorted[static_cast<std::size_t>(o_.mass_floor_quantile * static_cast<double>(ng - 1))];
+    for (auto& m : mass_) m = std::max(m, floor);
+  }
 }
 
 double attributor::weight(std::uint32_t g, std::uint32_t t, bool* partial) const {
@@ -357,15 +366,19 @@ void attributor::score(const std::vector<std::uint32_t>& observed, std::vector<d
   per_group.assign(k_.groups.size(), 0);
   background = 0;
   for (auto t : observed) background += std::log(background_[t]);
+  // Jelinek-Mercer smoothing: a group's profile (evidence weight x IDF,
+  // normalised) mixed with how common each technique is across all groups,
+  // so a technique no group explains costs every group the same.
   for (std::size_t g = 0; g < k_.groups.size(); ++g) {
-    double denom = mass_[g] + o_.alpha * nt;
     double s = 0;
     for (auto t : observed) {
       double w = weight(static_cast<std::uint32_t>(g), t, nullptr);
-      s += std::log((w * idf_[t] + o_.alpha * idf_[t]) / denom);
+      double profile = mass_[g] > 0 ? w * idf_[t] / mass_[g] : 0;
+      s += std::log(o_.lambda * profile + (1 - o_.lambda) * background_[t]);
     }
     per_group[g] = s;
   }
+  (void)nt;
 }
 
 double attributor::explained(std::uint32_t group, const std::vector<std::uint32_t>& observed) const {

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <iterator>
 
+#include <fmt/format.h>
+
+#include "ariadne/attack/attack.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/yaml.hpp"
 #include "ariadne/graph/incident.hpp"
@@ -181,6 +184,23 @@ TEST_P(LsassCampaign, TopIncidentHoldsTheChainAndTracesBackToThePayload) {
   std::printf("[ %s ] top incident: %zu alerts, %zu on the attack chain; root %s; %zu incidents in all\n", GetParam(),
               top.alerts.size(), on_chain, g.label(top.root).c_str(), h.incidents.size());
   EXPECT_EQ(on_chain, top.alerts.size());
+
+  // Attribution of the incident: a ranked list of groups with evidence.
+  attack::attributor attr(attack::knowledge::enterprise());
+  auto who = attr.rank(top.techniques, 5);
+  EXPECT_NE(std::find(who.observed.begin(), who.observed.end(), "T1003.001"), who.observed.end());
+  EXPECT_TRUE(who.ignored.empty());
+  ASSERT_EQ(who.groups.size(), 5U);
+  std::string ranked;
+  for (const auto& rg : who.groups) {
+    EXPECT_FALSE(rg.matched.empty());  // evidence: the observed techniques it is known for, and how
+    EXPECT_FALSE(rg.distinguishing.empty());
+    ranked += fmt::format(" {} {} ({:.2f}, {} matched)", attack::knowledge::enterprise().groups[rg.group].id,
+                          attack::knowledge::enterprise().groups[rg.group].name, rg.score, rg.matched.size());
+  }
+  for (std::size_t i = 1; i < who.groups.size(); ++i) EXPECT_LE(who.groups[i].score, who.groups[i - 1].score);
+  std::printf("[ %s ] attribution of %zu techniques: %s;%s\n", GetParam(), who.observed.size(), who.verdict.c_str(),
+              ranked.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Otrf, LsassCampaign,

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
 
+#include "ariadne/attack/attack.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
@@ -157,6 +159,12 @@ graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::str
       a.time = ev.time;
       a.host = std::string(norm.host(b, ev));
       a.tactics = graph::tactics_from_tags(r.tags);
+      for (const auto& tag : r.tags) {
+        auto m = attack::resolve_tag(tag);
+        if (m.k == attack::tag_meaning::kind::technique && !m.ics)
+          for (const auto& tid : m.ids)
+            if (std::find(a.techniques.begin(), a.techniques.end(), tid) == a.techniques.end()) a.techniques.push_back(tid);
+      }
       gb.attach(subjects[h.event_idx], std::move(a));
       if (alert_rules) alert_rules->push_back(h.rule_idx);
     }

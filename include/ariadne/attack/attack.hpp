@@ -127,7 +127,8 @@ struct attributor_options {
   double w_direct = 1.0, w_campaign = 0.9, w_software = 0.35;  // evidence weight by how a link is known
   double w_family = 0.5;       // the parent of an observed sub-technique, or a sub-technique of an observed parent
   double w_sibling = 0.1;      // another sub-technique of the same parent
-  double alpha = 0.02;         // smoothing: a technique the group is not known for
+  double lambda = 0.9;         // weight of the group's profile against the background (smoothing)
+  double mass_floor_quantile = 0.5;  // a group's profile mass is at least this quantile of all groups' masses
   double temperature = 1.0;    // for the calibrated score (docs/decisions/0003)
   double unknown_below = 0.0;  // explained share below which the verdict is "unknown"
   double min_score = 0.0;      // ... or a best calibrated score below this (no group stands out)
