@@ -89,7 +89,7 @@ int run_attribute(const attribute_options& opts) {
     std::fprintf(stderr, "ariadne: attribute needs --techniques LIST, or a case database and an incident id\n");
     return k_exit_usage;
   }
-  const auto& k = attack::knowledge::enterprise();
+  const auto& k = opts.domain == "ics" ? attack::knowledge::ics() : attack::knowledge::enterprise();
   attack::attributor attr(k);
   auto res = attr.rank(techniques, opts.top);
   std::string o;

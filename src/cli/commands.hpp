@@ -57,6 +57,7 @@ struct attribute_options {
   std::string case_db;           // or a case database ...
   std::string incident;          // ... and an incident id (or unique prefix)
   std::size_t top = 5;
+  std::string domain = "enterprise";  // enterprise | ics
   std::string format = "table";  // table | json | navigator
   std::string output;
   bool no_color = false;

@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
   attr_cmd->add_option("case", attr.case_db, "Case database written by 'ariadne hunt --case'");
   attr_cmd->add_option("incident", attr.incident, "Incident id (a unique prefix will do)");
   attr_cmd->add_option("--top", attr.top, "Groups to list (default: 5)")->check(CLI::PositiveNumber);
+  attr_cmd->add_option("--domain", attr.domain, "ATT&CK domain: enterprise (default) or ics")
+      ->check(CLI::IsMember({"enterprise", "ics"}));
   attr_cmd->add_option("-f,--format", attr.format,
                        "table (for people), json (for tools) or navigator (an ATT&CK Navigator layer of the techniques)")
       ->check(CLI::IsMember({"table", "json", "navigator"}))

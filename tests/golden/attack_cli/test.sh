@@ -57,6 +57,11 @@ check "$layer_ok" "$work/incident_layer.json"
 check 'import json, sys
 a = json.load(open(sys.argv[1]))
 assert len(a["groups"]) == 3 and a["observed"] == ["T1003.001", "T1059.001", "T1021.002"]' "$work/list.json"
+# ICS: its own groups and techniques.
+"$bin" attribute --domain ics --techniques T0800,T0816,T0831 --top 2 -f json -o "$work/ics.json"
+check 'import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["observed"] == ["T0800", "T0816", "T0831"] and len(a["groups"]) == 2, a' "$work/ics.json"
 # Usage errors are errors, not crashes.
 if "$bin" attribute 2>/dev/null; then echo "attribute without input accepted" >&2; exit 1; fi
 if "$bin" attribute "$work/case.db" ffffffff 2>/dev/null; then echo "unknown incident accepted" >&2; exit 1; fi
