@@ -427,9 +427,10 @@ struct builder::impl {
   }
 
   std::uint32_t resolve(const mapping::entity_spec& es, const event_batch& b, const event& ev, std::string_view host) {
-    auto attr = [&](std::string_view name) -> std::string_view {
+    // A copy: a number's text lives in a scratch buffer the next call reuses.
+    auto attr = [&](std::string_view name) -> std::string {
       for (const auto& [an, vs] : es.attrs)
-        if (an == name) return text_of(b, ev, vs.fields);
+        if (an == name) return std::string(text_of(b, ev, vs.fields));
       return {};
     };
     std::uint32_t e = k_none;
@@ -474,9 +475,7 @@ struct builder::impl {
         if (x.user.empty()) {
           auto u = attr("user");
           auto d = attr("domain");
-          if (!u.empty() && u != "-") x.user = d.empty() || d == "-" || u.find('\\') != std::string_view::npos
-                                                  ? std::string(u)
-                                                  : std::string(d) + "\\" + std::string(u);
+          if (!u.empty() && u != "-") x.user = d.empty() || d == "-" || u.find('\\') != std::string::npos ? u : d + "\\" + u;
         }
         if (x.logon_type.empty()) x.logon_type = std::string(attr("logon_type"));
         if (x.workstation.empty()) {
@@ -490,7 +489,7 @@ struct builder::impl {
         auto u = attr("name");
         if (u.empty() || u == "-") return k_none;
         auto d = attr("domain");
-        std::string name = d.empty() || d == "-" ? std::string(u) : std::string(d) + "\\" + std::string(u);
+        std::string name = d.empty() || d == "-" ? u : d + "\\" + u;
         e = make(es.kind, host, to_lower_ascii(name), created);
         if (created) g.entities[e].name = name;
         break;
@@ -498,7 +497,8 @@ struct builder::impl {
       case entity_kind::object: {
         // "\\\\*\\Kiwi Printer", "\\\\fs03\\Kiwi Printer" and "...\\Connections\\,,fs03,Kiwi Printer"
         // all name the printer "Kiwi Printer": the last part after '\\' or ','.
-        auto n = attr("name");
+        std::string raw = attr("name");
+        std::string_view n = raw;
         auto cut = n.find_last_of("\\,");
         if (cut != std::string_view::npos) n.remove_prefix(cut + 1);
         n = trim(n);
@@ -513,7 +513,7 @@ struct builder::impl {
       case entity_kind::registry:
       case entity_kind::script:
       case entity_kind::host: {
-        std::string_view n = es.kind == entity_kind::registry ? attr("key") : es.kind == entity_kind::script ? attr("id") : attr("name");
+        std::string n = es.kind == entity_kind::registry ? attr("key") : es.kind == entity_kind::script ? attr("id") : attr("name");
         if (n.empty() || n == "-") return k_none;
         e = make(es.kind, host, to_lower_ascii(n), created);
         entity& x = g.entities[e];
