@@ -418,8 +418,8 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     if (a.entity == graph::k_none || !keep[a.entity]) continue;
     bind_text(ae.st, 1, a.id);
     bind_text(ae.st, 2, g.entities[a.entity].id);
-    bind_text(ae.st, 3, a.title);
-    bind_text(ae.st, 4, a.level);
+    bind_text(ae.st, 3, graph::title_of(a));
+    bind_text(ae.st, 4, a.rule ? a.rule->level : std::string("informational"));
     bind_time(ae.st, 5, a.time);
     bind_text(ae.st, 6, a.host);
     run(ae.st);
@@ -434,7 +434,7 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     sqlite3_bind_double(inc_st.st, 5, inc.score);
     bind_text(inc_st.st, 6, graph::severity_name(inc.severity));
     if (inc.headline == graph::k_none) sqlite3_bind_null(inc_st.st, 7);
-    else bind_text(inc_st.st, 7, g.alerts[inc.headline].title);
+    else bind_text(inc_st.st, 7, graph::title_of(g.alerts[inc.headline]));
     if (inc.root == graph::k_none) sqlite3_bind_null(inc_st.st, 8);
     else bind_text(inc_st.st, 8, g.entities[inc.root].id);
     bind_text(inc_st.st, 9, graph::incident_to_jsonl(g, incidents, inc));
@@ -497,6 +497,8 @@ result<graph::graph> database::load_graph() {
   }
   {
     statement st(db_, "SELECT alert_id, entity_id, title, level, time_ns, host FROM alert_entities ORDER BY time_ns");
+    std::unordered_map<std::string, const graph::alert_rule*> rules;
+    std::unordered_map<std::string, std::string_view> hosts;
     if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
     while (sqlite3_step(st.st) == SQLITE_ROW) {
       auto e = at.find(column_text(st.st, 1));
@@ -504,12 +506,29 @@ result<graph::graph> database::load_graph() {
       graph::alert_ref a;
       a.id = column_text(st.st, 0);
       a.entity = e->second;
-      a.title = column_text(st.st, 2);
-      a.level = column_text(st.st, 3);
-      sigma::level lv{};
-      if (sigma::parse_level(a.level, lv)) a.severity = static_cast<int>(lv);
+      // One rule per title and level (the table keeps no rule id).
+      std::string title = column_text(st.st, 2), level = column_text(st.st, 3);
+      auto key = title + "\n" + level;
+      auto r = rules.find(key);
+      if (r == rules.end()) {
+        graph::alert_rule ar;
+        ar.id = key;
+        ar.title = title;
+        ar.level = level;
+        sigma::level lv{};
+        if (sigma::parse_level(level, lv)) ar.severity = static_cast<int>(lv);
+        g.rules.push_back(std::move(ar));
+        r = rules.emplace(key, &g.rules.back()).first;
+      }
+      a.rule = r->second;
       a.time = column_time(st.st, 4);
-      a.host = column_text(st.st, 5);
+      std::string host = column_text(st.st, 5);
+      auto h = hosts.find(host);
+      if (h == hosts.end()) {
+        g.hosts.push_back(host);
+        h = hosts.emplace(host, std::string_view(g.hosts.back())).first;
+      }
+      a.host = h->second;
       g.alerts.push_back(std::move(a));
     }
   }

@@ -75,21 +75,19 @@ struct hunt_state {
   std::vector<match::hit> hits;
   bool write_failed = false;
   std::unique_ptr<graph::builder> gb;  // null with --no-incidents
+  std::vector<const graph::alert_rule*> graph_rules, graph_corrs;  // interned per rule
   graph::graph g;
   std::vector<graph::incident> incidents;
   std::size_t graph_bytes = 0;
 };
 
-// The graph's view of an alert: level, ATT&CK tactics from the tags.
-graph::alert_ref graph_ref(const sigma::rule_header& r, std::string id, time_ns t, std::string_view host) {
-  graph::alert_ref a;
-  a.id = std::move(id);
-  a.rule_id = r.id;
+// The graph's view of a rule: level, ATT&CK tactics and techniques from the tags.
+graph::alert_rule graph_rule(const sigma::rule_header& r) {
+  graph::alert_rule a;
+  a.id = r.id;
   a.title = r.title;
   a.level = std::string(sigma::level_name(r.lvl));
   a.severity = static_cast<int>(r.lvl);
-  a.time = t;
-  a.host = std::string(host);
   a.tactics = graph::tactics_from_tags(r.tags);
   for (const auto& tag : r.tags) {
     auto m = attack::resolve_tag(tag);
@@ -97,6 +95,18 @@ graph::alert_ref graph_ref(const sigma::rule_header& r, std::string id, time_ns 
       for (auto& tid : m.ids)
         if (std::find(a.techniques.begin(), a.techniques.end(), tid) == a.techniques.end()) a.techniques.push_back(tid);
   }
+  return a;
+}
+
+// An alert for the graph; the rule is interned once per rule.
+graph::alert_ref graph_alert(hunt_state& st, std::vector<const graph::alert_rule*>& cache, std::size_t idx,
+                             const sigma::rule_header& r, std::string id, time_ns t) {
+  if (cache.size() <= idx) cache.resize(idx + 1, nullptr);
+  if (!cache[idx]) cache[idx] = st.gb->rule(graph_rule(r));
+  graph::alert_ref a;
+  a.id = std::move(id);
+  a.rule = cache[idx];
+  a.time = t;
   return a;
 }
 
@@ -224,8 +234,10 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     bool feeds = st.corr && st.corr->wants(h.rule_idx);
     if (feeds) st.corr->add_hit(h.rule_idx, batch, ev, id);
     if (st.gb) {
-      if (r.standalone) st.gb->attach(subjects[h.event_idx], graph_ref(r, id, ev.time, host));
-      else if (feeds) st.gb->remember(subjects[h.event_idx], id, host);
+      if (r.standalone)
+        st.gb->attach(subjects[h.event_idx], graph_alert(st, st.graph_rules, h.rule_idx, r, id, ev.time), host, feeds);
+      else if (feeds)
+        st.gb->remember(subjects[h.event_idx], id, host);
     }
     if (st.db) st.db->add_alert(*a, r, r.standalone);
     if (!r.standalone) {  // feeds correlations only
@@ -450,7 +462,7 @@ int step_correlate(hunt_state& st) {
     const auto& c = st.corrs[res.correlation];
     if (st.db) st.db->add_correlation(res, c);
     if (!c.standalone) continue;
-    if (st.gb) st.gb->attach_correlation(graph_ref(c, res.id, res.end, {}), res.members);
+    if (st.gb) st.gb->attach_correlation(graph_alert(st, st.graph_corrs, res.correlation, c, res.id, res.end), res.members);
     ++st.corr_alerts;
     ++st.by_corr[res.correlation];
     ++st.by_level[c.lvl];
@@ -638,7 +650,8 @@ int step_summary(hunt_state& st) {
       for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
       s += fmt::format("  {:>6.1f}  {}  {}  {}  {} ({} alert(s))\n", inc.score, pal.level(lvl),
                        inc.first == k_no_time ? std::string("-") : format_rfc3339(inc.first).substr(0, 19) + "Z",
-                       hosts.empty() ? std::string("-") : hosts, st.g.alerts[inc.headline].title, inc.alerts.size());
+                       hosts.empty() ? std::string("-") : hosts, graph::title_of(st.g.alerts[inc.headline]),
+                       inc.alerts.size());
       s += fmt::format("          {}  {}\n", pal.dim("id " + inc.id.substr(0, 12)), tactics);
       if (inc.root != graph::k_none) s += fmt::format("          root: {}\n", st.g.label(inc.root));
       for (const auto& l : inc.links)

@@ -326,9 +326,11 @@ struct builder::impl {
   std::vector<std::uint32_t> pool;                                     // subjects of the current batch
   struct remembered {
     std::vector<std::uint32_t> entities;
-    std::string host;
+    std::string_view host;  // interned in the graph
   };
-  std::unordered_map<std::string, remembered> alert_entities;
+  std::unordered_map<std::string, remembered> alert_entities;  // alerts that feed correlations
+  std::unordered_map<std::string, const alert_rule*> rule_at;
+  std::unordered_map<std::string_view, std::string_view> host_at;
   std::string last_channel_raw, last_channel;
   std::string scratch;
 
@@ -613,20 +615,40 @@ std::vector<std::uint32_t> builder::observe(const event_batch& batch,
   return handles;
 }
 
-void builder::remember(std::uint32_t subject, const std::string& alert_id, std::string_view host) {
+const alert_rule* builder::rule(const alert_rule& r) {
+  auto& s = *p_;
+  auto it = s.rule_at.find(r.id);
+  if (it != s.rule_at.end()) return it->second;
+  s.g.rules.push_back(r);
+  const alert_rule* p = &s.g.rules.back();
+  s.rule_at.emplace(r.id, p);
+  return p;
+}
+
+std::string_view builder::host(std::string_view name) {
+  auto& s = *p_;
+  if (auto it = s.host_at.find(name); it != s.host_at.end()) return it->second;
+  s.g.hosts.emplace_back(name);
+  std::string_view v = s.g.hosts.back();
+  s.host_at.emplace(v, v);
+  return v;
+}
+
+void builder::remember(std::uint32_t subject, const std::string& alert_id, std::string_view host_name) {
   auto& s = *p_;
   impl::remembered r;
   if (subject != k_none)
     for (std::uint32_t k = 0; k < s.pool[subject]; ++k) r.entities.push_back(s.pool[subject + 1 + k]);
-  r.host = std::string(host);
+  r.host = host(host_name);
   s.alert_entities[alert_id] = std::move(r);
 }
 
-void builder::attach(std::uint32_t subject, alert_ref a) {
+void builder::attach(std::uint32_t subject, alert_ref a, std::string_view host_name, bool feeds_correlation) {
   auto& s = *p_;
   if (subject != k_none)
     for (std::uint32_t k = 0; k < s.pool[subject]; ++k) a.candidates.push_back(s.pool[subject + 1 + k]);
-  s.alert_entities[a.id] = {a.candidates, a.host};
+  a.host = host(host_name);
+  if (feeds_correlation) s.alert_entities[a.id] = {a.candidates, a.host};
   s.g.alerts.push_back(std::move(a));
 }
 
@@ -653,6 +675,9 @@ std::size_t builder::memory_bytes() const {
     n += e.id.capacity() + e.host.capacity() + e.key.capacity() + e.image.capacity() + e.command_line.capacity() +
          e.user.capacity() + e.name.capacity();
   n += s.keys.size() * 96 + s.by_pid.size() * 80 + s.edge_at.size() * 32 + s.edge_next.capacity() * 4;
+  n += s.g.alerts.capacity() * sizeof(alert_ref);
+  for (const auto& a : s.g.alerts) n += a.id.capacity() + a.candidates.capacity() * sizeof(std::uint32_t);
+  n += s.alert_entities.size() * 160;
   return n;
 }
 
@@ -768,6 +793,8 @@ graph builder::finish() {
   s.edge_at.clear();
   s.edge_next.clear();
   s.alert_entities.clear();
+  s.rule_at.clear();
+  s.host_at.clear();
   return out;
 }
 

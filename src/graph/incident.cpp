@@ -32,6 +32,8 @@ struct union_find {
   }
 };
 
+int severity_of(const alert_ref& a) { return a.rule ? a.rule->severity : 0; }
+
 time_ns entity_time(const entity& x) { return x.start != k_no_time ? x.start : x.first; }
 
 // The first incoming edge of one of `kinds` whose source satisfies `ok`.
@@ -215,7 +217,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
     if (a.entity != k_none) {
       const entity& x = g.entities[a.entity];
       if (!x.hub || x.kind == entity_kind::process) key = uf.find(a.entity);
-      else key = repeats.emplace(std::make_pair(a.entity, a.rule_id), n + k).first->second;
+      else key = repeats.emplace(std::make_pair(a.entity, a.rule ? a.rule->id : std::string()), n + k).first->second;
     }
     groups[key].push_back(k);
   }
@@ -268,16 +270,18 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
           if (inc.first == k_no_time || a.time < inc.first) inc.first = a.time;
           if (inc.last == k_no_time || a.time > inc.last) inc.last = a.time;
         }
-        if (!a.host.empty()) hosts.insert(a.host);
-        techniques.insert(a.techniques.begin(), a.techniques.end());
-        for (const auto& t : a.tactics) {
+        if (!a.host.empty()) hosts.insert(std::string(a.host));
+        static const alert_rule k_no_rule;
+        const alert_rule& ar = a.rule ? *a.rule : k_no_rule;
+        techniques.insert(ar.techniques.begin(), ar.techniques.end());
+        for (const auto& t : ar.tactics) {
           int r = g.tactic_rank(t);
           tactics.emplace(r < 0 ? 1000 : r, t);
         }
-        if (inc.headline == k_none || a.severity > g.alerts[inc.headline].severity) inc.headline = ai;
-        inc.severity = std::max(inc.severity, a.severity);
-        auto& lv = rule_level[a.rule_id];
-        lv = std::max(lv, a.severity);
+        if (inc.headline == k_none || severity_of(a) > severity_of(g.alerts[inc.headline])) inc.headline = ai;
+        inc.severity = std::max(inc.severity, ar.severity);
+        auto& lv = rule_level[ar.id];
+        lv = std::max(lv, ar.severity);
         if (a.entity != k_none &&
             std::find(inc.entities.begin(), inc.entities.end(), a.entity) == inc.entities.end())
           inc.entities.push_back(a.entity);
@@ -547,10 +551,10 @@ std::string story_text(const graph& g, const story& s, bool color) {
       o += fmt::format("{}  {}    {}\n", std::string(23, ' '), indent, paint("> " + x.command_line, "2"));
     for (auto ai : st.alerts) {
       const auto& a = g.alerts[ai];
-      const char* code = a.severity >= 3 ? "31" : a.severity == 2 ? "33" : "36";
+      const char* code = severity_of(a) >= 3 ? "31" : severity_of(a) == 2 ? "33" : "36";
       std::string clock = a.time == k_no_time ? std::string("-") : short_time(a.time).substr(11);
-      o += fmt::format("{}  {}    {} {} [{}] {}\n", std::string(23, ' '), indent, paint("!", code), clock, a.level,
-                       a.title);
+      o += fmt::format("{}  {}    {} {} [{}] {}\n", std::string(23, ' '), indent, paint("!", code), clock,
+                       a.rule ? a.rule->level : std::string(), title_of(a));
     }
     for (auto c : kids[k]) self(self, c, depth + 1);
   };
@@ -571,7 +575,7 @@ std::string story_dot(const graph& g, const story& s) {
   for (const auto& st : s.steps) {
     const entity& x = g.entities[st.entity];
     std::string label = esc(g.label(st.entity));
-    for (auto ai : st.alerts) label += "\\n! " + esc(g.alerts[ai].title);
+    for (auto ai : st.alerts) label += "\\n! " + esc(title_of(g.alerts[ai]));
     std::string style;
     if (st.entity == s.root) style = ", style=bold, color=red";
     else if (!st.alerts.empty()) style = ", color=orange";
@@ -598,7 +602,7 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
   o += fmt::format(",\"score\":{:.1f}", inc.score);
   o += ",\"headline\":";
   if (inc.headline == k_none) o += "null";
-  else append_json_string(o, g.alerts[inc.headline].title);
+  else append_json_string(o, title_of(g.alerts[inc.headline]));
   o += ",\"hosts\":";
   append_strings(o, inc.hosts);
   o += ",\"users\":";

@@ -137,7 +137,7 @@ TEST_P(LsassCampaign, TopIncidentHoldsTheChainAndTracesBackToThePayload) {
   // Every LSASS-dumping alert of the run is in the top incident.
   for (std::uint32_t a = 0; a < g.alerts.size(); ++a) {
     if (tagged(h.rule(a), "attack.t1003.001")) {
-      EXPECT_NE(std::find(top.alerts.begin(), top.alerts.end(), a), top.alerts.end()) << g.alerts[a].title;
+      EXPECT_NE(std::find(top.alerts.begin(), top.alerts.end(), a), top.alerts.end()) << graph::title_of(g.alerts[a]);
     }
   }
 
@@ -179,7 +179,7 @@ TEST_P(LsassCampaign, TopIncidentHoldsTheChainAndTracesBackToThePayload) {
       for (auto ei : g.out[e])
         if (forward.count(g.edges[ei].to)) chain = true;
     if (chain) ++on_chain;
-    else std::printf("  not reached from the root: %s on %s\n", g.alerts[a].title.c_str(), g.label(e).c_str());
+    else std::printf("  not reached from the root: %s on %s\n", graph::title_of(g.alerts[a]).c_str(), g.label(e).c_str());
   }
   std::printf("[ %s ] top incident: %zu alerts, %zu on the attack chain; root %s; %zu incidents in all\n", GetParam(),
               top.alerts.size(), on_chain, g.label(top.root).c_str(), h.incidents.size());

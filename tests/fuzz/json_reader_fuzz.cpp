@@ -20,11 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto observe = [&](event_batch& b) {
     auto subjects = gb.observe(b, [&](const event& ev) { return normalizer::builtin().host(b, ev); });
     for (std::size_t k = 0; k < subjects.size(); ++k) {  // an alert on every event
+      graph::alert_rule r;
+      r.id = "fuzz";
+      r.tactics = {"execution"};
       graph::alert_ref a;
       a.id = std::to_string(k) + "@" + std::to_string(b.events()[k].source.record);
+      a.rule = gb.rule(r);
       a.time = b.events()[k].time;
-      a.tactics = {"execution"};
-      gb.attach(subjects[k], std::move(a));
+      gb.attach(subjects[k], std::move(a), normalizer::builtin().host(b, b.events()[k]));
     }
     b.clear();
   };

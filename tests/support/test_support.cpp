@@ -145,27 +145,34 @@ graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::str
   const normalizer& norm = normalizer::builtin();
   std::vector<match::hit> hits;
   std::vector<std::string> sources;
+  std::vector<const graph::alert_rule*> rule_cache;
   auto deliver = [&](event_batch& b, const std::vector<match::hit>& hs) {
     auto subjects = gb.observe(b, [&](const event& ev) { return norm.host(b, ev); });
     for (const auto& h : hs) {
       const auto& r = rules.rules[h.rule_idx];
       const event& ev = b.events()[h.event_idx];
+      if (rule_cache.size() <= h.rule_idx) rule_cache.resize(h.rule_idx + 1, nullptr);
+      if (!rule_cache[h.rule_idx]) {
+        graph::alert_rule ar;
+        ar.id = r.id;
+        ar.title = r.title;
+        ar.level = std::string(sigma::level_name(r.lvl));
+        ar.severity = static_cast<int>(r.lvl);
+        ar.tactics = graph::tactics_from_tags(r.tags);
+        for (const auto& tag : r.tags) {
+          auto m = attack::resolve_tag(tag);
+          if (m.k == attack::tag_meaning::kind::technique && !m.ics)
+            for (const auto& tid : m.ids)
+              if (std::find(ar.techniques.begin(), ar.techniques.end(), tid) == ar.techniques.end())
+                ar.techniques.push_back(tid);
+        }
+        rule_cache[h.rule_idx] = gb.rule(ar);
+      }
       graph::alert_ref a;
       a.id = r.id + "@" + sources[ev.source.source_idx] + ":" + std::to_string(ev.source.record);
-      a.rule_id = r.id;
-      a.title = r.title;
-      a.level = std::string(sigma::level_name(r.lvl));
-      a.severity = static_cast<int>(r.lvl);
+      a.rule = rule_cache[h.rule_idx];
       a.time = ev.time;
-      a.host = std::string(norm.host(b, ev));
-      a.tactics = graph::tactics_from_tags(r.tags);
-      for (const auto& tag : r.tags) {
-        auto m = attack::resolve_tag(tag);
-        if (m.k == attack::tag_meaning::kind::technique && !m.ics)
-          for (const auto& tid : m.ids)
-            if (std::find(a.techniques.begin(), a.techniques.end(), tid) == a.techniques.end()) a.techniques.push_back(tid);
-      }
-      gb.attach(subjects[h.event_idx], std::move(a));
+      gb.attach(subjects[h.event_idx], std::move(a), norm.host(b, ev));
       if (alert_rules) alert_rules->push_back(h.rule_idx);
     }
   };

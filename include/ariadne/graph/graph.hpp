@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -67,28 +68,42 @@ struct edge {
   std::uint32_t count = 1;
 };
 
-// An alert as the graph sees it.
-struct alert_ref {
+// What the graph keeps of a rule, once per rule (alerts point at it).
+struct alert_rule {
   std::string id;
-  std::string rule_id;
   std::string title;
   std::string level;  // sigma level name
   int severity = 0;   // 0 informational .. 4 critical
-  std::vector<std::string> tactics;  // from the rule's attack.* tags, as spelled
+  std::vector<std::string> tactics;     // from the rule's attack.* tags, as spelled
   std::vector<std::string> techniques;  // ATT&CK technique ids from its tags (resolved by the caller)
+};
+
+// An alert as the graph sees it. Rule and host are shared, so an alert
+// costs about 100 bytes however many there are.
+struct alert_ref {
+  std::string id;
+  const alert_rule* rule = nullptr;  // owned by the graph (builder::rule())
   time_ns time = k_no_time;
-  std::string host;
+  std::string_view host;  // owned by the graph
   bool correlation = false;
   std::vector<std::uint32_t> candidates;  // entities it concerns, most specific first
   std::uint32_t entity = k_none;          // chosen at finish(): first candidate that is not a hub
 };
 
 struct graph {
+  graph() = default;
+  graph(graph&&) = default;  // moves keep alert_ref's pointers into rules and hosts valid
+  graph& operator=(graph&&) = default;
+  graph(const graph&) = delete;
+  graph& operator=(const graph&) = delete;
+
   std::vector<entity> entities;
   std::vector<edge> edges;
   std::vector<std::string> edge_kinds;
   std::vector<std::string> glue_edges;  // edge kinds that join alerts into one incident
   std::vector<alert_ref> alerts;
+  std::deque<alert_rule> rules;   // stable addresses; alert_ref::rule points here
+  std::deque<std::string> hosts;  // alert_ref::host points here
   std::vector<std::string> tactic_order;  // kill-chain order
   std::map<std::string, std::string> address_host;  // an address a host used -> that host
   // Built by index(): edges by endpoint, and alerts by entity.
@@ -168,12 +183,17 @@ class builder {
   // for attach().
   std::vector<std::uint32_t> observe(const event_batch& batch,
                                      const std::function<std::string_view(const event&)>& host_of);
+  // The graph's copy of a rule, interned by id: pass it in alert_ref::rule.
+  const alert_rule* rule(const alert_rule& r);
   // Attaches an alert to the subject of its event (subject k_none: the
-  // alert concerns no entity and stays alone).
-  void attach(std::uint32_t subject, alert_ref a);
+  // alert concerns no entity and stays alone). `host` is interned. With
+  // `feeds_correlation`, its entities are kept for attach_correlation().
+  void attach(std::uint32_t subject, alert_ref a, std::string_view host, bool feeds_correlation = false);
   // Attaches a correlation alert to the entities of the alerts it was made
   // from (and, if it has none, to the host of the first of them).
   void attach_correlation(alert_ref a, const std::vector<std::string>& member_alert_ids);
+  // Interns a host name in the graph.
+  std::string_view host(std::string_view name);
   // Remembers which entities an alert concerns without listing it as an
   // alert (rules that only feed correlations).
   void remember(std::uint32_t subject, const std::string& alert_id, std::string_view host);
@@ -184,7 +204,7 @@ class builder {
 
   [[nodiscard]] std::size_t entity_count() const;
   [[nodiscard]] std::size_t edge_count() const;
-  // Bytes held, roughly (entities, edges, indexes), for the memory figure.
+  // Bytes held, roughly (entities, edges, alerts, indexes), for the memory figure.
   [[nodiscard]] std::size_t memory_bytes() const;
 
  private:

@@ -40,6 +40,12 @@ struct incident {
   std::vector<incident_link> links;
 };
 
+// The title of an alert's rule ("" if it has none).
+[[nodiscard]] inline const std::string& title_of(const alert_ref& a) {
+  static const std::string k_none_title;
+  return a.rule ? a.rule->title : k_none_title;
+}
+
 // Incidents, most severe first (score, then first time, then id).
 [[nodiscard]] std::vector<incident> find_incidents(const graph& g, const incident_options& opts);
 

@@ -72,17 +72,18 @@ built build(const std::string& jsonl, const std::vector<std::tuple<std::size_t, 
     return v ? v->text : std::string_view();
   });
   for (const auto& [idx, id, tactic] : alerts) {
+    graph::alert_rule r;
+    r.id = "rule-" + id;
+    r.title = "alert " + id;
+    r.level = "high";
+    r.severity = 3;
+    r.tactics = {tactic};
     graph::alert_ref a;
     const value* host = batch.find(batch.events()[idx], field_names().intern("Computer"));
-    a.host = host ? std::string(host->text) : std::string();
     a.id = id;
-    a.rule_id = "rule-" + id;
-    a.title = "alert " + id;
-    a.level = "high";
-    a.severity = 3;
+    a.rule = b.rule(r);
     a.time = batch.events()[idx].time;
-    a.tactics = {tactic};
-    b.attach(subjects[idx], std::move(a));
+    b.attach(subjects[idx], std::move(a), host ? host->text : std::string_view());
   }
   built out;
   out.g = b.finish();
@@ -426,11 +427,13 @@ TEST(Incidents, RepeatsOfOneRuleOnAHubAreOneIncident) {
   graph::builder b(graph::mapping::builtin());
   auto subjects = b.observe(batch, [](const event&) { return std::string_view("dc1"); });
   for (std::size_t k = 0; k < batch.size(); ++k) {
+    graph::alert_rule r;
+    r.id = k < 4 ? "brute-force" : "other-rule";
     graph::alert_ref a;
     a.id = "a" + std::to_string(k);
-    a.rule_id = k < 4 ? "brute-force" : "other-rule";
+    a.rule = b.rule(r);
     a.time = batch.events()[k].time;
-    b.attach(subjects[k], std::move(a));
+    b.attach(subjects[k], std::move(a), "dc1");
   }
   auto g = b.finish();
   auto incidents = graph::find_incidents(g, {});
