@@ -362,7 +362,6 @@ double attributor::weight(std::uint32_t g, std::uint32_t t, bool* partial) const
 
 void attributor::score(const std::vector<std::uint32_t>& observed, std::vector<double>& per_group,
                        double& background) const {
-  const double nt = static_cast<double>(k_.techniques.size());
   per_group.assign(k_.groups.size(), 0);
   background = 0;
   for (auto t : observed) background += std::log(background_[t]);
@@ -378,7 +377,6 @@ void attributor::score(const std::vector<std::uint32_t>& observed, std::vector<d
     }
     per_group[g] = s;
   }
-  (void)nt;
 }
 
 double attributor::explained(std::uint32_t group, const std::vector<std::uint32_t>& observed) const {
