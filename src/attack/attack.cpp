@@ -252,6 +252,17 @@ tag_meaning resolve_tag(std::string_view tag) {
   return m;
 }
 
+std::vector<std::string> techniques_from_tags(const std::vector<std::string>& tags) {
+  std::vector<std::string> out;
+  for (const auto& tag : tags) {
+    auto m = resolve_tag(tag);
+    if (m.k != tag_meaning::kind::technique || m.ics) continue;
+    for (auto& id : m.ids)
+      if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+  }
+  return out;
+}
+
 std::string navigator_layer(const knowledge& k, const std::string& name, const std::string& description,
                             const std::vector<layer_entry>& entries) {
   double max_score = 0;

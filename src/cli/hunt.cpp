@@ -89,12 +89,7 @@ graph::alert_rule graph_rule(const sigma::rule_header& r) {
   a.level = std::string(sigma::level_name(r.lvl));
   a.severity = static_cast<int>(r.lvl);
   a.tactics = graph::tactics_from_tags(r.tags);
-  for (const auto& tag : r.tags) {
-    auto m = attack::resolve_tag(tag);
-    if (m.k == attack::tag_meaning::kind::technique && !m.ics)
-      for (auto& tid : m.ids)
-        if (std::find(a.techniques.begin(), a.techniques.end(), tid) == a.techniques.end()) a.techniques.push_back(tid);
-  }
+  a.techniques = attack::techniques_from_tags(r.tags);
   return a;
 }
 

@@ -287,4 +287,14 @@ result<std::vector<document>> parse(std::string_view text, std::string_view file
   return b.run();
 }
 
+std::vector<std::string> scalar_list(const node* n) {
+  std::vector<std::string> out;
+  if (!n) return out;
+  if (n->is_scalar() && !n->is_null()) out.push_back(n->text);
+  if (n->is_sequence())
+    for (const auto& it : n->items)
+      if (it.is_scalar()) out.push_back(it.text);
+  return out;
+}
+
 }  // namespace ariadne::yaml

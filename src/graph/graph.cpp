@@ -41,15 +41,7 @@ bool attr_allowed(entity_kind k, std::string_view a) {
   return false;
 }
 
-std::vector<std::string> scalars(const yaml::node* n) {
-  std::vector<std::string> out;
-  if (!n) return out;
-  if (n->is_scalar() && !n->is_null()) out.push_back(n->text);
-  if (n->is_sequence())
-    for (const auto& it : n->items)
-      if (it.is_scalar()) out.push_back(it.text);
-  return out;
-}
+std::vector<std::string> scalars(const yaml::node* n) { return yaml::scalar_list(n); }
 
 std::vector<std::string> lowered(const yaml::node* n) {
   auto v = scalars(n);

@@ -18,15 +18,7 @@ namespace {
 
 constexpr field_id k_unknown = UINT32_MAX - 1;
 
-std::vector<std::string> scalars(const yaml::node* n) {
-  std::vector<std::string> out;
-  if (!n) return out;
-  if (n->is_scalar() && !n->is_null()) out.push_back(n->text);
-  if (n->is_sequence())
-    for (const auto& it : n->items)
-      if (it.is_scalar()) out.push_back(it.text);
-  return out;
-}
+std::vector<std::string> scalars(const yaml::node* n) { return yaml::scalar_list(n); }
 
 std::string category_key(std::string_view channel_lower, std::int64_t eid) {
   std::string k(channel_lower);

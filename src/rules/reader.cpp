@@ -709,15 +709,7 @@ struct item_parser {
 
 std::string scalar_or_empty(const yaml::node* n) { return n && n->is_scalar() && !n->is_null() ? n->text : ""; }
 
-std::vector<std::string> string_list(const yaml::node* n) {
-  std::vector<std::string> out;
-  if (!n) return out;
-  if (n->is_scalar() && !n->is_null()) out.push_back(n->text);
-  if (n->is_sequence())
-    for (const auto& it : n->items)
-      if (it.is_scalar()) out.push_back(it.text);
-  return out;
-}
+std::vector<std::string> string_list(const yaml::node* n) { return yaml::scalar_list(n); }
 
 bool read_logsource(const yaml::node* n, logsource& out, reporter& rep, std::uint32_t doc_line) {
   if (!n || !n->is_mapping()) {

@@ -159,13 +159,7 @@ graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::str
         ar.level = std::string(sigma::level_name(r.lvl));
         ar.severity = static_cast<int>(r.lvl);
         ar.tactics = graph::tactics_from_tags(r.tags);
-        for (const auto& tag : r.tags) {
-          auto m = attack::resolve_tag(tag);
-          if (m.k == attack::tag_meaning::kind::technique && !m.ics)
-            for (const auto& tid : m.ids)
-              if (std::find(ar.techniques.begin(), ar.techniques.end(), tid) == ar.techniques.end())
-                ar.techniques.push_back(tid);
-        }
+        ar.techniques = attack::techniques_from_tags(r.tags);
         rule_cache[h.rule_idx] = gb.rule(ar);
       }
       graph::alert_ref a;

@@ -92,6 +92,10 @@ struct tag_meaning {
 // `other`; an `attack.` tag naming nothing known is `unknown`.
 [[nodiscard]] tag_meaning resolve_tag(std::string_view tag);
 
+// The current Enterprise technique ids a rule's tags name, in tag order,
+// without repeats (retired and v19 ids resolved; ICS ids left out).
+[[nodiscard]] std::vector<std::string> techniques_from_tags(const std::vector<std::string>& tags);
+
 // An ATT&CK Navigator layer (format 4.5): one entry per technique with its
 // score and an optional comment.
 struct layer_entry {

@@ -44,6 +44,10 @@ struct node {
   [[nodiscard]] const node* find(std::string_view key) const;
 };
 
+// The text of a scalar, or of each scalar item of a sequence (a single
+// value or a list of them, as rule and mapping files allow); null: none.
+[[nodiscard]] std::vector<std::string> scalar_list(const node* n);
+
 struct document {
   node root;
   std::uint32_t line = 1;  // where the document starts
