@@ -224,10 +224,15 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
   // Groups whose alerts lead back to the same root cause are one story
   // (the walk back crosses a system process only where code was injected
   // into it).
+  std::vector<std::uint32_t> root_memo(n, k_none);  // each entity's root cause, walked once
+  auto root_for = [&](std::uint32_t e) {
+    if (root_memo[e] == k_none) root_memo[e] = root_cause(g, e);
+    return root_memo[e];
+  };
   auto root_of = [&](const std::vector<std::uint32_t>& members) {
     std::map<std::uint32_t, int> votes;
     for (auto ai : members)
-      if (g.alerts[ai].entity != k_none) ++votes[root_cause(g, g.alerts[ai].entity)];
+      if (g.alerts[ai].entity != k_none) ++votes[root_for(g.alerts[ai].entity)];
     return pick_root(g, votes);
   };
   {
@@ -312,7 +317,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       for (const auto& id : ids) joined += "\n" + id;
       inc.id = stable_id_hex(joined);
       std::map<std::uint32_t, int> votes;
-      for (auto e : inc.entities) ++votes[root_cause(g, e)];
+      for (auto e : inc.entities) ++votes[root_for(e)];
       inc.root = pick_root(g, votes);
       out.push_back(std::move(inc));
     }
