@@ -328,7 +328,8 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
     return a.id < b.id;
   });
   // Cross-host links: a remote logon into one incident's host from another
-  // incident's host, or from the same outside address, within the window.
+  // incident's host (within the link window), or from the same outside
+  // address (docs/incidents.md).
   std::map<std::string, std::vector<std::size_t>> by_source;
   std::vector<std::set<std::string>> sources(out.size());
   for (std::size_t k = 0; k < out.size(); ++k) {
@@ -364,9 +365,23 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
           }
         continue;
       }
-      for (auto b : incs)
-        if (b != a && lower_hosts[a] != lower_hosts[b] && near(out[a], out[b]))
-          add_link(a, b, "remote logons from the same source " + src);
+      // The same outside address: the same origin, whenever it came back;
+      // the nearest in time first, a bounded number.
+      std::vector<std::pair<time_ns, std::size_t>> cands;
+      for (auto b : incs) {
+        if (b == a || lower_hosts[a] == lower_hosts[b]) continue;
+        time_ns gap = 0;
+        if (out[a].first != k_no_time && out[b].first != k_no_time)
+          gap = out[b].first > out[a].last ? out[b].first - out[a].last
+                                           : out[a].first > out[b].last ? out[a].first - out[b].last : 0;
+        else if (opts.same_source_window > 0)
+          continue;
+        if (opts.same_source_window > 0 && gap > opts.same_source_window) continue;
+        cands.emplace_back(gap, b);
+      }
+      std::sort(cands.begin(), cands.end());
+      for (std::size_t i = 0; i < cands.size() && i < opts.max_same_source_links; ++i)
+        add_link(a, cands[i].second, "remote logons from the same source " + src);
     }
   }
   return out;

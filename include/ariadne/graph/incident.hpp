@@ -18,7 +18,12 @@ namespace ariadne::graph {
 
 struct incident_options {
   time_ns max_gap = 3600LL * 1'000'000'000;  // alerts further apart than this split an incident
-  time_ns link_window = 24LL * 3600 * 1'000'000'000;  // cross-host links within this time
+  time_ns link_window = 24LL * 3600 * 1'000'000'000;  // host-to-host logon links within this time
+  // Incidents on different hosts reached by remote logons from the same
+  // outside address (no host in the logs) are linked whenever they happened
+  // (0: no limit), at most `max_same_source_links` per incident, nearest first.
+  time_ns same_source_window = 0;
+  std::size_t max_same_source_links = 16;
 };
 
 struct incident_link {
