@@ -1,12 +1,13 @@
 // The entity graph: processes, files, addresses, logon sessions, users,
-// services, tasks, registry keys and scripts, linked by what the events say
+// services, tasks, registry keys, scripts and named objects, linked by what the events say
 // one did to the other (cause -> effect). Built while hunting, one event at a
 // time, from a mapping that is data (data/graph/windows.yml); alerts attach
 // to the entities their events concern. docs/incidents.md has the model.
 //
 //   graph::builder b(graph::mapping::builtin());
 //   auto subjects = b.observe(batch, host_of);          // per event of the batch
-//   b.attach(subjects[hit.event_idx], alert_info);       // per alert
+//   alert_ref a{id, b.rule(rule_info), time};           // per alert; rules interned once
+//   b.attach(subjects[hit.event_idx], a, host);
 //   graph::graph g = b.finish();                         // hubs, service starts
 //   auto incs = graph::find_incidents(g, opts);          // see incident.hpp
 #pragma once

@@ -3,8 +3,8 @@
 // its root cause and forward to its impact). docs/incidents.md.
 //
 //   auto incs = graph::find_incidents(g, {});
-//   graph::story s = graph::trace_entity(g, entity_idx, /*forward=*/true);
-//   std::string text = graph::story_text(g, s, palette);
+//   graph::story s = graph::trace(g, {entity_idx}, /*forward=*/true);
+//   std::string text = graph::story_text(g, s, /*color=*/false);
 #pragma once
 
 #include <cstdint>
