@@ -198,12 +198,8 @@ result<void> database::prepare() {
 
 result<std::int64_t> database::begin_run(const std::string& command, const std::vector<std::string>& inputs,
                                          const std::string& digest, std::size_t rules, std::size_t correlations) {
-  std::string json = "[";
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
-    if (k) json.push_back(',');
-    append_json_string(json, inputs[k]);
-  }
-  json.push_back(']');
+  std::string json;
+  append_json_string_list(json, inputs);
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db_,
                      "INSERT INTO runs(started_at, status, command, inputs, ruleset_digest, rules, correlations) "

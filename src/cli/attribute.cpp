@@ -111,14 +111,7 @@ int run_attribute(const attribute_options& opts) {
     o += ",\"verdict\":";
     append_json_string(o, res.verdict);
     o += fmt::format(",\"strength\":{:.3f},\"threshold\":{:.3f},\"observed\":", res.strength, res.threshold);
-    auto list = [&](const std::vector<std::string>& v) {
-      o.push_back('[');
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) o.push_back(',');
-        append_json_string(o, v[i]);
-      }
-      o.push_back(']');
-    };
+    auto list = [&](const std::vector<std::string>& v) { append_json_string_list(o, v); };
     list(res.observed);
     o += ",\"ignored\":";
     list(res.ignored);
@@ -223,16 +216,11 @@ int run_rules_coverage(const rules_coverage_options& opts) {
   }
   if (opts.format == "json") {
     std::string o = fmt::format("{{\"rules\":{},\"rules_with_techniques\":{},\"technique_tags\":{},\"techniques\":{},"
-                                "\"ics_technique_tags\":{},\"unknown_tags\":[",
+                                "\"ics_technique_tags\":{},\"unknown_tags\":",
                                 total, tagged_rules, raw_ids.size(), by_technique.size(), ics_tags);
+    append_json_string_list(o, std::vector<std::string>(unknown.begin(), unknown.end()));
+    o += ",\"tactics\":[";
     bool first = true;
-    for (const auto& u : unknown) {
-      if (!first) o.push_back(',');
-      first = false;
-      append_json_string(o, u);
-    }
-    o += "],\"tactics\":[";
-    first = true;
     for (const auto& ta : k.tactics) {
       if (!first) o.push_back(',');
       first = false;

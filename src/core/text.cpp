@@ -128,6 +128,15 @@ void append_json_escaped(std::string& out, char ch) {
   }
 }
 
+void append_json_string_list(std::string& out, const std::vector<std::string>& v) {
+  out.push_back('[');
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (k) out.push_back(',');
+    append_json_string(out, v[k]);
+  }
+  out.push_back(']');
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t pos = 0;

@@ -84,15 +84,6 @@ void append_time(std::string& out, time_ns t) {
   else append_json_string(out, format_rfc3339(t));
 }
 
-void append_strings(std::string& out, const std::vector<std::string>& v) {
-  out.push_back('[');
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    if (k) out.push_back(',');
-    append_json_string(out, v[k]);
-  }
-  out.push_back(']');
-}
-
 }  // namespace
 
 std::uint32_t pick_root(const graph& g, const std::map<std::uint32_t, int>& votes) {
@@ -624,13 +615,13 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
   if (inc.headline == k_none) o += "null";
   else append_json_string(o, title_of(g.alerts[inc.headline]));
   o += ",\"hosts\":";
-  append_strings(o, inc.hosts);
+  append_json_string_list(o, inc.hosts);
   o += ",\"users\":";
-  append_strings(o, inc.users);
+  append_json_string_list(o, inc.users);
   o += ",\"tactics\":";
-  append_strings(o, inc.tactics);
+  append_json_string_list(o, inc.tactics);
   o += ",\"techniques\":";
-  append_strings(o, inc.techniques);
+  append_json_string_list(o, inc.techniques);
   o += ",\"alerts\":[";
   for (std::size_t k = 0; k < inc.alerts.size(); ++k) {
     if (k) o.push_back(',');

@@ -19,12 +19,9 @@ void append_rule_fields(std::string& out, const sigma::rule_header& h) {
   append_json_string(out, h.title);
   out += ",\"level\":";
   append_json_string(out, sigma::level_name(h.lvl));
-  out += ",\"tags\":[";
-  for (std::size_t k = 0; k < h.tags.size(); ++k) {
-    if (k) out.push_back(',');
-    append_json_string(out, h.tags[k]);
-  }
-  out += "],\"path\":";
+  out += ",\"tags\":";
+  append_json_string_list(out, h.tags);
+  out += ",\"path\":";
   append_json_string(out, h.path);
 }
 
@@ -183,12 +180,9 @@ std::string correlation_to_jsonl(const correlate::result& r, const sigma::correl
     out += ",\"field\":";
     append_json_string(out, c.field);
   }
-  out += ",\"alerts\":[";
-  for (std::size_t k = 0; k < r.members.size(); ++k) {
-    if (k) out.push_back(',');
-    append_json_string(out, r.members[k]);
-  }
-  out += "]}";
+  out += ",\"alerts\":";
+  append_json_string_list(out, r.members);
+  out += "}";
   return out;
 }
 

@@ -30,6 +30,8 @@ namespace ariadne {
 // Appends `s` as a quoted JSON string. Invalid UTF-8 bytes become U+FFFD so
 // the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
+// Appends `["a","b",...]`.
+void append_json_string_list(std::string& out, const std::vector<std::string>& v);
 // Appends one ASCII byte as it appears inside a JSON string (escaped when
 // JSON requires it).
 void append_json_escaped(std::string& out, char c);
