@@ -114,14 +114,12 @@ void graph::index() {
   out.assign(entities.size(), {});
   in.assign(entities.size(), {});
   alerts_of.assign(entities.size(), {});
-  by_id.clear();
   for (std::uint32_t k = 0; k < edges.size(); ++k) {
     out[edges[k].from].push_back(k);
     in[edges[k].to].push_back(k);
   }
   for (std::uint32_t k = 0; k < alerts.size(); ++k)
     if (alerts[k].entity != k_none) alerts_of[alerts[k].entity].push_back(k);
-  for (std::uint32_t k = 0; k < entities.size(); ++k) by_id.emplace(entities[k].id, k);
 }
 
 std::uint16_t graph::edge_kind(std::string_view name) {
@@ -248,8 +246,10 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
         const auto* kind = ed.find("kind");
         if (!from || !to || !kind || !entity_index(from->text, s.from) || !entity_index(to->text, s.to))
           return err(ed.line, "an edge needs 'from' and 'to' naming entities of its entry, and a 'kind'");
-        s.kind = kind->text;
-        spec.edges.push_back(std::move(s));
+        auto at = std::find(m.edge_kinds.begin(), m.edge_kinds.end(), kind->text);
+        s.kind = static_cast<std::uint16_t>(at - m.edge_kinds.begin());
+        if (at == m.edge_kinds.end()) m.edge_kinds.push_back(kind->text);
+        spec.edges.push_back(s);
       }
     for (const auto& name : scalars(e.find("subject"))) {
       std::uint32_t idx = 0;
@@ -264,14 +264,13 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
     }
     for (const auto& f : scalars(e.find("local_address"))) spec.local_address.push_back(fields.intern(f));
     auto idx = static_cast<std::uint32_t>(m.events.size());
-    if (spec.ids.empty()) {
-      if (spec.channel.empty()) {
-        if (m.any_ == k_none) m.any_ = idx;
-      } else {
-        m.by_channel_.emplace(spec.channel, idx);
-      }
+    if (spec.ids.empty() && spec.channel.empty()) {
+      if (m.any_ == k_none) m.any_ = idx;
+    } else {
+      auto& ch = m.channels_[spec.channel];
+      if (spec.ids.empty() && ch.any == k_none) ch.any = idx;
+      for (auto id : spec.ids) ch.ids.emplace(id, idx);
     }
-    for (auto id : spec.ids) m.exact_.emplace(spec.channel + "\n" + std::to_string(id), idx);
     m.events.push_back(std::move(spec));
   }
   return m;
@@ -288,13 +287,16 @@ const mapping& mapping::builtin() {
   return m;
 }
 
-const mapping::event_spec* mapping::find(std::string_view channel, std::int64_t id) const {
-  std::string key(channel);
-  key.push_back('\n');
-  key += std::to_string(id);
-  if (auto it = exact_.find(key); it != exact_.end()) return &events[it->second];
-  key.resize(channel.size());
-  if (auto it = by_channel_.find(key); it != by_channel_.end()) return &events[it->second];
+const mapping::channel_entries* mapping::channel(const std::string& lower) const {
+  auto it = channels_.find(lower);
+  return it == channels_.end() ? nullptr : &it->second;
+}
+
+const mapping::event_spec* mapping::find(const channel_entries* ch, std::int64_t id) const {
+  if (ch) {
+    if (auto it = ch->ids.find(id); it != ch->ids.end()) return &events[it->second];
+    if (ch->any != k_none) return &events[ch->any];
+  }
   return any_ == k_none ? nullptr : &events[any_];
 }
 
@@ -302,8 +304,7 @@ const mapping::event_spec* mapping::find(std::string_view channel, std::int64_t 
 
 struct builder::impl {
   explicit impl(const mapping& mp) : m(mp) {
-    g.tactic_order = m.tactics;
-    g.glue_edges = m.glue_edges;
+    reset_graph();
     f_channel = field_names().intern("Channel");
     f_event_id = field_names().intern("EventID");
   }
@@ -323,8 +324,17 @@ struct builder::impl {
   std::unordered_map<std::string, remembered> alert_entities;  // alerts that feed correlations
   std::unordered_map<std::string, const alert_rule*> rule_at;
   std::unordered_map<std::string_view, std::string_view> host_at;
-  std::string last_channel_raw, last_channel;
+  // The last channel and host seen, resolved (most events repeat them).
+  std::string last_channel_raw, last_host_raw, last_host;
+  const mapping::channel_entries* last_channel = nullptr;
   std::string scratch;
+
+  void reset_graph() {
+    g = graph{};
+    g.tactic_order = m.tactics;
+    g.glue_edges = m.glue_edges;
+    g.edge_kinds = m.edge_kinds;
+  }
 
   std::string_view text_of(const event_batch& b, const event& ev, const std::vector<field_id>& fs) {
     for (auto f : fs) {
@@ -576,16 +586,20 @@ std::vector<std::uint32_t> builder::observe(const event_batch& batch,
     }
     if (ch->text != s.last_channel_raw) {
       s.last_channel_raw = std::string(ch->text);
-      s.last_channel = to_lower_ascii(ch->text);
+      s.last_channel = s.m.channel(to_lower_ascii(ch->text));
     }
     const auto* spec = s.m.find(s.last_channel, id);
     if (!spec) continue;
-    std::string host = to_lower_ascii(host_of(ev));
+    if (auto raw = host_of(ev); raw != s.last_host_raw) {
+      s.last_host_raw = std::string(raw);
+      s.last_host = to_lower_ascii(raw);
+    }
+    const std::string& host = s.last_host;
     ents.assign(spec->entities.size(), k_none);
     for (std::size_t k = 0; k < spec->entities.size(); ++k) ents[k] = s.resolve(spec->entities[k], batch, ev, host);
     for (const auto& ed : spec->edges)
       if (ents[ed.from] != k_none && ents[ed.to] != k_none)
-        s.add_edge(ents[ed.from], ents[ed.to], s.g.edge_kind(ed.kind), ev.time);
+        s.add_edge(ents[ed.from], ents[ed.to], ed.kind, ev.time);
     if (spec->remote_session != k_none && ents[spec->remote_session] != k_none && ents[spec->remote_source] != k_none) {
       entity& sess = s.g.entities[ents[spec->remote_session]];
       if (sess.source.empty()) sess.source = s.g.entities[ents[spec->remote_source]].name;
@@ -656,9 +670,6 @@ void builder::attach_correlation(alert_ref a, const std::vector<std::string>& me
   a.correlation = true;
   s.g.alerts.push_back(std::move(a));
 }
-
-std::size_t builder::entity_count() const { return p_->g.entities.size(); }
-std::size_t builder::edge_count() const { return p_->g.edges.size(); }
 
 std::size_t builder::memory_bytes() const {
   const auto& s = *p_;
@@ -776,9 +787,7 @@ graph builder::finish() {
   }
   g.index();
   graph out = std::move(g);
-  s.g = graph{};
-  s.g.tactic_order = s.m.tactics;
-  s.g.glue_edges = s.m.glue_edges;
+  s.reset_graph();
   s.keys.clear();
   s.by_pid.clear();
   s.guids.clear();

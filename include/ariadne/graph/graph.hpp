@@ -109,7 +109,6 @@ struct graph {
   std::map<std::string, std::string> address_host;  // an address a host used -> that host
   // Built by index(): edges by endpoint, and alerts by entity.
   std::vector<std::vector<std::uint32_t>> out, in, alerts_of;
-  std::unordered_map<std::string, std::uint32_t> by_id;
 
   void index();
   [[nodiscard]] std::uint16_t edge_kind(std::string_view name);
@@ -139,7 +138,7 @@ class mapping {
   };
   struct edge_spec {
     std::uint32_t from = 0, to = 0;  // indices into entities
-    std::string kind;
+    std::uint16_t kind = 0;          // index into mapping::edge_kinds
   };
   struct event_spec {
     std::string name;
@@ -155,19 +154,29 @@ class mapping {
   static result<mapping> parse(std::string_view text, std::string_view file);
   static const mapping& builtin();
 
+  // The entries of one channel (lower case): by event id, and channel-wide.
+  struct channel_entries {
+    std::unordered_map<std::int64_t, std::uint32_t> ids;
+    std::uint32_t any = k_none;
+  };
+  // A channel's entries (nullptr if it has none). Look it up once per
+  // channel, then find() per event.
+  [[nodiscard]] const channel_entries* channel(const std::string& lower) const;
   // The entry for an event, or nullptr.
-  [[nodiscard]] const event_spec* find(std::string_view channel, std::int64_t id) const;
+  [[nodiscard]] const event_spec* find(const channel_entries* ch, std::int64_t id) const;
+  [[nodiscard]] const event_spec* find(const std::string& channel_lower, std::int64_t id) const {
+    return find(channel(channel_lower), id);
+  }
 
   std::vector<event_spec> events;
+  std::vector<std::string> edge_kinds;  // the names edge_spec::kind indexes
   hub_rules hubs;
   std::vector<std::string> glue_edges;
   std::vector<std::string> tactics;
 
  private:
-  std::unordered_map<std::string, std::uint32_t> exact_;      // "channel\nid"
-  std::unordered_map<std::string, std::uint32_t> by_channel_; // channel-wide entries
-  std::uint32_t any_ = k_none;
-  friend class builder;
+  std::unordered_map<std::string, channel_entries> channels_;
+  std::uint32_t any_ = k_none;  // an entry for any channel
 };
 
 // Builds the graph from events in arrival order. Not thread-safe: call from
@@ -203,8 +212,6 @@ class builder {
   // alert's entity. The builder is empty afterwards.
   graph finish();
 
-  [[nodiscard]] std::size_t entity_count() const;
-  [[nodiscard]] std::size_t edge_count() const;
   // Bytes held, roughly (entities, edges, alerts, indexes), for the memory figure.
   [[nodiscard]] std::size_t memory_bytes() const;
 
