@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <unordered_set>
 
 #include "ariadne/core/text.hpp"
@@ -41,10 +42,8 @@ bool attr_allowed(entity_kind k, std::string_view a) {
   return false;
 }
 
-std::vector<std::string> scalars(const yaml::node* n) { return yaml::scalar_list(n); }
-
 std::vector<std::string> lowered(const yaml::node* n) {
-  auto v = scalars(n);
+  auto v = yaml::scalar_list(n);
   for (auto& s : v) s = to_lower_ascii(s);
   return v;
 }
@@ -94,18 +93,14 @@ std::string base_name_lower(std::string_view path) {
 
 std::int64_t parse_number(std::string_view s) {
   s = trim(s);
-  if (s.empty()) return -1;
-  std::int64_t v = 0;
+  int base = 10;
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    for (char c : s.substr(2)) {
-      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-      if (d < 0 || v > (INT64_MAX >> 4)) return -1;
-      v = v * 16 + d;
-    }
-    return v;
+    s.remove_prefix(2);
+    base = 16;
   }
-  auto n = parse_int64(s);
-  return n && *n >= 0 ? *n : -1;
+  std::int64_t v = -1;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  return s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < 0 ? -1 : v;
 }
 
 // ------------------------------------------------------------------ graph
@@ -176,7 +171,7 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
   auto& fields = field_names();
   mapping m;
   m.tactics = lowered(root.find("tactics"));
-  m.glue_edges = scalars(root.find("glue_edges"));
+  m.glue_edges = yaml::scalar_list(root.find("glue_edges"));
   if (const auto* h = root.find("hubs"); h && h->is_mapping()) {
     m.hubs.images = lowered(h->find("images"));
     m.hubs.user_shells = lowered(h->find("user_shells"));
@@ -199,7 +194,7 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
     event_spec spec;
     if (const auto* n = e.find("name")) spec.name = n->text;
     if (const auto* c = e.find("channel")) spec.channel = to_lower_ascii(c->text);
-    for (const auto& id : scalars(e.find("ids"))) {
+    for (const auto& id : yaml::scalar_list(e.find("ids"))) {
       auto n = parse_int64(id);
       if (!n) return err(e.line, "event ids must be numbers: '" + id + "'");
       spec.ids.push_back(*n);
@@ -225,7 +220,7 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
         if (!attr_allowed(es.kind, an))
           return err(body.key(a).line, "a " + std::string(kind_name(es.kind)) + " has no attribute '" + an + "'");
         value_spec vs;
-        for (const auto& f : scalars(&body.val(a))) vs.fields.push_back(fields.intern(f));
+        for (const auto& f : yaml::scalar_list(&body.val(a))) vs.fields.push_back(fields.intern(f));
         es.attrs.emplace_back(an, std::move(vs));
       }
       spec.entities.push_back(std::move(es));
@@ -251,7 +246,7 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
         if (at == m.edge_kinds.end()) m.edge_kinds.push_back(kind->text);
         spec.edges.push_back(s);
       }
-    for (const auto& name : scalars(e.find("subject"))) {
+    for (const auto& name : yaml::scalar_list(e.find("subject"))) {
       std::uint32_t idx = 0;
       if (!entity_index(name, idx)) return err(e.line, "subject '" + name + "' is not an entity of its entry");
       spec.subject.push_back(idx);
@@ -262,7 +257,7 @@ result<mapping> mapping::parse(std::string_view text, std::string_view file) {
       if (!s || !src || !entity_index(s->text, spec.remote_session) || !entity_index(src->text, spec.remote_source))
         return err(rl->line, "remote_logon needs 'session' and 'source' naming entities of its entry");
     }
-    for (const auto& f : scalars(e.find("local_address"))) spec.local_address.push_back(fields.intern(f));
+    for (const auto& f : yaml::scalar_list(e.find("local_address"))) spec.local_address.push_back(fields.intern(f));
     auto idx = static_cast<std::uint32_t>(m.events.size());
     if (spec.ids.empty() && spec.channel.empty()) {
       if (m.any_ == k_none) m.any_ = idx;

@@ -255,7 +255,8 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       incident inc;
       inc.alerts.assign(members.begin() + static_cast<std::ptrdiff_t>(begin), members.begin() + static_cast<std::ptrdiff_t>(k));
       begin = k;
-      std::set<std::string> hosts, users, rules_seen, techniques;
+      std::set<std::string> hosts, users, techniques;
+      std::unordered_set<std::uint32_t> entities_seen;
       std::set<std::pair<int, std::string>> tactics;
       std::vector<std::string> ids;
       std::map<std::string, int> rule_level;
@@ -278,9 +279,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
         inc.severity = std::max(inc.severity, ar.severity);
         auto& lv = rule_level[ar.id];
         lv = std::max(lv, ar.severity);
-        if (a.entity != k_none &&
-            std::find(inc.entities.begin(), inc.entities.end(), a.entity) == inc.entities.end())
-          inc.entities.push_back(a.entity);
+        if (a.entity != k_none && entities_seen.insert(a.entity).second) inc.entities.push_back(a.entity);
       }
       for (auto e : inc.entities) {
         const entity& x = g.entities[e];
@@ -451,10 +450,9 @@ story trace(const graph& g, const std::vector<std::uint32_t>& targets, bool forw
       }
     }
   }
-  std::stable_sort(s.steps.begin(), s.steps.end(), [](const story_step& a, const story_step& b) {
-    if (a.time == k_no_time || b.time == k_no_time) return a.time != k_no_time ? false : b.time != k_no_time;
-    return a.time < b.time;
-  });
+  // k_no_time is the smallest time: steps without one come first.
+  std::stable_sort(s.steps.begin(), s.steps.end(),
+                   [](const story_step& a, const story_step& b) { return a.time < b.time; });
   return s;
 }
 

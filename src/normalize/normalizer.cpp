@@ -18,7 +18,6 @@ namespace {
 
 constexpr field_id k_unknown = UINT32_MAX - 1;
 
-std::vector<std::string> scalars(const yaml::node* n) { return yaml::scalar_list(n); }
 
 std::string category_key(std::string_view channel_lower, std::int64_t eid) {
   std::string k(channel_lower);
@@ -44,18 +43,18 @@ result<normalizer> normalizer::from_yaml(std::string_view text, std::string_view
   if (const auto* a = root.find("aliases"); a && a->is_mapping())
     for (std::size_t idx = 0; idx < a->map_size(); ++idx) {
       std::vector<field_id> srcs;
-      for (const auto& s : scalars(&a->val(idx))) srcs.push_back(fields.intern(s));
+      for (const auto& s : yaml::scalar_list(&a->val(idx))) srcs.push_back(fields.intern(s));
       n.aliases_.emplace_back(fields.intern(a->key(idx).text), std::move(srcs));
     }
-  n.strip_prefixes_ = scalars(root.find("strip_prefixes"));
-  for (const auto& s : scalars(root.find("time_fields"))) n.time_fields_.push_back(fields.intern(s));
-  for (const auto& s : scalars(root.find("host_fields"))) n.host_fields_.push_back(fields.intern(s));
-  for (const auto& s : scalars(root.find("windows_when_field"))) n.windows_fields_.push_back(fields.intern(s));
-  for (const auto& s : scalars(root.find("linux_channels"))) n.linux_channels_.push_back(fold_case(s));
+  n.strip_prefixes_ = yaml::scalar_list(root.find("strip_prefixes"));
+  for (const auto& s : yaml::scalar_list(root.find("time_fields"))) n.time_fields_.push_back(fields.intern(s));
+  for (const auto& s : yaml::scalar_list(root.find("host_fields"))) n.host_fields_.push_back(fields.intern(s));
+  for (const auto& s : yaml::scalar_list(root.find("windows_when_field"))) n.windows_fields_.push_back(fields.intern(s));
+  for (const auto& s : yaml::scalar_list(root.find("linux_channels"))) n.linux_channels_.push_back(fold_case(s));
   if (const auto* s = root.find("services"); s && s->is_mapping())
     for (std::size_t idx = 0; idx < s->map_size(); ++idx) {
       ls_id svc = intern_logsource_value(to_lower_ascii(s->key(idx).text));
-      for (const auto& ch : scalars(&s->val(idx))) n.services_[fold_case(ch)] = svc;
+      for (const auto& ch : yaml::scalar_list(&s->val(idx))) n.services_[fold_case(ch)] = svc;
     }
   if (const auto* cats = root.find("categories"); cats && cats->is_sequence()) {
     for (const auto& c : cats->items) {
@@ -69,13 +68,13 @@ result<normalizer> normalizer::from_yaml(std::string_view text, std::string_view
       if (const auto* w = c.find("where"); w && w->is_mapping())
         for (std::size_t idx = 0; idx < w->map_size(); ++idx) {
           std::vector<std::string> vals;
-          for (const auto& v : scalars(&w->val(idx))) vals.push_back(fold_case(v));
+          for (const auto& v : yaml::scalar_list(&w->val(idx))) vals.push_back(fold_case(v));
           rule.where.emplace_back(fields.intern(w->key(idx).text), std::move(vals));
         }
       if (const auto* f = c.find("fields"); f && f->is_mapping())
         for (std::size_t idx = 0; idx < f->map_size(); ++idx)
           rule.fields.emplace_back(fields.intern(f->key(idx).text), fields.intern(f->val(idx).text));
-      for (const auto& e : scalars(c.find("event_ids"))) {
+      for (const auto& e : yaml::scalar_list(c.find("event_ids"))) {
         auto eid = parse_int64(e);
         if (!eid) return make_error(errc::parse, "event id '" + e + "' is not an integer", {std::string(name), c.line});
         n.categories_[category_key(fold_case(ch->text), *eid)].push_back(rule);

@@ -709,7 +709,6 @@ struct item_parser {
 
 std::string scalar_or_empty(const yaml::node* n) { return n && n->is_scalar() && !n->is_null() ? n->text : ""; }
 
-std::vector<std::string> string_list(const yaml::node* n) { return yaml::scalar_list(n); }
 
 bool read_logsource(const yaml::node* n, logsource& out, reporter& rep, std::uint32_t doc_line) {
   if (!n || !n->is_mapping()) {
@@ -971,7 +970,7 @@ void read_header(const yaml::node& root, const yaml::document& doc, const std::s
   h.title = scalar_or_empty(root.find("title"));
   h.status = scalar_or_empty(root.find("status"));
   h.description = scalar_or_empty(root.find("description"));
-  h.tags = string_list(root.find("tags"));
+  h.tags = yaml::scalar_list(root.find("tags"));
   h.path = path;
   h.line = doc.line;
   if (h.id.empty()) {
@@ -1017,12 +1016,12 @@ bool read_correlation(const yaml::node& root, const yaml::document& doc, const s
               type ? "unknown correlation type '" + type->text + "'" : std::string("correlation has no 'type'"), l);
     return false;
   }
-  c.rule_refs = string_list(corr.find("rules"));
+  c.rule_refs = yaml::scalar_list(corr.find("rules"));
   if (c.rule_refs.empty()) {
     rep.error("invalid-correlation", "correlation has no 'rules'", corr.line, corr.column);
     return false;
   }
-  c.group_by = string_list(corr.find("group-by"));
+  c.group_by = yaml::scalar_list(corr.find("group-by"));
   const yaml::node* ts = corr.find("timespan");
   if (!ts) ts = corr.find("timeframe");  // seen in older correlation drafts
   if (!ts || !ts->is_scalar() || !parse_timespan(ts->text, c.timespan_ns)) {
@@ -1172,7 +1171,7 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
     if (!rules || (rules->is_scalar() && rules->text == "any") || (rules->is_sequence() && rules->items.empty())) {
       fr.any_rule = true;
     } else {
-      fr.rule_refs = string_list(rules);
+      fr.rule_refs = yaml::scalar_list(rules);
     }
     if (!read_detection(*f, {"rules"}, items, fr.searches, fr.condition, rep)) {
       out.failed = true;
@@ -1198,8 +1197,8 @@ read_result read_document(const yaml::document& doc, const std::string& path, co
   if (title.empty()) rep.warn("missing-title", "rule has no title", doc.line);
   read_header(root, doc, path, r, rep, "rule");
   r.author = scalar_or_empty(root.find("author"));
-  r.references = string_list(root.find("references"));
-  r.falsepositives = string_list(root.find("falsepositives"));
+  r.references = yaml::scalar_list(root.find("references"));
+  r.falsepositives = yaml::scalar_list(root.find("falsepositives"));
   if (!read_logsource(root.find("logsource"), r.source, rep, doc.line) || rep.failed) {
     out.failed = true;
     return out;
