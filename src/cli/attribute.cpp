@@ -4,9 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -19,22 +17,6 @@
 
 namespace ariadne::cli {
 namespace {
-
-int write_out(const std::string& path, const std::string& text) {
-  bool to_stdout = path.empty() || path == "-";
-  std::FILE* out = to_stdout ? stdout : std::fopen(path.c_str(), "wb");
-  if (!out) {
-    std::fprintf(stderr, "ariadne: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
-    return k_exit_fatal;
-  }
-  bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
-  ok = (to_stdout ? std::fflush(out) : std::fclose(out)) == 0 && ok;
-  if (!ok) {
-    std::fprintf(stderr, "ariadne: error writing %s\n", to_stdout ? "the output" : path.c_str());
-    return k_exit_fatal;
-  }
-  return k_exit_ok;
-}
 
 // The technique ids of a stored incident (its JSON line's "techniques").
 result<std::vector<std::string>> incident_techniques(const std::string& db_path, const std::string& id_prefix,
@@ -103,7 +85,7 @@ int run_attribute(const attribute_options& opts) {
       entries.push_back({t, 1, comment});
     }
     o = attack::navigator_layer(k, "ariadne: " + subject, "Techniques observed in " + subject, entries) + "\n";
-    return write_out(opts.output, o);
+    return write_output(opts.output, o);
   }
   if (opts.format == "json") {
     o = "{\"subject\":";
@@ -136,7 +118,7 @@ int run_attribute(const attribute_options& opts) {
       o += "}";
     }
     o += "]}\n";
-    return write_out(opts.output, o);
+    return write_output(opts.output, o);
   }
   palette pal(!opts.no_color && (opts.output.empty() || opts.output == "-") && is_tty(stdout));
   o += fmt::format("{} {}: {} technique(s)", pal.bold("Attribution of"), subject, res.observed.size());
@@ -159,7 +141,7 @@ int run_attribute(const attribute_options& opts) {
     if (!g.partial.empty()) o += fmt::format("    related (parent or sibling known): {}\n", fmt::join(g.partial, ", "));
     if (!g.distinguishing.empty()) o += fmt::format("    also known for (rare): {}\n", fmt::join(g.distinguishing, ", "));
   }
-  return write_out(opts.output, o);
+  return write_output(opts.output, o);
 }
 
 int run_rules_coverage(const rules_coverage_options& opts) {
@@ -206,10 +188,25 @@ int run_rules_coverage(const rules_coverage_options& opts) {
   std::size_t parents = 0;
   for (const auto& [t, n] : by_technique)
     if (t.find('.') == std::string::npos) ++parents;
+  // Per tactic, in kill-chain order: rules tagged with it (or with one of its
+  // techniques), and its techniques covered out of all.
+  struct tactic_count {
+    std::size_t rules = 0, covered = 0, all = 0;
+  };
+  std::vector<tactic_count> per_tactic(k.tactics.size());
+  for (std::size_t i = 0; i < k.tactics.size(); ++i) {
+    const auto& ta = k.tactics[i];
+    if (auto it = by_tactic.find(ta.shortname); it != by_tactic.end()) per_tactic[i].rules = it->second;
+    for (const auto& t : k.techniques)
+      if (std::find(t.tactics.begin(), t.tactics.end(), ta.shortname) != t.tactics.end()) {
+        ++per_tactic[i].all;
+        if (by_technique.count(t.id)) ++per_tactic[i].covered;
+      }
+  }
   if (opts.format == "navigator") {
     std::vector<attack::layer_entry> entries;
     for (const auto& [t, n] : by_technique) entries.push_back({t, static_cast<double>(n), fmt::format("{} rule(s)", n)});
-    return write_out(opts.output, attack::navigator_layer(k, "ariadne rule coverage",
+    return write_output(opts.output, attack::navigator_layer(k, "ariadne rule coverage",
                                                           fmt::format("{} rules, {} techniques", total, by_technique.size()),
                                                           entries) +
                                       "\n");
@@ -221,17 +218,12 @@ int run_rules_coverage(const rules_coverage_options& opts) {
     append_json_string_list(o, std::vector<std::string>(unknown.begin(), unknown.end()));
     o += ",\"tactics\":[";
     bool first = true;
-    for (const auto& ta : k.tactics) {
+    for (std::size_t i = 0; i < k.tactics.size(); ++i) {
       if (!first) o.push_back(',');
       first = false;
-      std::size_t techs = 0, all = 0;
-      for (const auto& t : k.techniques)
-        if (std::find(t.tactics.begin(), t.tactics.end(), ta.shortname) != t.tactics.end()) {
-          ++all;
-          if (by_technique.count(t.id)) ++techs;
-        }
+      const auto& ta = k.tactics[i];
       o += fmt::format("{{\"shortname\":\"{}\",\"id\":\"{}\",\"rules\":{},\"techniques\":{},\"of\":{}}}", ta.shortname, ta.id,
-                       by_tactic.count(ta.shortname) ? by_tactic[ta.shortname] : 0, techs, all);
+                       per_tactic[i].rules, per_tactic[i].covered, per_tactic[i].all);
     }
     o += "],\"by_technique\":[";
     first = true;
@@ -246,7 +238,7 @@ int run_rules_coverage(const rules_coverage_options& opts) {
       o += fmt::format(",\"rules\":{}}}", n);
     }
     o += "]}\n";
-    return write_out(opts.output, o);
+    return write_output(opts.output, o);
   }
   palette pal(!opts.no_color && (opts.output.empty() || opts.output == "-") && is_tty(stdout));
   std::string o = pal.bold("ATT&CK coverage") + fmt::format(" (ATT&CK v{} {})\n", k.version, k.domain);
@@ -259,16 +251,9 @@ int run_rules_coverage(const rules_coverage_options& opts) {
   o += fmt::format("  unknown      {} tag(s) naming nothing in ATT&CK{}\n", unknown.size(),
                    unknown.empty() ? "" : " ('ariadne rules check -w' lists them)");
   o += "\n" + pal.bold("By tactic") + " (kill-chain order: rules, techniques covered of all)\n";
-  for (const auto& ta : k.tactics) {
-    std::size_t techs = 0, all = 0;
-    for (const auto& t : k.techniques)
-      if (std::find(t.tactics.begin(), t.tactics.end(), ta.shortname) != t.tactics.end()) {
-        ++all;
-        if (by_technique.count(t.id)) ++techs;
-      }
-    o += fmt::format("  {:<22} {:>6}  {:>4} / {}\n", ta.shortname, by_tactic.count(ta.shortname) ? by_tactic[ta.shortname] : 0,
-                     techs, all);
-  }
+  for (std::size_t i = 0; i < k.tactics.size(); ++i)
+    o += fmt::format("  {:<22} {:>6}  {:>4} / {}\n", k.tactics[i].shortname, per_tactic[i].rules, per_tactic[i].covered,
+                     per_tactic[i].all);
   std::vector<std::pair<std::size_t, std::string>> top;
   for (const auto& [t, n] : by_technique) top.emplace_back(n, t);
   std::stable_sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -277,7 +262,7 @@ int run_rules_coverage(const rules_coverage_options& opts) {
     const auto* tech = k.find_technique(top[i].second);
     o += fmt::format("  {:>6}  {:<10} {}\n", top[i].first, top[i].second, tech ? tech->name : "");
   }
-  return write_out(opts.output, o);
+  return write_output(opts.output, o);
 }
 
 }  // namespace ariadne::cli

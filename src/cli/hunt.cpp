@@ -105,6 +105,16 @@ graph::alert_ref graph_alert(hunt_state& st, std::vector<const graph::alert_rule
   return a;
 }
 
+// Flushes the alert output; k_exit_fatal (with a message) if any write failed.
+int flush_output(hunt_state& st, const char* what) {
+  std::fflush(st.out.get());
+  if (st.write_failed || std::ferror(st.out.get())) {
+    std::fprintf(stderr, "ariadne: error writing %s\n", what);
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
+}
+
 void flush_problems(hunt_state& st) {
   while (st.problems_printed < st.problems.size()) {
     const auto& p = st.problems[st.problems_printed++];
@@ -441,12 +451,7 @@ int step_read(hunt_state& st) {
   }
   flush_evtx();
   st.prog.finish();
-  std::fflush(st.out.get());
-  if (st.write_failed || std::ferror(st.out.get())) {
-    std::fprintf(stderr, "ariadne: error writing alerts\n");
-    return k_exit_fatal;
-  }
-  return k_exit_ok;
+  return flush_output(st, "alerts");
 }
 
 // Correlations run once every input is read: their inputs are sorted by
@@ -479,12 +484,7 @@ int step_correlate(hunt_state& st) {
     if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
   }
   commit_case(st);
-  std::fflush(st.out.get());
-  if (st.write_failed || std::ferror(st.out.get())) {
-    std::fprintf(stderr, "ariadne: error writing alerts\n");
-    return k_exit_fatal;
-  }
-  return k_exit_ok;
+  return flush_output(st, "alerts");
 }
 
 // Incidents once every alert (and correlation) is in: the graph is
@@ -508,12 +508,7 @@ int step_incidents(hunt_state& st) {
     st.db->add_graph(st.g, st.incidents);
     commit_case(st);
   }
-  std::fflush(st.out.get());
-  if (st.write_failed || std::ferror(st.out.get())) {
-    std::fprintf(stderr, "ariadne: error writing incidents\n");
-    return k_exit_fatal;
-  }
-  return k_exit_ok;
+  return flush_output(st, "incidents");
 }
 
 int step_close_case(hunt_state& st) {

@@ -1,5 +1,8 @@
 #include "terminal.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #include <unistd.h>
 
 namespace ariadne::cli {
@@ -40,6 +43,22 @@ void progress::finish() {
     std::fflush(stderr);
   }
   shown_ = false;
+}
+
+int write_output(const std::string& path, const std::string& text) {
+  bool to_stdout = path.empty() || path == "-";
+  std::FILE* out = to_stdout ? stdout : std::fopen(path.c_str(), "wb");
+  if (!out) {
+    std::fprintf(stderr, "ariadne: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    return k_exit_fatal;
+  }
+  bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  ok = (to_stdout ? std::fflush(out) : std::fclose(out)) == 0 && ok;
+  if (!ok) {
+    std::fprintf(stderr, "ariadne: error writing %s\n", to_stdout ? "the output" : path.c_str());
+    return k_exit_fatal;
+  }
+  return k_exit_ok;
 }
 
 }  // namespace ariadne::cli

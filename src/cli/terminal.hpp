@@ -18,6 +18,10 @@ enum exit_code : int {
 
 bool is_tty(std::FILE* f);
 
+// Writes `text` to `path` ("" or "-": stdout). On failure prints why and
+// returns k_exit_fatal, else k_exit_ok.
+int write_output(const std::string& path, const std::string& text);
+
 // ANSI colour when enabled, else plain text.
 class palette {
  public:

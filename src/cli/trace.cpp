@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 
 #include "ariadne/casedb/casedb.hpp"
@@ -88,14 +86,6 @@ int run_trace(const trace_options& opts) {
   }
   graph::story s = graph::trace(*g, targets, opts.forward);
   bool to_stdout = opts.output.empty() || opts.output == "-";
-  std::FILE* out = stdout;
-  if (!to_stdout) {
-    out = std::fopen(opts.output.c_str(), "wb");
-    if (!out) {
-      std::fprintf(stderr, "ariadne: cannot write %s: %s\n", opts.output.c_str(), std::strerror(errno));
-      return k_exit_fatal;
-    }
-  }
   std::string text;
   if (opts.format == "json") {
     text = graph::story_json(*g, s, id, kind) + "\n";
@@ -107,14 +97,7 @@ int run_trace(const trace_options& opts) {
                                                                        : " (back to the root cause; --forward for the impact)");
     text += graph::story_text(*g, s, color);
   }
-  bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
-  if (out != stdout) ok = std::fclose(out) == 0 && ok;
-  else ok = std::fflush(out) == 0 && ok;
-  if (!ok) {
-    std::fprintf(stderr, "ariadne: error writing the trace\n");
-    return k_exit_fatal;
-  }
-  return k_exit_ok;
+  return write_output(opts.output, text);
 }
 
 }  // namespace ariadne::cli
