@@ -148,6 +148,8 @@ int knowledge::technique_index(std::string_view id) const {
   return it == technique_at_.end() ? -1 : static_cast<int>(it->second);
 }
 
+bool knowledge::knows_software(std::string_view id) const { return software_.count(std::string(id)) != 0; }
+
 const tactic* knowledge::find_tactic(std::string_view shortname) const {
   for (const auto& t : tactics)
     if (t.shortname == shortname) return &t;
@@ -223,7 +225,7 @@ tag_meaning resolve_tag(std::string_view tag) {
     return m;
   }
   if (id_like(rest, 's')) {
-    bool known = ent.software_name(upper(rest)) != upper(rest) || ics.software_name(upper(rest)) != upper(rest);
+    bool known = ent.knows_software(upper(rest)) || ics.knows_software(upper(rest));
     m.k = known ? tag_meaning::kind::software : tag_meaning::kind::unknown;
     m.ids = {upper(rest)};
     return m;
@@ -472,7 +474,7 @@ attribution attributor::rank(const std::vector<std::string>& techniques, std::si
   return out;
 }
 
-std::vector<std::uint32_t> tfidf_rank(const knowledge& k, const std::vector<std::uint32_t>& observed) {
+tfidf_baseline::tfidf_baseline(const knowledge& k) {
   const std::size_t ng = k.groups.size(), nt = k.techniques.size();
   std::vector<double> df(nt, 0);
   std::vector<std::unordered_map<std::uint32_t, double>> tf(ng);
@@ -481,26 +483,37 @@ std::vector<std::uint32_t> tfidf_rank(const knowledge& k, const std::vector<std:
       tf[g][l.technique] += (l.direct ? 1 : 0) + static_cast<double>(l.campaigns.size() + l.software.size());
   for (const auto& m : tf)
     for (const auto& [t, c] : m) df[t] += 1;
-  auto idf = [&](std::uint32_t t) { return df[t] > 0 ? std::log(static_cast<double>(ng) / df[t]) : 0.0; };
+  idf_.resize(nt);
+  for (std::size_t t = 0; t < nt; ++t) idf_[t] = df[t] > 0 ? std::log(static_cast<double>(ng) / df[t]) : 0.0;
+  vec_.resize(ng);
+  norm_.assign(ng, 0);
+  for (std::size_t g = 0; g < ng; ++g) {
+    for (const auto& [t, c] : tf[g]) {
+      double v = c * idf_[t];
+      vec_[g].emplace_back(t, v);
+      norm_[g] += v * v;
+    }
+    norm_[g] = std::sqrt(norm_[g]);
+  }
+}
+
+std::vector<std::uint32_t> tfidf_baseline::rank(const std::vector<std::uint32_t>& observed) const {
   std::unordered_map<std::uint32_t, double> q;
   for (auto t : observed) q[t] += 1;
   double qn = 0;
   for (auto& [t, v] : q) {
-    v *= idf(t);
+    v *= idf_[t];
     qn += v * v;
   }
   qn = std::sqrt(qn);
-  std::vector<double> sim(ng, 0);
-  for (std::size_t g = 0; g < ng; ++g) {
-    double gn = 0, dot = 0;
-    for (const auto& [t, c] : tf[g]) {
-      double v = c * idf(t);
-      gn += v * v;
+  std::vector<double> sim(vec_.size(), 0);
+  for (std::size_t g = 0; g < vec_.size(); ++g) {
+    double dot = 0;
+    for (const auto& [t, v] : vec_[g])
       if (auto it = q.find(t); it != q.end()) dot += v * it->second;
-    }
-    sim[g] = gn > 0 && qn > 0 ? dot / (std::sqrt(gn) * qn) : 0;
+    sim[g] = norm_[g] > 0 && qn > 0 ? dot / (norm_[g] * qn) : 0;
   }
-  std::vector<std::uint32_t> order(ng);
+  std::vector<std::uint32_t> order(vec_.size());
   std::iota(order.begin(), order.end(), 0U);
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return sim[a] > sim[b]; });
   return order;

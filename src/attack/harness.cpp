@@ -26,6 +26,7 @@ std::vector<T> sample(std::vector<T> v, std::size_t n, std::mt19937_64& rng) {
 
 harness_result evaluate(const knowledge& k, const attributor_options& o, const harness_options& h) {
   attributor attr(k, o);
+  tfidf_baseline baseline(k);
   harness_result out;
   std::vector<std::uint32_t> all(k.techniques.size());
   for (std::uint32_t t = 0; t < all.size(); ++t) all[t] = t;
@@ -69,7 +70,7 @@ harness_result evaluate(const knowledge& k, const attributor_options& o, const h
       double strength = attr.explained(order[0], obs);
       ++real;
       if (strength >= o.unknown_below) ++real_above;
-      auto base = tfidf_rank(k, obs);
+      auto base = baseline.rank(obs);
       b1 += base[0] == g;
       b5 += std::find(base.begin(), base.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(base.size())), g) !=
             base.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(base.size()));

@@ -60,7 +60,8 @@ class knowledge {
   [[nodiscard]] int technique_index(std::string_view id) const;              // -1 if unknown
   [[nodiscard]] const tactic* find_tactic(std::string_view shortname) const;
   [[nodiscard]] const group* find_group(std::string_view id) const;
-  [[nodiscard]] std::string software_name(std::string_view id) const;
+  [[nodiscard]] std::string software_name(std::string_view id) const;  // the id itself if unknown
+  [[nodiscard]] bool knows_software(std::string_view id) const;
   // Current technique ids for an id that may be retired (revoked into
   // another) or a SigmaHQ v19 id (crosswalk to v18). Empty if unknown or
   // deprecated without successor; `how` says what was done.
@@ -170,8 +171,18 @@ class attributor {
 
 // The plain baseline of the harness: cosine between the observation and
 // each group's TF-IDF vector (tf: how many ways the group is linked to the
-// technique; idf: ln(N / df)). Group indices, best first.
-[[nodiscard]] std::vector<std::uint32_t> tfidf_rank(const knowledge& k, const std::vector<std::uint32_t>& observed);
+// technique; idf: ln(N / df)). The group vectors are built once.
+class tfidf_baseline {
+ public:
+  explicit tfidf_baseline(const knowledge& k);
+  // Group indices, best first.
+  [[nodiscard]] std::vector<std::uint32_t> rank(const std::vector<std::uint32_t>& observed) const;
+
+ private:
+  std::vector<double> idf_;                                          // per technique
+  std::vector<std::vector<std::pair<std::uint32_t, double>>> vec_;  // per group: technique -> tf x idf
+  std::vector<double> norm_;                                         // per group
+};
 
 }  // namespace ariadne::attack
 
