@@ -235,8 +235,10 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     // The full alert (id, event JSON) only when something stores or prints it.
     std::optional<report::alert> a;
     if (st.db || (r.standalone && st.opts.format == "jsonl")) a = report::make_alert(r, h.rule_idx, batch, ev, host, src);
-    std::string id = a ? a->id : report::alert_id(r.id, src, ev.source.record);
     bool feeds = st.corr && st.corr->wants(h.rule_idx);
+    // The id, when correlations or the graph keep the alert.
+    std::string id;
+    if (feeds || st.gb) id = a ? a->id : report::alert_id(r.id, src, ev.source.record);
     if (feeds) st.corr->add_hit(h.rule_idx, batch, ev, id);
     if (st.gb) {
       if (r.standalone)
