@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 namespace ariadne {
 namespace {
@@ -97,10 +99,24 @@ void append_utf8(char32_t cp, std::string& out) {
 void fold_case_append(std::string_view text, std::string& out) {
   std::size_t pos = 0;
   while (pos < text.size()) {
-    auto c = static_cast<unsigned char>(text[pos]);
-    if (c < 0x80) {
-      out.push_back(static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c));
-      ++pos;
+    // A run of ASCII is lowered in bulk (a loop the compiler vectorises);
+    // folding only changes lengths outside ASCII.
+    std::size_t run = pos;
+    for (std::uint64_t w; run + 8 <= text.size(); run += 8) {
+      std::memcpy(&w, text.data() + run, 8);
+      if (w & 0x8080808080808080ULL) break;
+    }
+    while (run < text.size() && static_cast<unsigned char>(text[run]) < 0x80) ++run;
+    if (run > pos) {
+      std::size_t at = out.size();
+      out.resize(at + (run - pos));
+      char* d = out.data() + at;
+      const char* s = text.data() + pos;
+      for (std::size_t k = 0; k < run - pos; ++k) {
+        auto c = static_cast<unsigned char>(s[k]);
+        d[k] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
+      }
+      pos = run;
       continue;
     }
     std::size_t start = pos;
