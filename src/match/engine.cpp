@@ -26,13 +26,13 @@ namespace {
 
 // Compiles case-insensitive literals (each reported once per scan) into a
 // block-mode database; null with `why` set on failure.
-::hs_database* compile_literals(const std::vector<std::pair<const std::string*, std::uint32_t>>& lits, std::string& why) {
+::hs_database* compile_literals(const std::vector<std::pair<std::string_view, std::uint32_t>>& lits, std::string& why) {
   std::vector<const char*> exprs;
   std::vector<std::size_t> lens;
   std::vector<unsigned> flags(lits.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH), ids;
   for (const auto& [text, id] : lits) {
-    exprs.push_back(text->data());
-    lens.push_back(text->size());
+    exprs.push_back(text.data());
+    lens.push_back(text.size());
     ids.push_back(id);
   }
   ::hs_database* db = nullptr;
@@ -46,18 +46,32 @@ namespace {
   return db;
 }
 
+// A text the scan can look for: long enough not to occur everywhere, and
+// free of the NUL byte that keeps values apart in the scanned text.
+bool scannable(std::string_view t) {
+  return t.size() >= literal_index::k_min_literal && t.find('\0') == std::string_view::npos;
+}
+
 }  // namespace
 
 literal_index::literal_index(const std::vector<sigma::rule>& rules)
     : indexed_(rules.size(), 0), keyword_rule_(rules.size(), 0) {
+  std::map<std::string, std::uint32_t, std::less<>> text_ids;
+  auto text_id = [&](std::string_view t) {
+    auto it = text_ids.find(t);
+    if (it == text_ids.end()) it = text_ids.emplace(std::string(t), static_cast<std::uint32_t>(text_ids.size())).first;
+    return it->second;
+  };
+  // The texts of each field's database.
+  std::map<field_id, std::vector<std::uint32_t>> db_texts;
+  // Literals: (field, text) -> rules.
   std::map<std::pair<field_id, std::string>, std::uint32_t> ids;
   for (std::uint32_t r = 0; r < rules.size(); ++r) {
     auto set = detail::required_literals(rules[r], {value_literal, false});
     if (!set) continue;
     // A very short literal occurs in nearly every event and slows the whole
     // scan down: such a rule is evaluated on every event instead.
-    bool short_lit = std::any_of(set->begin(), set->end(), [](const detail::literal& l) { return l.text.size() < k_min_literal; });
-    if (short_lit) continue;
+    if (!std::all_of(set->begin(), set->end(), [](const detail::literal& l) { return scannable(l.text); })) continue;
     indexed_[r] = 1;
     for (auto& l : *set) {
       if (l.field == k_no_field) keyword_rule_[r] = 1;
@@ -67,20 +81,62 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
       if (v.empty() || v.back() != r) v.push_back(r);
     }
   }
-  if (ids.empty()) {
+  std::vector<std::pair<std::uint32_t, posting>> by_text;
+  keyword_texts_.resize(rules.size());
+  for (const auto& [key, lit] : ids) {
+    std::uint32_t t = text_id(key.second);
+    by_text.push_back({t, {key.first, lit}});
+    if (key.first == k_no_field) {
+      for (std::uint32_t r : lit_rules_[lit]) keyword_texts_[r].push_back(t);
+    } else {
+      db_texts[key.first].push_back(t);
+    }
+  }
+  // Needles of string tests on a field that a scan of its values can
+  // settle (not `cased`: the scan is case-insensitive; not globs).
+  for (const auto& r : rules)
+    for (const auto& s : r.searches)
+      for (const auto& conj : s.alternatives)
+        for (const auto& item : conj) {
+          if (item.field == k_no_field) continue;
+          for (const auto& m : item.values) {
+            if (m.k != sigma::matcher::kind::strings || m.alternatives.empty()) continue;
+            std::vector<std::uint32_t> row(m.alternatives.size(), needle_oracle::k_none);
+            bool any = false;
+            for (std::size_t k = 0; k < row.size(); ++k) {
+              const auto& t = m.alternatives[k];
+              if (t.cased || t.op == sigma::string_op::glob || t.op == sigma::string_op::any || !scannable(t.needle) || t.needle.size() < 6) continue;
+              row[k] = text_id(t.needle);
+              db_texts[item.field].push_back(row[k]);
+              any = true;
+            }
+            if (!any) continue;
+            needle_at_.emplace(m.alternatives.data(), static_cast<std::uint32_t>(needle_ids_.size()));
+            needle_ids_.insert(needle_ids_.end(), row.begin(), row.end());
+          }
+        }
+  if (text_ids.empty()) {
     why_ = "no rule has a literal every match contains";
     return;
   }
-  // One database per field (the map is ordered by field), and one for
-  // keywords; compiled on all cores (largest first), as they are independent.
+  std::stable_sort(by_text.begin(), by_text.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  post_begin_.assign(text_ids.size() + 1, 0);
+  for (const auto& [t, p] : by_text) ++post_begin_[t + 1];
+  for (std::size_t t = 1; t < post_begin_.size(); ++t) post_begin_[t] += post_begin_[t - 1];
+  for (const auto& [t, p] : by_text) posts_.push_back(p);
+  texts_.resize(text_ids.size());
+  for (auto& [t, id] : text_ids) texts_[id] = t;
+  const auto& texts = texts_;
+  // One database per field; compiled on all cores
+  // (largest first), as they are independent.
   std::vector<field_id> group_field;
-  std::vector<std::vector<std::pair<const std::string*, std::uint32_t>>> groups;
-  for (auto it = ids.begin(); it != ids.end(); ++it) {
-    if (groups.empty() || group_field.back() != it->first.first) {
-      group_field.push_back(it->first.first);
-      groups.emplace_back();
-    }
-    groups.back().emplace_back(&it->first.second, it->second);
+  std::vector<std::vector<std::pair<std::string_view, std::uint32_t>>> groups;
+  for (auto& [field, ts] : db_texts) {
+    std::sort(ts.begin(), ts.end());
+    ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
+    group_field.push_back(field);
+    groups.emplace_back();
+    for (std::uint32_t t : ts) groups.back().emplace_back(texts[t], t);
   }
   std::vector<std::size_t> order(groups.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -100,14 +156,11 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
     if (!dbs_[g]) {
       why_ = whys[g];
       std::fill(indexed_.begin(), indexed_.end(), 0);
+      needle_at_.clear();
       return;  // the destructor frees what was compiled
     }
-    if (group_field[g] == k_no_field) {
-      keyword_db_ = dbs_[g];
-    } else {
-      if (group_field[g] >= field_db_.size()) field_db_.resize(group_field[g] + 1, -1);
-      field_db_[group_field[g]] = static_cast<std::int32_t>(g);
-    }
+    if (group_field[g] >= field_db_.size()) field_db_.resize(group_field[g] + 1, -1);
+    field_db_[group_field[g]] = static_cast<std::int32_t>(g);
   }
   active_ = true;
 }
@@ -121,6 +174,11 @@ std::size_t literal_index::unindexed_rules() const {
   return static_cast<std::size_t>(std::count(indexed_.begin(), indexed_.end(), 0));
 }
 
+const std::uint32_t* literal_index::needles(const sigma::matcher& m) const {
+  auto it = needle_at_.find(m.alternatives.data());
+  return it == needle_at_.end() ? nullptr : needle_ids_.data() + it->second;
+}
+
 engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::shared_ptr<const literal_index> index)
     : rules_(rules), opts_(o), index_(std::move(index)), mark_(rules.size(), 0) {
   if (!opts_.use_index) return;
@@ -132,7 +190,13 @@ engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::sha
       scratch_ = nullptr;
       return;
     }
+  hit_epoch_.assign(index_->text_count(), 0);
+  hit_val_.assign(index_->text_count(), 0);
+  hit_last_.assign(index_->text_count(), 0);
+  eval_.set_oracle(this);
 }
+
+void engine::free_database(::hs_database* db) { hs_free_database(db); }
 
 engine::~engine() {
   if (scratch_) hs_free_scratch(scratch_);
@@ -149,37 +213,35 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
   if (it != plans_.end()) return it->second;
   plan p;
   p.accepts.assign(rules_.size(), 0);
+  std::vector<std::pair<std::string_view, std::uint32_t>> keyword_texts;
   for (std::uint32_t idx = 0; idx < rules_.size(); ++idx) {
     if (!rules_[idx].source.accepts(ls)) continue;
     p.all.push_back(idx);
     p.accepts[idx] = 1;
-    if (!scratch_ || !index_->indexed(idx)) p.unindexed.push_back(idx);
-    else if (index_->uses_keywords(idx)) p.keywords = true;
+    if (!scratch_ || !index_->indexed(idx)) continue;
+    for (std::uint32_t t : index_->keyword_texts_[idx]) keyword_texts.emplace_back(index_->texts_[t], t);
   }
+  // The keyword literals of this logsource's rules only: few, so their
+  // database is small and fast (compiled once per logsource and thread).
+  if (!keyword_texts.empty()) {
+    std::sort(keyword_texts.begin(), keyword_texts.end());
+    keyword_texts.erase(std::unique(keyword_texts.begin(), keyword_texts.end()), keyword_texts.end());
+    std::string why;
+    ::hs_database* db = compile_literals(keyword_texts, why);
+    if (db && hs_alloc_scratch(db, &scratch_) == HS_SUCCESS) {
+      p.keyword_db.reset(db);
+    } else if (db) {
+      hs_free_database(db);
+    }
+  }
+  for (std::uint32_t idx : p.all)
+    if (!scratch_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
   return plans_.emplace(std::move(key), std::move(p)).first->second;
 }
 
 const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) { return plan_for(ls).all; }
 
 namespace {
-
-struct scan_ctx {
-  const std::vector<std::vector<std::uint32_t>>* lit_rules;
-  const std::vector<std::uint8_t>* accepts;
-  std::vector<std::uint32_t>* mark;
-  std::uint32_t epoch;
-  std::vector<std::uint32_t>* marked;
-};
-
-int on_literal(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* p) {
-  auto& c = *static_cast<scan_ctx*>(p);
-  for (std::uint32_t r : (*c.lit_rules)[id]) {
-    if (!(*c.accepts)[r] || (*c.mark)[r] == c.epoch) continue;
-    (*c.mark)[r] = c.epoch;
-    c.marked->push_back(r);
-  }
-  return 0;
-}
 
 bool is_ascii(std::string_view s) {
   unsigned char high = 0;
@@ -189,28 +251,77 @@ bool is_ascii(std::string_view s) {
 
 }  // namespace
 
-// Marks the indexed rules whose literals occur in the event's values: the
-// text every string test and keyword of the evaluator looks at (a value's
-// text; for a non-ASCII value its case-folded text as well). Each value is
-// scanned against its field's literals; for keywords, all values, kept apart
-// by a NUL byte no literal contains, are scanned once more.
-void engine::collect_marked(const event_batch& batch, const event& ev, const plan& p) {
+// A literal or needle occurred in the value being scanned against its
+// field's database: records the needle and marks the rules whose literal
+// it is in this field.
+int engine::on_field_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* self) {
+  auto& e = *static_cast<engine*>(self);
+  std::uint32_t val = e.scan_val_;
+  if (e.hit_epoch_[id] != e.epoch_) {
+    e.hit_epoch_[id] = e.epoch_;
+    e.hit_val_[id] = val;
+  } else if (e.hit_val_[id] == val) {
+    return 0;  // its folded text, after its text
+  } else {
+    e.hit_val_[id] = k_multi;
+  }
+  const auto& ix = *e.index_;
+  field_id f = e.fields_[val].id;
+  for (std::uint32_t k = ix.post_begin_[id]; k < ix.post_begin_[id + 1]; ++k)
+    if (ix.posts_[k].field == f) e.mark_rules(ix.posts_[k].lit);
+  return 0;
+}
+
+// A keyword literal occurred in one of the event's values.
+int engine::on_keyword_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* self) {
+  auto& e = *static_cast<engine*>(self);
+  const auto& ix = *e.index_;
+  for (std::uint32_t k = ix.post_begin_[id]; k < ix.post_begin_[id + 1]; ++k)
+    if (ix.posts_[k].field == k_no_field) e.mark_rules(ix.posts_[k].lit);
+  return 0;
+}
+
+void engine::mark_rules(std::uint32_t lit) {
+  for (std::uint32_t r : index_->lit_rules_[lit]) {
+    if (!plan_->accepts[r] || mark_[r] == epoch_) continue;
+    mark_[r] = epoch_;
+    marked_.push_back(r);
+  }
+}
+
+int engine::occurs(std::uint32_t needle, std::uint32_t field_idx) const {
+  if (field_idx >= scanned_.size() || scanned_[field_idx] == 0) return -1;
+  if (hit_epoch_[needle] != epoch_) return 0;
+  std::uint32_t at = hit_val_[needle];
+  if (at == field_idx) return scanned_[field_idx] == 1 ? 1 : -1;  // a match in a folded text is checked
+  return at == k_multi ? -1 : 0;
+}
+
+// Scans each value against its field's database (a non-ASCII value also as
+// its case-folded text), recording the needles it holds and marking the
+// indexed rules whose literals occur in their fields; when keyword rules
+// apply, every value once more against the keyword database, all in one
+// text, apart by NUL bytes no literal contains.
+void engine::scan_event(const event_batch& batch, const event& ev, const plan& p) {
   marked_.clear();
   if (++epoch_ == 0) {  // wrapped: forget every old mark
     std::fill(mark_.begin(), mark_.end(), 0);
+    std::fill(hit_epoch_.begin(), hit_epoch_.end(), 0);
     epoch_ = 1;
   }
+  fields_ = batch.fields(ev);
+  plan_ = &p;
   buf_.clear();
-  scan_ctx ctx{&index_->lit_rules_, &p.accepts, &mark_, epoch_, &marked_};
+  scanned_.assign(fields_.size(), 0);
   const auto& field_db = index_->field_db_;
-  auto scan = [&](::hs_database* db, std::string_view t) {
-    hs_scan(db, t.data(), static_cast<unsigned>(std::min<std::size_t>(t.size(), UINT32_MAX)), 0, scratch_, on_literal,
-            &ctx);
+  auto scan = [&](::hs_database* db, std::string_view t, match_event_handler on) {
+    hs_scan(db, t.data(), static_cast<unsigned>(std::min<std::size_t>(t.size(), UINT32_MAX)), 0, scratch_, on, this);
   };
-  for (const field_entry& f : batch.fields(ev)) {
+  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
+    const field_entry& f = fields_[idx];
     if (f.val.kind == value_kind::null) continue;
     ::hs_database* db = f.id < field_db.size() && field_db[f.id] >= 0 ? index_->dbs_[static_cast<std::size_t>(field_db[f.id])] : nullptr;
-    if (!db && !p.keywords) continue;
+    if (!db && !p.keyword_db) continue;
     std::string_view t = value_text(f.val, text_tmp_);
     bool ascii = is_ascii(t);
     if (!ascii) {
@@ -218,10 +329,12 @@ void engine::collect_marked(const event_batch& batch, const event& ev, const pla
       fold_case_append(t, folded_tmp_);
     }
     if (db) {
-      scan(db, t);
-      if (!ascii) scan(db, folded_tmp_);
+      scan_val_ = idx;
+      scanned_[idx] = ascii ? 1 : 2;
+      scan(db, t, on_field_match);
+      if (!ascii) scan(db, folded_tmp_, on_field_match);
     }
-    if (p.keywords) {
+    if (p.keyword_db) {
       buf_.append(t);
       buf_.push_back('\0');
       if (!ascii) {
@@ -230,7 +343,7 @@ void engine::collect_marked(const event_batch& batch, const event& ev, const pla
       }
     }
   }
-  if (p.keywords && index_->keyword_db_) scan(index_->keyword_db_, buf_);
+  if (p.keyword_db) scan(p.keyword_db.get(), buf_, on_keyword_match);
 }
 
 void engine::match_batch(const event_batch& batch, std::vector<hit>& out) {
@@ -242,7 +355,7 @@ void engine::match_batch(const event_batch& batch, std::vector<hit>& out) {
     ls_candidates_ += p.all.size();
     const std::vector<std::uint32_t>* todo = &p.all;
     if (scratch_) {
-      collect_marked(batch, ev, p);
+      scan_event(batch, ev, p);
       if (marked_.empty()) {
         todo = &p.unindexed;
       } else {

@@ -66,9 +66,30 @@ bool reference_evaluator::eval_search(const sigma::search& s) {
 }
 
 bool reference_evaluator::eval_item(const sigma::detection_item& item) {
+  // The item's field is looked up once for all its values.
+  bool present = false, any_null = false;
+  std::uint32_t first = 0, last = 0;  // the field's values lie in [first, last]
+  if (item.field != k_no_field) {
+    for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
+      if (fields_[idx].id != item.field) continue;
+      if (!present) first = idx;
+      last = idx;
+      present = true;
+      if (fields_[idx].val.kind == value_kind::null) any_null = true;
+    }
+  }
+  auto holds = [&](const matcher& m) {
+    if (item.field == k_no_field) return keyword_match(m);
+    if (m.k == matcher::kind::exists) return present == m.flag;
+    if (m.k == matcher::kind::null) return !present || any_null;
+    if (!present) return false;
+    for (std::uint32_t idx = first; idx <= last; ++idx)
+      if (fields_[idx].id == item.field && match_value(m, idx)) return true;
+    return false;
+  };
   bool result = item.all;
   for (const auto& m : item.values) {
-    bool r = eval_matcher(m, item);
+    bool r = holds(m);
     if (item.all && !r) {
       result = false;
       break;
@@ -79,21 +100,6 @@ bool reference_evaluator::eval_item(const sigma::detection_item& item) {
     }
   }
   return item.negate ? !result : result;
-}
-
-bool reference_evaluator::eval_matcher(const matcher& m, const sigma::detection_item& item) {
-  if (item.field == k_no_field) return keyword_match(m);
-  bool present = false, any_null = false;
-  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
-    if (fields_[idx].id != item.field) continue;
-    present = true;
-    if (fields_[idx].val.kind == value_kind::null) any_null = true;
-  }
-  if (m.k == matcher::kind::exists) return present == m.flag;
-  if (m.k == matcher::kind::null) return !present || any_null;
-  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx)
-    if (fields_[idx].id == item.field && match_value(m, idx)) return true;
-  return false;
 }
 
 bool reference_evaluator::keyword_match(const matcher& m) {
@@ -213,7 +219,14 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
   switch (m.k) {
     case matcher::kind::strings: {
       if (v.kind == value_kind::null) return false;
-      for (const auto& alt : m.alternatives) {
+      const std::uint32_t* ids = oracle_ ? oracle_->needles(m) : nullptr;
+      for (std::size_t k = 0; k < m.alternatives.size(); ++k) {
+        const auto& alt = m.alternatives[k];
+        if (ids && ids[k] != needle_oracle::k_none) {
+          int o = oracle_->occurs(ids[k], idx);
+          if (o == 0) continue;
+          if (o == 1 && alt.op == string_op::contains) return true;
+        }
         if (test_subject(alt, alt.cased ? raw_text(idx) : folded(idx))) return true;
       }
       return false;

@@ -2,7 +2,8 @@
 // rules of the SigmaHQ tree, an event is built from the rule's own
 // detection items (needles with random surroundings, glob gaps filled, case
 // flipped, letters swapped for non-ASCII ones that fold to them, bytes
-// dropped) plus the fields of another rule, so that most events come close to
+// dropped; sometimes a second value of the same field) plus the fields of
+// another rule, so that most events come close to
 // firing and many do. The engine with its literal index must report exactly
 // what the reference path reports. Deterministic (fixed seed).
 #include <gtest/gtest.h>
@@ -75,7 +76,11 @@ struct generator {
     field_id target = f == k_no_field ? message : f;
     switch (m.k) {
       case K::strings:
-        if (!m.alternatives.empty()) b.add_string(target, of_test(m.alternatives[pick(m.alternatives.size())]));
+        if (m.alternatives.empty()) break;
+        b.add_string(target, of_test(m.alternatives[pick(m.alternatives.size())]));
+        // Sometimes a second value: the field becomes multi-valued, and a
+        // needle may occur in one value while a test holds on the other.
+        if (chance(0.15)) b.add_string(target, chance(0.5) ? junk() : of_test(m.alternatives[pick(m.alternatives.size())]));
         break;
       case K::number:
         if (chance(0.5) && m.number == static_cast<double>(static_cast<std::int64_t>(m.number)))

@@ -4,12 +4,22 @@
 //  - by logsource: an event only meets the rules whose logsource accepts it;
 //  - by literal: for each rule, a set of literals one of which every event
 //    it matches contains (derived from the condition tree, see
-//    src/match/literals.hpp). All literals go into one vectorscan database;
-//    one scan over an event's values (case-insensitive) marks the rules
-//    whose literals are present, and only those, plus the rules that have
-//    no such literal (pure negations, numeric tests, regexes), are
-//    evaluated in full by the reference evaluator.
-// The index never changes a result, only how many rules are evaluated: the
+//    src/match/literals.hpp), each tied to the field it must occur in (or
+//    to none, for keywords);
+//  - by needle: the needles of the rules' string tests (equals, prefix,
+//    suffix, contains; 3 bytes or more, not `cased`).
+// Each field has one vectorscan database of its literals and needles, and
+// keyword literals one more. Each value is scanned (case-insensitively; a
+// non-ASCII value also as its case-folded text) against its field's
+// database, which marks the rules whose literals occur there and records
+// which value each needle occurs in; when keyword rules apply, all values
+// are scanned once more against the keyword database. Only the marked
+// rules, plus those with no literal (pure negations, numeric tests,
+// regexes), are evaluated, by the reference evaluator, which asks the
+// scan's record before reading a value: a needle the scan did not find in a
+// value settles its test as false, one it found in an ASCII value settles
+// `contains` as true.
+// The index never changes a result, only how much work gives it: the
 // differential tests compare it with `use_index = false`.
 //
 //   match::engine eng(set.rules);
@@ -19,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,10 +49,7 @@ struct hit {
 };
 
 // The compiled literal index, shared (read-only) by the engines of all
-// threads. Build it once per rule set. Literals are grouped by the field
-// they must occur in: a value is scanned only against its own field's
-// database, and, when keyword rules apply, every value once more against
-// the keyword database.
+// threads. Build it once per rule set.
 class literal_index {
  public:
   static constexpr std::size_t k_min_literal = 3;  // bytes; rules with a shorter one are not indexed
@@ -53,8 +61,10 @@ class literal_index {
 
   [[nodiscard]] bool active() const { return active_; }
   [[nodiscard]] const std::string& why_inactive() const { return why_; }
+  // (field, text) literals that mark rules, and distinct texts scanned for
+  // (literals and needles).
   [[nodiscard]] std::size_t literal_count() const { return lit_rules_.size(); }
-  [[nodiscard]] std::size_t database_count() const { return dbs_.size(); }
+  [[nodiscard]] std::size_t text_count() const { return post_begin_.empty() ? 0 : post_begin_.size() - 1; }
   // Rules evaluated on every event of their logsource (no literal known).
   [[nodiscard]] std::size_t unindexed_rules() const;
   [[nodiscard]] bool indexed(std::uint32_t rule) const { return indexed_[rule] != 0; }
@@ -62,26 +72,39 @@ class literal_index {
 
  private:
   friend class engine;
+  struct posting {
+    field_id field;    // the field the literal must occur in; k_no_field: any
+    std::uint32_t lit;  // index into lit_rules_
+  };
+  // The needle ids of a matcher's alternatives, or null.
+  [[nodiscard]] const std::uint32_t* needles(const sigma::matcher& m) const;
+
   bool active_ = false;
   std::string why_;
   std::vector<std::uint8_t> indexed_, keyword_rule_;    // per rule
   std::vector<std::vector<std::uint32_t>> lit_rules_;   // literal id -> rules
+  std::vector<std::uint32_t> post_begin_;               // text id -> first posting (texts + 1 entries)
+  std::vector<posting> posts_;
+  // Matcher (by the address of its alternatives) -> offset in needle_ids_.
+  std::unordered_map<const void*, std::uint32_t> needle_at_;
+  std::vector<std::uint32_t> needle_ids_;               // text ids, k_none where none
+  std::vector<std::string> texts_;                      // text id -> text
+  std::vector<std::vector<std::uint32_t>> keyword_texts_;  // rule -> its keyword literals' text ids
   std::vector<::hs_database*> dbs_;                     // owned
   std::vector<std::int32_t> field_db_;                  // field id -> index in dbs_, or -1
-  ::hs_database* keyword_db_ = nullptr;                 // one of dbs_, or null
 };
 
 struct engine_options {
   bool use_index = true;  // false: every logsource candidate is evaluated (the reference path)
 };
 
-class engine {
+class engine : private needle_oracle {
  public:
   // `rules` (and `index`, when given) must outlive the engine. Without an
   // index, the engine builds its own (if options ask for one).
   explicit engine(const std::vector<sigma::rule>& rules, engine_options o = {},
                   std::shared_ptr<const literal_index> index = nullptr);
-  ~engine();
+  ~engine() override;
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
@@ -105,10 +128,19 @@ class engine {
     std::vector<std::uint32_t> all;        // every rule the logsource accepts
     std::vector<std::uint32_t> unindexed;  // of those, the ones without literals
     std::vector<std::uint8_t> accepts;     // per rule
-    bool keywords = false;                 // an indexed rule here has keyword literals
+    // The keyword literals of the indexed rules here, if any.
+    std::unique_ptr<::hs_database, void (*)(::hs_database*)> keyword_db{nullptr, free_database};
   };
+  static void free_database(::hs_database* db);
   const plan& plan_for(const event_logsource& ls);
-  void collect_marked(const event_batch& batch, const event& ev, const plan& p);
+  void scan_event(const event_batch& batch, const event& ev, const plan& p);
+  static int on_field_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                            void* self);
+  static int on_keyword_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                              void* self);
+  void mark_rules(std::uint32_t lit);
+  [[nodiscard]] const std::uint32_t* needles(const sigma::matcher& m) const override { return index_->needles(m); }
+  [[nodiscard]] int occurs(std::uint32_t needle, std::uint32_t field_idx) const override;
 
   const std::vector<sigma::rule>& rules_;
   engine_options opts_;
@@ -116,9 +148,21 @@ class engine {
   ::hs_scratch* scratch_ = nullptr;
   std::unordered_map<std::string, plan> plans_;
   reference_evaluator eval_;
+  std::uint32_t epoch_ = 0;  // per event
+  // The scan of the current event: the value being scanned, and per value
+  // 0 (not scanned against its field's database), 1 (scanned, ASCII) or
+  // 2 (scanned with its case-folded text); the keyword text (values apart
+  // by NUL bytes).
+  std::uint32_t scan_val_ = 0;
+  std::vector<std::uint8_t> scanned_;
   std::string buf_, folded_tmp_, text_tmp_;
+  std::span<const field_entry> fields_;
+  const plan* plan_ = nullptr;
+  // Per text id: the epoch it was last seen in, the value it was seen in
+  // (k_multi: more than one), the value last processed.
+  std::vector<std::uint32_t> hit_epoch_, hit_val_, hit_last_;
+  static constexpr std::uint32_t k_multi = UINT32_MAX;
   std::vector<std::uint32_t> mark_;  // per rule: epoch of the last event that marked it
-  std::uint32_t epoch_ = 0;
   std::vector<std::uint32_t> marked_, order_;
   std::uint64_t evaluated_ = 0, ls_candidates_ = 0;
 };

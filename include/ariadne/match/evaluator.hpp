@@ -1,7 +1,8 @@
 // The reference evaluator: a plain, direct reading of Sigma semantics over a
 // checked rule. It is the oracle later optimisations are tested against, so
-// it favours obviousness over speed (the only shortcut is a per-event cache
-// of case-folded field values).
+// it favours obviousness over speed (the only shortcuts are a per-event cache
+// of case-folded field values and, when the engine gives one, a needle
+// oracle that settles string tests from its literal scan).
 //
 //   match::reference_evaluator eval;
 //   eval.reset(batch, ev);                  // once per event
@@ -16,8 +17,27 @@
 
 namespace ariadne::match {
 
+// What a literal scan of the current event has already settled: whether
+// the needle of a string test occurs in a value (the engine's scan, see
+// engine.hpp). Given one, the evaluator asks it before reading a value;
+// without one it computes every test itself.
+class needle_oracle {
+ public:
+  static constexpr std::uint32_t k_none = UINT32_MAX;
+  virtual ~needle_oracle() = default;
+  // The scan's ids for the needles of m's alternatives (k_none where an
+  // alternative has none), or null.
+  [[nodiscard]] virtual const std::uint32_t* needles(const sigma::matcher& m) const = 0;
+  // For value `field_idx` of the current event: 0 the needle does not occur
+  // in it (so no equals/prefix/suffix/contains test on it holds), 1 it does
+  // (so `contains` holds), -1 not known.
+  [[nodiscard]] virtual int occurs(std::uint32_t needle, std::uint32_t field_idx) const = 0;
+};
+
 class reference_evaluator {
  public:
+  // Consults `o` (which must outlive later calls) for string tests; null: none.
+  void set_oracle(const needle_oracle* o) { oracle_ = o; }
   // Sets the event subsequent calls look at. Both must outlive those calls.
   void reset(const event_batch& batch, const event& ev);
   // Evaluates the rule's condition on the current event.
@@ -30,12 +50,12 @@ class reference_evaluator {
   bool eval(const sigma::rule& r, const sigma::condition_node& n);
   bool eval_search(const sigma::search& s);
   bool eval_item(const sigma::detection_item& item);
-  bool eval_matcher(const sigma::matcher& m, const sigma::detection_item& item);
   bool match_value(const sigma::matcher& m, std::uint32_t field_idx);
   bool keyword_match(const sigma::matcher& m);
   std::string_view folded(std::uint32_t field_idx);
   std::string_view raw_text(std::uint32_t field_idx);
 
+  const needle_oracle* oracle_ = nullptr;
   const event_batch* batch_ = nullptr;
   const event* ev_ = nullptr;
   std::span<const field_entry> fields_;

@@ -251,6 +251,37 @@ TEST(Values, MultiValuedFieldsMatchAnyElement) {
   EXPECT_FALSE(hit("  sel:\n    Data: 'evil'\n  condition: sel", R"("Data":["a","b"])"));
 }
 
+// The engine's literal scan settles string tests before the evaluator reads
+// a value (engine.hpp): where a needle occurs, in which value of a field,
+// and in a value's folded text only, must not change an answer.
+TEST(Scan, NeedleInWhichValueOfAField) {
+  // The needle occurs in one value; the test holds only on the other.
+  EXPECT_TRUE(hit("  sel:\n    Data: 'needle x'\n  condition: sel", R"("Data":["needle x and more","needle x"])"));
+  EXPECT_FALSE(hit("  sel:\n    Data: 'needle x'\n  condition: sel", R"("Data":["needle x and more","other"])"));
+  EXPECT_TRUE(hit("  sel:\n    Data|startswith: 'abcdef'\n  condition: sel", R"("Data":["zz abcdef","ABCDEF zz"])"));
+  EXPECT_FALSE(hit("  sel:\n    Data|startswith: 'abcdef'\n  condition: sel", R"("Data":["zz abcdef","zz"])"));
+  EXPECT_TRUE(hit("  sel:\n    Data|endswith: 'abcdef'\n  condition: sel", R"("Data":["abcdef zz","zz ABCdef"])"));
+  // In another field only.
+  EXPECT_FALSE(hit("  sel:\n    Image|contains: 'evil.exe'\n  condition: sel",
+                   R"("Image":"C:\\good.exe","CommandLine":"evil.exe")"));
+  // Both needles of an `all` list, in different values of one field.
+  EXPECT_TRUE(hit("  sel:\n    Data|contains|all:\n      - 'first'\n      - 'second'\n  condition: sel",
+                  R"("Data":["the FIRST one","the second one"])"));
+  EXPECT_FALSE(hit("  sel:\n    Data|contains|all:\n      - 'first'\n      - 'second'\n  condition: sel",
+                   R"("Data":["the FIRST one","the third one"])"));
+}
+
+TEST(Scan, NeedleOnlyInTheFoldedText) {
+  // KELVIN SIGN folds to 'k': the raw text does not hold the needle, its
+  // folded text does.
+  EXPECT_TRUE(hit("  sel:\n    Title|contains: 'kelvin'\n  condition: sel", R"("Title":"a \u212Aelvin b")"));
+  EXPECT_TRUE(hit("  sel:\n    Title: 'kelvin'\n  condition: sel", R"("Title":"\u212Aelvin")"));
+  EXPECT_FALSE(hit("  sel:\n    Title|contains: 'kelvin'\n  condition: sel", R"("Title":"\u0416 kelvi")"));
+  // A non-ASCII value whose raw text holds the needle.
+  EXPECT_TRUE(hit("  sel:\n    Title|contains: 'kelvin'\n  condition: sel", R"("Title":"\u0416 KELVIN")"));
+  EXPECT_FALSE(hit("  sel:\n    Title: 'kelvin'\n  condition: sel", R"("Title":"\u0416 KELVIN")"));
+}
+
 TEST(Keywords, SubstringOverAnyValue) {
   EXPECT_TRUE(hit("  keywords:\n    - 'mimikatz'\n    - 'other'\n  condition: keywords", R"("Msg":"ran MIMIKATZ.exe")"));
   EXPECT_FALSE(hit("  keywords:\n    - 'mimikatz'\n  condition: keywords", R"("Msg":"benign")"));
