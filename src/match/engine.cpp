@@ -105,7 +105,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
             bool any = false;
             for (std::size_t k = 0; k < row.size(); ++k) {
               const auto& t = m.alternatives[k];
-              if (t.cased || t.op == sigma::string_op::glob || t.op == sigma::string_op::any || !scannable(t.needle) || t.needle.size() < 6) continue;
+              if (t.cased || t.op == sigma::string_op::glob || t.op == sigma::string_op::any || !scannable(t.needle)) continue;
               row[k] = text_id(t.needle);
               db_texts[item.field].push_back(row[k]);
               any = true;
