@@ -542,9 +542,9 @@ int step_summary(hunt_state& st) {
     by_logsource += e->logsource_candidates();
   }
   if (st.index && st.index->active())
-    s += fmt::format("  index    {} literals, {} distinct texts scanned for, {} rules always evaluated; {} rule evaluations of {} by "
+    s += fmt::format("  index    {} literals, {} distinct texts scanned for in {} databases{}, {} rules always evaluated; {} rule evaluations of {} by "
                      "logsource ({:.1f}%)\n",
-                     st.index->literal_count(), st.index->text_count(), st.index->unindexed_rules(), evaluated,
+                     st.index->literal_count(), st.index->text_count(), st.index->database_count(), st.index->from_cache() ? " (from the cache)" : "", st.index->unindexed_rules(), evaluated,
                      by_logsource, by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
   else if (st.index && st.events > 0)
     s += fmt::format("  index off: {}\n", st.index->why_inactive());

@@ -65,6 +65,10 @@ class literal_index {
   // (literals and needles).
   [[nodiscard]] std::size_t literal_count() const { return lit_rules_.size(); }
   [[nodiscard]] std::size_t text_count() const { return post_begin_.empty() ? 0 : post_begin_.size() - 1; }
+  // Field databases, and whether they came from the on-disk cache (that of
+  // a large rule set is cached: see engine.cpp).
+  [[nodiscard]] std::size_t database_count() const { return dbs_.size(); }
+  [[nodiscard]] bool from_cache() const { return from_cache_; }
   // Rules evaluated on every event of their logsource (no literal known).
   [[nodiscard]] std::size_t unindexed_rules() const;
   [[nodiscard]] bool indexed(std::uint32_t rule) const { return indexed_[rule] != 0; }
@@ -91,6 +95,7 @@ class literal_index {
   std::vector<std::string> texts_;                      // text id -> text
   std::vector<std::vector<std::uint32_t>> keyword_texts_;  // rule -> its keyword literals' text ids
   std::vector<::hs_database*> dbs_;                     // owned
+  bool from_cache_ = false;
   std::vector<std::int32_t> field_db_;                  // field id -> index in dbs_, or -1
 };
 

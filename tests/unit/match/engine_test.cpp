@@ -1,0 +1,120 @@
+// The engine's literal index: its on-disk cache of compiled databases.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "ariadne/match/engine.hpp"
+#include "test_support.hpp"
+
+namespace ariadne {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A rule set large enough to be cached: 300 needles on one field.
+std::string big_rule() {
+  std::string y =
+      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n  sel:\n"
+      "    CommandLine|contains:\n";
+  for (int k = 0; k < 300; ++k) y += "      - 'needle" + std::to_string(k) + "x'\n";
+  y += "  condition: sel\n";
+  return y;
+}
+
+std::vector<match::hit> run(const sigma::rule_set& set, std::shared_ptr<const match::literal_index> ix) {
+  event_batch batch;
+  field_id cmd = field_names().intern("CommandLine");
+  for (const char* text : {"a NEEDLE17X b", "needle1 x", "nothing", "needle299x"}) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_string(cmd, text);
+    batch.end_event();
+  }
+  match::engine eng(set.rules, {}, std::move(ix));
+  std::vector<match::hit> hits;
+  eng.match_batch(batch, hits);
+  return hits;
+}
+
+struct scoped_cache_dir {
+  fs::path dir;
+  std::string old;
+  bool had = false;
+  scoped_cache_dir() {
+    dir = fs::temp_directory_path() / ("ariadne-cache-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) {
+      had = true;
+      old = v;
+    }
+    ::setenv("ARIADNE_CACHE_DIR", dir.c_str(), 1);
+  }
+  ~scoped_cache_dir() {
+    if (had) ::setenv("ARIADNE_CACHE_DIR", old.c_str(), 1);
+    else ::unsetenv("ARIADNE_CACHE_DIR");
+    fs::remove_all(dir);
+  }
+};
+
+TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
+  scoped_cache_dir cache;
+  auto set = test::rules_from(big_rule());
+  ASSERT_EQ(set.rules.size(), 1u);
+  auto first = std::make_shared<const match::literal_index>(set.rules);
+  ASSERT_TRUE(first->active());
+  EXPECT_FALSE(first->from_cache());
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(cache.dir)) files += e.path().extension() == ".db";
+  EXPECT_EQ(files, 1u);
+  auto second = std::make_shared<const match::literal_index>(set.rules);
+  ASSERT_TRUE(second->active());
+  EXPECT_TRUE(second->from_cache());
+  auto a = run(set, first), b = run(set, second);
+  ASSERT_EQ(a.size(), 2u);  // NEEDLE17X and needle299x
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) EXPECT_EQ(a[k].event_idx, b[k].event_idx);
+}
+
+TEST(LiteralIndexCache, ACorruptFileIsCompiledAnewAndReplaced) {
+  scoped_cache_dir cache;
+  auto set = test::rules_from(big_rule());
+  auto first = std::make_shared<const match::literal_index>(set.rules);
+  ASSERT_TRUE(first->active());
+  fs::path file;
+  for (const auto& e : fs::directory_iterator(cache.dir)) file = e.path();
+  ASSERT_FALSE(file.empty());
+  auto size = fs::file_size(file);
+  for (std::uintmax_t cut : {size / 2, std::uintmax_t{3}}) {
+    fs::resize_file(file, cut);  // truncated
+    auto again = std::make_shared<const match::literal_index>(set.rules);
+    ASSERT_TRUE(again->active());
+    EXPECT_FALSE(again->from_cache());
+    EXPECT_EQ(run(set, again).size(), 2u);
+    EXPECT_EQ(fs::file_size(file), size);  // written whole again
+  }
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12);
+    f.write("garbage!", 8);  // damaged inside a database
+  }
+  auto again = std::make_shared<const match::literal_index>(set.rules);
+  ASSERT_TRUE(again->active());
+  EXPECT_EQ(run(set, again).size(), 2u);
+}
+
+TEST(LiteralIndexCache, OffMeansNoFile) {
+  scoped_cache_dir cache;
+  ::setenv("ARIADNE_CACHE_DIR", "off", 1);
+  auto set = test::rules_from(big_rule());
+  auto ix = std::make_shared<const match::literal_index>(set.rules);
+  ASSERT_TRUE(ix->active());
+  EXPECT_FALSE(ix->from_cache());
+  EXPECT_FALSE(fs::exists(cache.dir));
+}
+
+}  // namespace
+}  // namespace ariadne
