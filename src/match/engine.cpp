@@ -174,6 +174,12 @@ void store_cached(const std::filesystem::path& dir, const std::filesystem::path&
   for (std::size_t k = 0; k + k_cache_max_files < files.size(); ++k) fs::remove(files[k].second, ec);
 }
 
+// Needles shorter than this are not scanned for: vectorscan 5.4.9 (Debian
+// 12) misses matches of sets of short literals (".vbs" with ".bat" in a
+// 79-byte file name; VectorCamp/vectorscan fixed such bugs after 5.4.9).
+// SigmaRegression.PrefilterKeepsEveryMatch caught it.
+constexpr std::size_t k_min_needle = 6;
+
 // A text the scan can look for: long enough not to occur everywhere, and
 // free of the NUL byte that keeps values apart in the scanned text.
 bool scannable(std::string_view t) {
@@ -233,7 +239,9 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
             bool any = false;
             for (std::size_t k = 0; k < row.size(); ++k) {
               const auto& t = m.alternatives[k];
-              if (t.cased || t.op == sigma::string_op::glob || t.op == sigma::string_op::any || !scannable(t.needle)) continue;
+              if (t.cased || t.op == sigma::string_op::glob || t.op == sigma::string_op::any || !scannable(t.needle) ||
+                  t.needle.size() < k_min_needle)
+                continue;
               row[k] = text_id(t.needle);
               db_texts[item.field].push_back(row[k]);
               any = true;

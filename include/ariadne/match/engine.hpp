@@ -7,7 +7,7 @@
 //    src/match/literals.hpp), each tied to the field it must occur in (or
 //    to none, for keywords);
 //  - by needle: the needles of the rules' string tests (equals, prefix,
-//    suffix, contains; 3 bytes or more, not `cased`).
+//    suffix, contains; 6 bytes or more, not `cased`).
 // Each field has one vectorscan database of its literals and needles, and
 // keyword literals one more. Each value is scanned (case-insensitively; a
 // non-ASCII value also as its case-folded text) against its field's
