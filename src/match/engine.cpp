@@ -337,9 +337,9 @@ engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::sha
       scratch_ = nullptr;
       return;
     }
+  indexing_ = true;  // even with no field database: keyword ones come per logsource
   hit_epoch_.assign(index_->text_count(), 0);
   hit_val_.assign(index_->text_count(), 0);
-  hit_last_.assign(index_->text_count(), 0);
   eval_.set_oracle(this);
 }
 
@@ -365,7 +365,7 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
     if (!rules_[idx].source.accepts(ls)) continue;
     p.all.push_back(idx);
     p.accepts[idx] = 1;
-    if (!scratch_ || !index_->indexed(idx)) continue;
+    if (!indexing_ || !index_->indexed(idx)) continue;
     for (std::uint32_t t : index_->keyword_texts_[idx]) keyword_texts.emplace_back(index_->texts_[t], t);
   }
   // The keyword literals of this logsource's rules only: few, so their
@@ -382,7 +382,7 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
     }
   }
   for (std::uint32_t idx : p.all)
-    if (!scratch_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
+    if (!indexing_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
   return plans_.emplace(std::move(key), std::move(p)).first->second;
 }
 
@@ -501,7 +501,7 @@ void engine::match_batch(const event_batch& batch, std::vector<hit>& out) {
     if (p.all.empty()) continue;
     ls_candidates_ += p.all.size();
     const std::vector<std::uint32_t>* todo = &p.all;
-    if (scratch_) {
+    if (indexing_) {
       scan_event(batch, ev, p);
       if (marked_.empty()) {
         todo = &p.unindexed;

@@ -8,8 +8,9 @@
 //    to none, for keywords);
 //  - by needle: the needles of the rules' string tests (equals, prefix,
 //    suffix, contains; 6 bytes or more, not `cased`).
-// Each field has one vectorscan database of its literals and needles, and
-// keyword literals one more. Each value is scanned (case-insensitively; a
+// Each field has one vectorscan database of its literals and needles;
+// keyword literals have one per logsource, of the rules it accepts (built
+// by each engine when it first meets the logsource). Each value is scanned (case-insensitively; a
 // non-ASCII value also as its case-folded text) against its field's
 // database, which marks the rules whose literals occur there and records
 // which value each needle occurs in; when keyword rules apply, all values
@@ -150,7 +151,8 @@ class engine : private needle_oracle {
   const std::vector<sigma::rule>& rules_;
   engine_options opts_;
   std::shared_ptr<const literal_index> index_;
-  ::hs_scratch* scratch_ = nullptr;
+  ::hs_scratch* scratch_ = nullptr;  // null until a database needs one
+  bool indexing_ = false;            // the index is in use
   std::unordered_map<std::string, plan> plans_;
   reference_evaluator eval_;
   std::uint32_t epoch_ = 0;  // per event
@@ -163,9 +165,9 @@ class engine : private needle_oracle {
   std::string buf_, folded_tmp_, text_tmp_;
   std::span<const field_entry> fields_;
   const plan* plan_ = nullptr;
-  // Per text id: the epoch it was last seen in, the value it was seen in
-  // (k_multi: more than one), the value last processed.
-  std::vector<std::uint32_t> hit_epoch_, hit_val_, hit_last_;
+  // Per text id: the epoch it was last seen in, and the value it was seen
+  // in (k_multi: more than one).
+  std::vector<std::uint32_t> hit_epoch_, hit_val_;
   static constexpr std::uint32_t k_multi = UINT32_MAX;
   std::vector<std::uint32_t> mark_;  // per rule: epoch of the last event that marked it
   std::vector<std::uint32_t> marked_, order_;

@@ -1,4 +1,5 @@
-// The engine's literal index: its on-disk cache of compiled databases.
+// The engine's literal index: rules with keyword literals only, and its
+// on-disk cache of compiled databases.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -38,6 +39,30 @@ std::vector<match::hit> run(const sigma::rule_set& set, std::shared_ptr<const ma
   std::vector<match::hit> hits;
   eng.match_batch(batch, hits);
   return hits;
+}
+
+// A rule set whose only literals are keywords (no field database at all)
+// is still indexed: an event without the keywords evaluates no rule.
+TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
+  auto set = test::rules_from(
+      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  event_batch batch;
+  field_id msg = field_names().intern("Message");
+  for (const char* text : {"nothing here", "ran SEKURLSA::LogonPasswords"}) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_string(msg, text);
+    batch.end_event();
+  }
+  match::engine eng(set.rules);
+  std::vector<match::hit> hits;
+  eng.match_batch(batch, hits);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].event_idx, 1u);
+  EXPECT_EQ(eng.logsource_candidates(), 2u);
+  EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
 }
 
 struct scoped_cache_dir {
