@@ -7,7 +7,7 @@
 //    src/match/literals.hpp), each tied to the field it must occur in (or
 //    to none, for keywords);
 //  - by needle: the needles of the rules' string tests (equals, prefix,
-//    suffix, contains; 6 bytes or more, not `cased`).
+//    suffix, contains; 3 bytes or more, not `cased`).
 // Each field has one vectorscan database of its literals and needles;
 // keyword literals have one per logsource, of the rules it accepts (built
 // by each engine when it first meets the logsource). Each value is scanned (case-insensitively; a
@@ -162,7 +162,7 @@ class engine : private needle_oracle {
   // by NUL bytes).
   std::uint32_t scan_val_ = 0;
   std::vector<std::uint8_t> scanned_;
-  std::string buf_, folded_tmp_, text_tmp_;
+  std::string buf_, folded_tmp_, text_tmp_, pad_;
   std::span<const field_entry> fields_;
   const plan* plan_ = nullptr;
   // Per text id: the epoch it was last seen in, and the value it was seen

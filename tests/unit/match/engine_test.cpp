@@ -1,11 +1,13 @@
-// The engine's literal index: rules with keyword literals only, and its
-// on-disk cache of compiled databases.
+// The engine's literal index: rules with keyword literals only, small
+// literal sets at the end of long values, and its on-disk cache of
+// compiled databases.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "ariadne/match/engine.hpp"
@@ -63,6 +65,56 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
   EXPECT_EQ(hits[0].event_idx, 1u);
   EXPECT_EQ(eng.logsource_candidates(), 2u);
   EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
+}
+
+// vectorscan 5.4.9 misses a literal of a small set that ends near the end
+// of a subject longer than 64 bytes (".vbs" at the end of a 79-byte file
+// name, with ".bat" beside it): the engine pads what it scans. Field
+// literals, needles and keywords, each at every distance from the end of
+// values of 60 to 200 bytes, must give the reference path's matches.
+TEST(LiteralIndex, SmallSetMatchesAtTheEndOfALongValue) {
+  const std::vector<std::vector<std::string>> sets = {
+      {".vbs", ".bat"}, {".vbs", ".bat", ".hta"}, {"/tmp/", ".ps1", "rundll", ".dll"}, {"mimikatz", "sekurlsa"}};
+  std::mt19937 rng(7);
+  for (const auto& lits : sets) {
+    std::string list;
+    for (const auto& l : lits) list += "      - '" + l + "'\n";
+    auto set = test::rules_from(
+        "title: ends\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+        "  sel:\n    TargetFilename|endswith:\n" + list + "  condition: sel\n---\n"
+        "title: has\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\ndetection:\n"
+        "  sel:\n    CommandLine|contains:\n" + list + "  condition: sel\n---\n"
+        "title: words\nid: 33333333-3333-3333-3333-333333333333\nlogsource:\n  product: windows\ndetection:\n"
+        "  keywords:\n" + list + "  condition: keywords\n");
+    ASSERT_EQ(set.rules.size(), 3u);
+    event_batch batch;
+    field_id file = field_names().intern("TargetFilename"), cmd = field_names().intern("CommandLine");
+    std::size_t expected_end = 0;
+    for (std::size_t len = 60; len <= 200; len += 7)
+      for (std::size_t tail = 0; tail < 40; tail += 3)
+        for (const auto& l : lits) {
+          std::string pre;
+          while (pre.size() < len) pre.push_back(static_cast<char>('a' + rng() % 26));
+          std::string after(tail, 'z');
+          event& ev = batch.begin_event(0, batch.size() + 1);
+          ev.logsource.product = set.rules[0].source.product_id;
+          batch.add_string(file, pre + l);
+          batch.add_string(cmd, pre + l + after);
+          batch.end_event();
+          ++expected_end;
+        }
+    match::engine indexed(set.rules);
+    match::engine reference(set.rules, {.use_index = false});
+    std::vector<match::hit> a, b;
+    indexed.match_batch(batch, a);
+    reference.match_batch(batch, b);
+    ASSERT_EQ(b.size(), 3 * expected_end);  // every event: all three rules
+    ASSERT_EQ(a.size(), b.size()) << lits[0];
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].event_idx, b[k].event_idx);
+      EXPECT_EQ(a[k].rule_idx, b[k].rule_idx);
+    }
+  }
 }
 
 struct scoped_cache_dir {
