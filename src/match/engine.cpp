@@ -177,8 +177,9 @@ void store_cached(const std::filesystem::path& dir, const std::filesystem::path&
 // Every text is scanned with this many NUL bytes after it. vectorscan 5.4.9
 // (Debian 12) can miss a literal of a small set (".vbs" with ".bat") that
 // ends in the last 24 or so bytes of a subject longer than 64 bytes; with
-// 32 bytes of padding a fuzz of 1.2M scans found no miss, 64 leaves a
-// margin (tests: LiteralIndex.SmallSetMatchesAtTheEndOfALongValue). No text
+// 32 bytes of padding 1.2M random scans miss nothing, 64 leaves a margin
+// (bench/vectorscan/tail_check.cpp; test:
+// LiteralIndex.SmallSetMatchesAtTheEndOfALongValue). No text
 // holds a NUL (scannable()), so the padding adds no match.
 constexpr std::size_t k_scan_pad = 64;
 
