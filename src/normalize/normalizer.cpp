@@ -1,5 +1,6 @@
 #include "ariadne/normalize/normalizer.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 #include <fstream>
@@ -25,6 +26,25 @@ std::string category_key(std::string_view channel_lower, std::int64_t eid) {
   k += std::to_string(eid);
   return k;
 }
+
+// Which fields the event being normalised has: a stamp per field id, so a
+// test is one load instead of a pass over the event's fields.
+struct field_presence {
+  std::vector<std::uint32_t> stamp;
+  std::uint32_t epoch = 0;
+  void reset(const event_batch& batch, const event& ev) {
+    if (++epoch == 0) {  // wrapped: forget every old stamp
+      std::fill(stamp.begin(), stamp.end(), 0);
+      epoch = 1;
+    }
+    for (const auto& f : batch.fields(ev)) add(f.id);
+  }
+  void add(field_id id) {
+    if (id >= stamp.size()) stamp.resize(id + 64, 0);
+    stamp[id] = epoch;
+  }
+  [[nodiscard]] bool has(field_id id) const { return id < stamp.size() && stamp[id] == epoch; }
+};
 
 }  // namespace
 
@@ -121,6 +141,12 @@ std::vector<field_id>& normalizer::strip_cache() const {
 void normalizer::apply(event_batch& batch, event& ev) const {
   auto& fields = field_names();
   auto& strip_cache_ = strip_cache();
+  thread_local field_presence present;
+  present.reset(batch, ev);
+  auto alias = [&](field_id from, field_id to) {
+    batch.alias_field(ev, from, to);
+    present.add(to);
+  };
   // 1. Prefix-stripped aliases (winlog.event_data.X -> X).
   if (!strip_prefixes_.empty()) {
     std::uint32_t end = ev.field_end;
@@ -139,15 +165,15 @@ void normalizer::apply(event_batch& batch, event& ev) const {
         if (id >= strip_cache_.size()) strip_cache_.resize(fields.size() + 64, k_unknown);
         strip_cache_[id] = target;
       }
-      if (target != k_no_field && !batch.find(ev, target)) batch.alias_field(ev, id, target);
+      if (target != k_no_field && !present.has(target)) alias(id, target);
     }
   }
   // 2. Layout aliases.
   for (const auto& [target, sources] : aliases_) {
-    if (batch.find(ev, target)) continue;
+    if (present.has(target)) continue;
     for (field_id src : sources)
-      if (batch.find(ev, src)) {
-        batch.alias_field(ev, src, target);
+      if (present.has(src)) {
+        alias(src, target);
         break;
       }
   }
@@ -166,7 +192,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
     ev.logsource.product = linux_;
   } else {
     for (field_id f : windows_fields_)
-      if (batch.find(ev, f)) {
+      if (present.has(f)) {
         ev.logsource.product = windows_;
         break;
       }
@@ -195,7 +221,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
           if (!ok) continue;
           ev.logsource.add_category(rule.category);
           for (const auto& [sigma_name, src] : rule.fields)
-            if (!batch.find(ev, sigma_name) && batch.find(ev, src)) batch.alias_field(ev, src, sigma_name);
+            if (!present.has(sigma_name) && present.has(src)) alias(src, sigma_name);
         }
       }
     }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ariadne/core/time.hpp"
 
 namespace ariadne {
@@ -26,6 +28,18 @@ TEST(Text, Numbers) {
   EXPECT_EQ(parse_number("0x10"), 16.0);
   EXPECT_EQ(parse_number("-2.5"), -2.5);
   EXPECT_FALSE(parse_number("abc").has_value());
+}
+
+// The vector count keeps per-byte counters that must be summed before they
+// wrap (every 255 blocks of 16): lengths around those limits, every byte.
+TEST(Text, CountByteMatchesAPlainCount) {
+  for (std::size_t n : {0, 1, 15, 16, 17, 255 * 16 - 1, 255 * 16, 255 * 16 + 1, 3 * 255 * 16 + 7, 100000}) {
+    std::string s(n, '\n');
+    for (std::size_t k = 0; k < n; k += 3) s[k] = 'x';
+    EXPECT_EQ(count_byte(s, '\n'), static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'))) << n;
+    EXPECT_EQ(count_byte(s, 'x'), static_cast<std::size_t>(std::count(s.begin(), s.end(), 'x'))) << n;
+    EXPECT_EQ(count_byte(s, '\xff'), 0u);
+  }
 }
 
 TEST(Text, StableIdsAreStable) {
