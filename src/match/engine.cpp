@@ -367,6 +367,13 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
     if (!rules_[idx].source.accepts(ls)) continue;
     p.all.push_back(idx);
     p.accepts[idx] = 1;
+    for (const auto& search : rules_[idx].searches)
+      for (const auto& conj : search.alternatives)
+        for (const auto& item : conj) {
+          if (item.field == k_no_field) continue;
+          if (item.field >= p.tested.size()) p.tested.resize(item.field + 1, 0);
+          p.tested[item.field] = 1;
+        }
     if (!indexing_ || !index_->indexed(idx)) continue;
     for (std::uint32_t t : index_->keyword_texts_[idx]) keyword_texts.emplace_back(index_->texts_[t], t);
   }
@@ -446,8 +453,8 @@ int engine::occurs(std::uint32_t needle, std::uint32_t field_idx) const {
   return at == k_multi ? -1 : 0;
 }
 
-// Scans each value against its field's database (a non-ASCII value also as
-// its case-folded text), recording the needles it holds and marking the
+// Scans each value of a field the plan's rules test against that field's
+// database (a non-ASCII value also as its case-folded text), recording the needles it holds and marking the
 // indexed rules whose literals occur in their fields; when keyword rules
 // apply, every value once more against the keyword database, all in one
 // text, apart by NUL bytes no literal contains.
@@ -475,7 +482,10 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
   for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
     const field_entry& f = fields_[idx];
     if (f.val.kind == value_kind::null) continue;
-    ::hs_database* db = f.id < field_db.size() && field_db[f.id] >= 0 ? index_->dbs_[static_cast<std::size_t>(field_db[f.id])] : nullptr;
+    bool tested = f.id < p.tested.size() && p.tested[f.id];
+    ::hs_database* db = tested && f.id < field_db.size() && field_db[f.id] >= 0
+                            ? index_->dbs_[static_cast<std::size_t>(field_db[f.id])]
+                            : nullptr;
     if (!db && !p.keyword_db) continue;
     std::string_view t = value_text(f.val, text_tmp_);
     bool ascii = is_ascii(t);

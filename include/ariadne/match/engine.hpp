@@ -134,6 +134,10 @@ class engine : private needle_oracle {
     std::vector<std::uint32_t> all;        // every rule the logsource accepts
     std::vector<std::uint32_t> unindexed;  // of those, the ones without literals
     std::vector<std::uint8_t> accepts;     // per rule
+    // Per field id: does a rule here test the field? Only those values are
+    // scanned against their field's database (other rules' literals there
+    // mark nothing here, and their needles are never asked for).
+    std::vector<std::uint8_t> tested;
     // The keyword literals of the indexed rules here, if any.
     std::unique_ptr<::hs_database, void (*)(::hs_database*)> keyword_db{nullptr, free_database};
   };
