@@ -1,8 +1,9 @@
 // The reference evaluator: a plain, direct reading of Sigma semantics over a
 // checked rule. It is the oracle later optimisations are tested against, so
 // it favours obviousness over speed (the only shortcuts are a per-event cache
-// of case-folded field values and, when the engine gives one, a needle
-// oracle that settles string tests from its literal scan).
+// of case-folded field values, a per-event table of where each field's
+// values are and, when the engine gives one, a needle oracle that settles
+// string tests from its literal scan).
 //
 //   match::reference_evaluator eval;
 //   eval.reset(batch, ev);                  // once per event
@@ -64,6 +65,15 @@ class reference_evaluator {
   std::vector<std::uint8_t> have_folded_;
   std::vector<std::uint8_t> have_text_;
   std::vector<std::int8_t> search_memo_;
+  // Per field id, the current event's values of it: stamped with the event's
+  // epoch, they lie in [first, last] (other fields may be between).
+  struct field_span {
+    std::uint32_t epoch = 0;
+    std::uint32_t first = 0, last = 0;
+    bool any_null = false;
+  };
+  std::vector<field_span> spans_;
+  std::uint32_t epoch_ = 0;
   std::string scratch_;
 };
 
