@@ -13,6 +13,71 @@ field_table::field_table() {
   serial_ = next.fetch_add(1);
 }
 
+namespace {
+
+// A thread's map of the names it has seen: open addressing with an inline
+// hash, as interning runs for every field of every event.
+class name_cache {
+ public:
+  [[nodiscard]] static std::uint64_t hash(std::string_view s) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    std::size_t k = 0;
+    for (; k + 8 <= s.size(); k += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + k, 8);
+      h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+      h ^= h >> 31;
+    }
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + k, s.size() - k);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    return h ^ (h >> 29);
+  }
+  // k_no_field if absent.
+  [[nodiscard]] field_id find(std::string_view name, std::uint64_t h) const {
+    if (slots_.empty()) return k_no_field;
+    for (std::size_t at = h & mask_;; at = (at + 1) & mask_) {
+      const slot& sl = slots_[at];
+      if (sl.id == k_no_field) return k_no_field;
+      if (sl.hash == h && sl.name == name) return sl.id;
+    }
+  }
+  // `name` must outlive the cache (the table's own copy).
+  void add(std::string_view name, std::uint64_t h, field_id id) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    place({h, name, id});
+    ++used_;
+  }
+  void clear() {
+    slots_.clear();
+    used_ = 0;
+    mask_ = 0;
+  }
+
+ private:
+  struct slot {
+    std::uint64_t hash = 0;
+    std::string_view name;
+    field_id id = k_no_field;
+  };
+  void place(const slot& s) {
+    std::size_t at = s.hash & mask_;
+    while (slots_[at].id != k_no_field) at = (at + 1) & mask_;
+    slots_[at] = s;
+  }
+  void grow() {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 256 : old.size() * 2, slot{});
+    mask_ = slots_.size() - 1;
+    for (const auto& s : old)
+      if (s.id != k_no_field) place(s);
+  }
+  std::vector<slot> slots_;
+  std::size_t used_ = 0, mask_ = 0;
+};
+
+}  // namespace
+
 field_id field_table::intern(std::string_view name) {
   // Each thread keeps its own map of the names it has seen: the common case
   // (a known name) takes no lock, so parser threads do not contend on mu_.
@@ -20,16 +85,17 @@ field_id field_table::intern(std::string_view name) {
   // tables apart (a new table may reuse a freed one's address).
   struct cache {
     std::uint64_t serial = 0;
-    std::unordered_map<std::string_view, field_id> ids;
+    name_cache names;
   };
   thread_local cache local;
   if (local.serial != serial_) {
-    local.ids.clear();
+    local.names.clear();
     local.serial = serial_;
   }
-  if (auto it = local.ids.find(name); it != local.ids.end()) return it->second;
+  const std::uint64_t h = name_cache::hash(name);
+  if (field_id id = local.names.find(name, h); id != k_no_field) return id;
   field_id id = intern_locked(name);
-  local.ids.emplace(names_view(id), id);
+  local.names.add(names_view(id), h, id);
   return id;
 }
 

@@ -1,0 +1,75 @@
+// Field interning (each thread's lock-free cache of names in front of the
+// shared table) and the batch's storage.
+#include "ariadne/event/event.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ariadne {
+namespace {
+
+// Enough names to grow a thread's cache several times; names that share
+// long prefixes and differ in length only by trailing bytes.
+std::vector<std::string> many_names() {
+  std::vector<std::string> names;
+  for (int k = 0; k < 5000; ++k) names.push_back("Event.EventData.Field" + std::to_string(k));
+  for (int k = 1; k <= 40; ++k) names.push_back(std::string(static_cast<std::size_t>(k), 'a'));
+  names.push_back("");
+  return names;
+}
+
+TEST(FieldTable, InternIsStableAndRoundTrips) {
+  field_table table;
+  const auto names = many_names();
+  std::vector<field_id> ids;
+  for (const auto& n : names) ids.push_back(table.intern(n));
+  EXPECT_EQ(table.size(), names.size());
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    EXPECT_EQ(table.intern(names[k]), ids[k]) << names[k];
+    EXPECT_EQ(table.find(names[k]), ids[k]);
+    EXPECT_EQ(table.name(ids[k]), names[k]);
+  }
+  EXPECT_EQ(table.find("never interned"), k_no_field);
+}
+
+TEST(FieldTable, ThreadsAgreeOnIds) {
+  field_table table;
+  const auto names = many_names();
+  std::vector<std::vector<field_id>> got(3);
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < got.size(); ++t)
+    pool.emplace_back([&, t] {
+      // Each thread walks the names in its own order.
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        std::size_t at = (k * (t + 1) * 7919) % names.size();
+        (void)table.intern(names[at]);
+      }
+      for (const auto& n : names) got[t].push_back(table.intern(n));
+    });
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(table.size(), names.size());
+  EXPECT_EQ(got[0], got[1]);
+  EXPECT_EQ(got[0], got[2]);
+  for (std::size_t k = 0; k < names.size(); ++k) EXPECT_EQ(table.name(got[0][k]), names[k]);
+}
+
+// A table made after another was destroyed may reuse its address: a
+// thread's cache must not answer with the old table's ids.
+TEST(FieldTable, ANewTableDoesNotSeeAnOldOnesCache) {
+  field_id old_id = 0;
+  {
+    field_table a;
+    (void)a.intern("x");
+    old_id = a.intern("y");
+  }
+  field_table b;
+  EXPECT_EQ(b.find("y"), k_no_field);
+  EXPECT_EQ(b.intern("y"), 0u);
+  EXPECT_NE(old_id, 0u);
+}
+
+}  // namespace
+}  // namespace ariadne
