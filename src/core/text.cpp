@@ -152,6 +152,21 @@ void append_json_string(std::string& out, std::string_view s) {
   while (pos < s.size()) {
     // Runs of plain ASCII are copied in one go.
     std::size_t run = pos;
+#if defined(__SSE2__)
+    // 16 bytes at a time: below 0x20 or from 0x80 (negative as signed
+    // bytes), a quote or a backslash ends the run.
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (run + 16 <= s.size()) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + run));
+      __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+      int mask = _mm_movemask_epi8(stop);
+      if (mask) {
+        run += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+        break;
+      }
+      run += 16;
+    }
+#endif
     while (run < s.size()) {
       auto ch = static_cast<unsigned char>(s[run]);
       if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\') break;

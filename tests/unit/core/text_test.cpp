@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "ariadne/core/time.hpp"
 
@@ -20,6 +22,22 @@ TEST(Text, JsonEscaping) {
   std::string out;
   append_json_string(out, "a\"b\\c\n\x01\xff");
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\xEF\xBF\xBD\"");
+}
+
+// Plain runs are found 16 bytes at a time: every special byte at every
+// position of a long string is still escaped, as one escaped alone is.
+TEST(Text, JsonEscapingAtEveryPosition) {
+  for (const std::string& special : std::vector<std::string>{"\"", "\\", "\n", std::string(1, '\x01'), "\x7f", "\xc3\xa9", "\xff"}) {
+    std::string alone;
+    append_json_string(alone, special);
+    alone = alone.substr(1, alone.size() - 2);
+    for (std::size_t at = 0; at <= 40; ++at) {
+      std::string s = std::string(at, 'a') + special + std::string(40 - at, 'b');
+      std::string out;
+      append_json_string(out, s);
+      EXPECT_EQ(out, "\"" + std::string(at, 'a') + alone + std::string(40 - at, 'b') + "\"") << at;
+    }
+  }
 }
 
 TEST(Text, Numbers) {
