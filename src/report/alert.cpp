@@ -1,8 +1,10 @@
 #include "ariadne/report/alert.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <unordered_map>
+#include <numeric>
+#include <vector>
 
 #include "ariadne/core/text.hpp"
 
@@ -59,30 +61,40 @@ void append_value(std::string& out, const value& v) {
 
 std::string event_to_json(const event_batch& batch, const event& ev) {
   auto fields = batch.fields(ev);
-  // Group values by field id, keeping first-appearance order.
-  std::vector<field_id> order;
-  std::unordered_map<field_id, std::vector<const value*>> values;
-  for (const auto& f : fields) {
-    auto [it, inserted] = values.try_emplace(f.id);
-    if (inserted) order.push_back(f.id);
-    it->second.push_back(&f.val);
+  // Values grouped by field id, fields in order of first appearance: the
+  // positions sorted by id (stably, so each group starts with its first
+  // value), then the groups by that first position.
+  thread_local std::vector<std::uint32_t> by_id;
+  thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;  // (first position, start in by_id)
+  by_id.resize(fields.size());
+  std::iota(by_id.begin(), by_id.end(), 0U);
+  std::stable_sort(by_id.begin(), by_id.end(), [&](std::uint32_t a, std::uint32_t b) { return fields[a].id < fields[b].id; });
+  groups.clear();
+  std::size_t text = 0;
+  for (std::uint32_t k = 0; k < by_id.size(); ++k) {
+    if (k == 0 || fields[by_id[k]].id != fields[by_id[k - 1]].id) groups.emplace_back(by_id[k], k);
+    text += fields[by_id[k]].val.text.size();
   }
-  std::string out = "{";
-  bool first = true;
+  std::sort(groups.begin(), groups.end());
+  std::string out;
+  out.reserve(text + 24 * fields.size() + 2);
+  out.push_back('{');
   auto& names = field_names();
-  for (field_id id : order) {
-    if (!first) out.push_back(',');
-    first = false;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    std::uint32_t begin = groups[g].second;
+    field_id id = fields[by_id[begin]].id;
+    std::uint32_t end = begin + 1;
+    while (end < by_id.size() && fields[by_id[end]].id == id) ++end;
+    if (g) out.push_back(',');
     append_json_string(out, names.name(id));
     out.push_back(':');
-    const auto& vals = values[id];
-    if (vals.size() == 1) {
-      append_value(out, *vals[0]);
+    if (end - begin == 1) {
+      append_value(out, fields[by_id[begin]].val);
     } else {
       out.push_back('[');
-      for (std::size_t k = 0; k < vals.size(); ++k) {
-        if (k) out.push_back(',');
-        append_value(out, *vals[k]);
+      for (std::uint32_t k = begin; k < end; ++k) {
+        if (k > begin) out.push_back(',');
+        append_value(out, fields[by_id[k]].val);
       }
       out.push_back(']');
     }
