@@ -224,17 +224,57 @@ void commit_case(hunt_state& st) {
 }
 
 // Reports the hits of a matched batch (in order), then clears the batch.
-void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hit>& hits) {
+// What reporting a hit needs that depends only on its event and rule: the
+// full alert (id, event JSON) when something stores or prints it, and the
+// output line of a standalone rule. Pure, so the workers make it in parallel.
+struct rendered_hit {
+  std::optional<report::alert> alert;
+  std::string line;
+};
+
+rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const match::hit& h) {
+  rendered_hit out;
+  const auto& r = st.rules[h.rule_idx];
+  const event& ev = batch.events()[h.event_idx];
+  const std::string& src = st.sources[ev.source.source_idx];
+  std::string_view host = st.norm->host(batch, ev);
+  if (st.db || (r.standalone && st.opts.format == "jsonl")) out.alert = report::make_alert(r, h.rule_idx, batch, ev, host, src);
+  if (!r.standalone) return out;
+  if (st.opts.format == "jsonl") {
+    out.line = report::to_jsonl(*out.alert, r);
+    out.line.push_back('\n');
+  } else {
+    std::string t = ev.time == k_no_time ? std::string("-") : format_rfc3339(ev.time).substr(0, 19) + "Z";
+    std::string lvl = std::string(sigma::level_name(r.lvl));
+    std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
+    out.line = fmt::format("{}  {}  {:<16}  {}  {}\n", t, st.out_pal.level(padded_lvl),
+                           host.empty() ? std::string_view("-") : host, r.title,
+                           st.out_pal.dim(src + ":" + std::to_string(ev.source.record)));
+  }
+  return out;
+}
+
+void render_hits(const hunt_state& st, const event_batch& batch, const std::vector<match::hit>& hits,
+                 std::vector<rendered_hit>& out) {
+  out.clear();
+  out.reserve(hits.size());
+  for (const auto& h : hits) out.push_back(render_hit(st, batch, h));
+}
+
+// Reports a batch's hits in order; `rendered`, when given, holds
+// render_hit() of each hit, made on a worker.
+void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hit>& hits,
+                 std::vector<rendered_hit>* rendered = nullptr) {
   std::vector<std::uint32_t> subjects;
   if (st.gb) subjects = st.gb->observe(batch, [&](const event& ev) { return st.norm->host(batch, ev); });
-  for (const auto& h : hits) {
+  for (std::size_t k = 0; k < hits.size(); ++k) {
+    const auto& h = hits[k];
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
     const std::string& src = st.sources[ev.source.source_idx];
     std::string_view host = st.norm->host(batch, ev);
-    // The full alert (id, event JSON) only when something stores or prints it.
-    std::optional<report::alert> a;
-    if (st.db || (r.standalone && st.opts.format == "jsonl")) a = report::make_alert(r, h.rule_idx, batch, ev, host, src);
+    rendered_hit made = rendered ? std::move((*rendered)[k]) : render_hit(st, batch, h);
+    const std::optional<report::alert>& a = made.alert;
     bool feeds = st.corr && st.corr->wants(h.rule_idx);
     // The id, when correlations or the graph keep the alert.
     std::string id;
@@ -255,19 +295,7 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     ++st.by_level[r.lvl];
     ++st.by_rule[h.rule_idx];
     ++st.by_host[host.empty() ? std::string("(unknown)") : std::string(host)];
-    std::string line;
-    if (st.opts.format == "jsonl") {
-      line = report::to_jsonl(*a, r);
-      line.push_back('\n');
-    } else {
-      std::string t = ev.time == k_no_time ? std::string("-") : format_rfc3339(ev.time).substr(0, 19) + "Z";
-      std::string lvl = std::string(sigma::level_name(r.lvl));
-      std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
-      line = fmt::format("{}  {}  {:<16}  {}  {}\n", t, st.out_pal.level(padded_lvl),
-                         host.empty() ? std::string_view("-") : host, r.title,
-                         st.out_pal.dim(src + ":" + std::to_string(ev.source.record)));
-    }
-    if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
+    if (std::fwrite(made.line.data(), 1, made.line.size(), st.out.get()) != made.line.size()) st.write_failed = true;
   }
   batch.clear();
   commit_case(st);  // one transaction per batch: a crash loses at most this batch
@@ -284,6 +312,7 @@ void match_and_emit(hunt_state& st, event_batch& batch) {
 struct json_segment_out {
   event_batch batch;
   std::vector<match::hit> hits;
+  std::vector<rendered_hit> rendered;
   std::vector<ingest::input_problem> problems;
   ingest::read_stats stats;
 };
@@ -320,6 +349,7 @@ void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t sour
         out.stats = w.reader.read_lines(m.name, *m.data, s.begin, s.end, s.first_line, source_idx, out.batch, on_event,
                                         nullptr, out.problems);
         w.eng->match_batch(out.batch, out.hits);
+        render_hits(st, out.batch, out.hits, out.rendered);
       },
       [&](ingest::line_segment& s, json_segment_out& out) {
         ingest::release_consumed(m, s.end);  // every earlier segment is done: keep memory flat
@@ -329,7 +359,7 @@ void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t sour
         st.bad_records += out.stats.bad;
         st.filtered += out.stats.filtered;
         st.json_records += out.stats.records;
-        emit_alerts(st, out.batch, out.hits);
+        emit_alerts(st, out.batch, out.hits, &out.rendered);
         flush_problems(st);
         if (++segments % 64 == 0)  // large files: show progress inside the file too
           st.prog.update(fmt::format("{}/{} files, {:.0f}% of {}, {} events, {} alerts", st.files_done, st.files.size(),
