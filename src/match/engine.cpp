@@ -113,9 +113,13 @@ std::string cache_name(const std::vector<literal_group>& groups) {
 // The file: per database, its length (8 bytes, little-endian as written by
 // this machine) and vectorscan's serialised bytes. All or nothing.
 bool load_cached(const std::filesystem::path& file, std::vector<::hs_database*>& dbs) {
-  std::ifstream in(file, std::ios::binary);
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
   if (!in) return false;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::streamoff size = in.tellg();
+  if (size <= 0) return false;
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) return false;
   std::size_t at = 0;
   for (auto& db : dbs) {
     std::uint64_t len = 0;
