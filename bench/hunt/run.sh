@@ -23,7 +23,7 @@ command -v /usr/bin/time >/dev/null || { echo "missing /usr/bin/time (apt instal
 trap '[ -z "${KEEP:-}" ] && rm -rf "$WORK"' EXIT
 corpus=$WORK/corpus-$SIZE_MB.jsonl
 [ -f "$corpus" ] || python3 bench/hunt/gen_corpus.py "$SIZE_MB" "$corpus"
-bytes=$(stat -c %s "$corpus")
+bytes=$(stat -L -c %s "$corpus")
 events=$(wc -l < "$corpus")
 T=../shared/data/sigma/rules-tree
 RULES=(-r $T/rules -r $T/rules-emerging-threats -r $T/rules-threat-hunting -r $T/rules-placeholder)
