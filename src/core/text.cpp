@@ -16,9 +16,10 @@ std::size_t count_byte(std::string_view s, char c) {
   const char* p = s.data();
   const std::size_t n = s.size();
   std::size_t k = 0, count = 0;
-#if defined(__SSE2__)
-  // Per-byte counters (a match subtracts -1), summed every 255 blocks; no
-  // popcount, which the baseline x86-64 target lacks (libgcc's is slow).
+#if defined(__SSE2__) && defined(__x86_64__)
+  // Per-byte counters (a match is -1 from the compare, subtracted), summed
+  // every 255 blocks; no popcount, which the baseline x86-64 target lacks
+  // (libgcc's is slow).
   const __m128i want = _mm_set1_epi8(c);
   const __m128i zero = _mm_setzero_si128();
   while (k + 16 <= n) {

@@ -29,7 +29,7 @@ class name_cache {
       h ^= h >> 31;
     }
     std::uint64_t w = 0;
-    std::memcpy(&w, s.data() + k, s.size() - k);
+    if (k < s.size()) std::memcpy(&w, s.data() + k, s.size() - k);
     h = (h ^ w) * 0x94D049BB133111EBull;
     return h ^ (h >> 29);
   }

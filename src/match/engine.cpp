@@ -458,10 +458,11 @@ int engine::occurs(std::uint32_t needle, std::uint32_t field_idx) const {
 }
 
 // Scans each value of a field the plan's rules test against that field's
-// database (a non-ASCII value also as its case-folded text), recording the needles it holds and marking the
-// indexed rules whose literals occur in their fields; when keyword rules
-// apply, every value once more against the keyword database, all in one
-// text, apart by NUL bytes no literal contains.
+// database (a non-ASCII value also as its case-folded text), recording the
+// needles it holds and marking the indexed rules whose literals occur in
+// their fields; when keyword rules apply, every value once more against the
+// keyword database, all in one text, apart by NUL bytes no literal
+// contains. Every text scanned ends with k_scan_pad NUL bytes.
 void engine::scan_event(const event_batch& batch, const event& ev, const plan& p) {
   marked_.clear();
   if (++epoch_ == 0) {  // wrapped: forget every old mark

@@ -10,11 +10,13 @@
 //    suffix, contains; 3 bytes or more, not `cased`).
 // Each field has one vectorscan database of its literals and needles;
 // keyword literals have one per logsource, of the rules it accepts (built
-// by each engine when it first meets the logsource). Each value is scanned (case-insensitively; a
-// non-ASCII value also as its case-folded text) against its field's
-// database, which marks the rules whose literals occur there and records
-// which value each needle occurs in; when keyword rules apply, all values
-// are scanned once more against the keyword database. Only the marked
+// by each engine when it first meets the logsource). Each value of a field
+// that the logsource's rules test is scanned (case-insensitively; a
+// non-ASCII value also as its case-folded text; padded with NUL bytes, as
+// vectorscan 5.4.9 can miss a match near the end of a text) against its
+// field's database, which marks the rules whose literals occur there and
+// records which value each needle occurs in; when keyword rules apply, all
+// values are scanned once more against the keyword database. Only the marked
 // rules, plus those with no literal (pure negations, numeric tests,
 // regexes), are evaluated, by the reference evaluator, which asks the
 // scan's record before reading a value: a needle the scan did not find in a
