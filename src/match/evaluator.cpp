@@ -37,6 +37,24 @@ void reference_evaluator::reset(const event_batch& batch, const event& ev) {
   }
 }
 
+std::optional<bool> reference_evaluator::long_run(std::string_view s, std::uint32_t n, bool dot_all) {
+  std::uint32_t run = 0;
+  bool found = false;
+  for (std::size_t pos = 0; pos < s.size();) {
+    if (static_cast<unsigned char>(s[pos]) < 0x80) {  // ASCII: no decoding
+      if (s[pos] == '\n' && !dot_all) run = 0;
+      else if (++run >= n) found = true;
+      ++pos;
+      continue;
+    }
+    bool valid = false;
+    (void)decode_utf8(s, pos, &valid);
+    if (!valid) return std::nullopt;  // RE2's reading of invalid bytes is its own
+    if (++run >= n) found = true;
+  }
+  return found;
+}
+
 bool reference_evaluator::matches(const sigma::rule& r) {
   search_memo_.assign(r.searches.size(), -1);
   return eval(r, r.condition);
@@ -244,6 +262,10 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
     case matcher::kind::regex: {
       if (v.kind == value_kind::null) return false;
       std::string_view s = raw_text(idx);
+      if (m.run) {
+        if (s.size() < m.run) return false;  // a character is a byte or more
+        if (auto r = long_run(s, m.run, m.run_dot_all)) return *r;
+      }
       return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *m.re);
     }
     case matcher::kind::cidr:

@@ -51,6 +51,25 @@ bool parse_ip_address(std::string_view text, ip_network& out) {
 namespace ariadne::sigma::detail {
 namespace {
 
+// N if `pattern` is exactly ".{N,}", "(.){N,}" or "(?:.){N,}" (1 <= N <=
+// 1,000,000), else 0.
+std::uint32_t counted_any(std::string_view pattern) {
+  for (std::string_view head : {".{", "(.){", "(?:.){"}) {
+    if (pattern.substr(0, head.size()) != head) continue;
+    std::string_view rest = pattern.substr(head.size());
+    if (rest.size() < 3 || rest.substr(rest.size() - 2) != ",}") return 0;
+    std::string_view digits = rest.substr(0, rest.size() - 2);
+    if (digits.empty() || digits.size() > 7) return 0;
+    std::uint32_t n = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return 0;
+      n = n * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    return n >= 1 && n <= 1000000 ? n : 0;
+  }
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 // Diagnostics helper
 
@@ -515,6 +534,8 @@ struct item_parser {
       if (!re->ok()) return fail("invalid-regex", "regular expression not supported: " + re->error());
       m.k = matcher::kind::regex;
       m.re = std::move(re);
+      m.run = counted_any(v.text);
+      m.run_dot_all = has(mod::re_s);
       return true;
     }
     if (has(mod::cidr)) {

@@ -10,6 +10,7 @@
 //   bool hit = eval.matches(rule);          // logsource is not checked here
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ class reference_evaluator {
 
   // Glob over folded bytes ('?' = one code point). Public for tests.
   [[nodiscard]] static bool glob_match(const std::vector<sigma::glob_token>& toks, std::string_view s);
+  // Does `s` hold `n` characters in a row, none a newline unless `dot_all`
+  // (what RE2 finds for ".{n,}")? nullopt when `s` is not valid UTF-8 (then
+  // RE2 decides). Public for tests.
+  [[nodiscard]] static std::optional<bool> long_run(std::string_view s, std::uint32_t n, bool dot_all);
 
  private:
   bool eval(const sigma::rule& r, const sigma::condition_node& n);

@@ -81,6 +81,11 @@ struct matcher {
   kind k = kind::strings;
   std::vector<string_test> alternatives;
   std::shared_ptr<const re2::RE2> re;
+  // A regex that is only ".{N,}" or "(.){N,}": N characters in a row (no
+  // newline among them unless `run_dot_all`, from the `s` modifier). RE2 is
+  // slow on large counted repetitions, so the evaluator counts (0: not one).
+  std::uint32_t run = 0;
+  bool run_dot_all = false;
   ip_network net;
   cmp_op op = cmp_op::eq;
   double number = 0;

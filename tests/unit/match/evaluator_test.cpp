@@ -2,6 +2,11 @@
 // Each test loads a one-rule YAML and runs one JSON event through the same
 // path as `ariadne hunt`.
 #include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <random>
+#include <string>
+#include <vector>
 
 #include "ariadne/match/evaluator.hpp"
 #include "test_support.hpp"
@@ -138,6 +143,56 @@ TEST(Modifiers, RegexIsCaseSensitiveSubstring) {
   EXPECT_FALSE(hit("  sel:\n    C|re: '^b'\n  condition: sel", R"("C":"a\nb")"));
   EXPECT_TRUE(hit("  sel:\n    C|re|s: 'a.b'\n  condition: sel", R"("C":"a\nb")"));
   EXPECT_FALSE(hit("  sel:\n    C|re: 'a.b'\n  condition: sel", R"("C":"a\nb")"));
+}
+
+// ".{N,}" is counted, not run through RE2 (slow on large counts): the count
+// must say what RE2 says, on runs across newlines, multi-byte characters
+// and (where the count steps aside) invalid UTF-8.
+TEST(Modifiers, RegexLongRunIsCountedAsRe2Would) {
+  const std::vector<std::string> pieces = {"a", "\n", "\r", std::string(1, '\0'), "\xC3\xA9", "\xE2\x82\xAC",
+                                           "\xF0\x9F\x98\x80", "\xFF", "\xC3", "\xED\xA0\x80"};
+  std::mt19937 rng(11);
+  int counted = 0, deferred = 0;
+  for (std::uint32_t n : {1u, 2u, 3u, 5u, 8u, 13u})
+    for (bool dot_all : {false, true}) {
+      RE2 re(std::string(dot_all ? "(?s)" : "") + ".{" + std::to_string(n) + ",}");
+      ASSERT_TRUE(re.ok());
+      for (int k = 0; k < 400; ++k) {
+        std::string s;
+        for (std::size_t len = rng() % 24; len > 0; --len) s += pieces[rng() % (k % 2 ? 4 : pieces.size())];
+        auto got = match::reference_evaluator::long_run(s, n, dot_all);
+        if (!got) {
+          ++deferred;
+          continue;
+        }
+        ++counted;
+        EXPECT_EQ(*got, RE2::PartialMatch(s, re)) << n << (dot_all ? " dot_all" : "") << " on " << s;
+      }
+    }
+  EXPECT_GT(counted, 1000);
+  EXPECT_GT(deferred, 100);
+  // Through a rule: the `s` modifier, and a value too short to look at.
+  EXPECT_TRUE(hit("  sel:\n    C|re: '.{5,}'\n  condition: sel", R"("C":"ab\ncdefg")"));
+  EXPECT_FALSE(hit("  sel:\n    C|re: '(.){5,}'\n  condition: sel", R"("C":"abc\ndefg")"));
+  EXPECT_TRUE(hit("  sel:\n    C|re|s: '.{5,}'\n  condition: sel", R"("C":"abc\ndefg")"));
+  EXPECT_FALSE(hit("  sel:\n    C|re: '.{5,}'\n  condition: sel", R"("C":"abcd")"));
+  EXPECT_TRUE(hit("  sel:\n    C|re: '.{3,}'\n  condition: sel", R"("C":"\u00e9\u00e9\u00e9")"));
+}
+
+TEST(Modifiers, RegexLongRunIsRecognisedExactly) {
+  auto run_of = [](const std::string& pattern) {
+    auto set = test::rules_from(rule("  sel:\n    C|re: '" + pattern + "'\n  condition: sel"));
+    EXPECT_EQ(set.rules.size(), 1u) << pattern;
+    return set.rules.empty() ? 0u : set.rules[0].searches[0].alternatives[0][0].values[0].run;
+  };
+  EXPECT_EQ(run_of(".{1000,}"), 1000u);
+  EXPECT_EQ(run_of("(.){200,}"), 200u);
+  EXPECT_EQ(run_of("(?:.){7,}"), 7u);
+  EXPECT_EQ(run_of("a.{5,}"), 0u);
+  EXPECT_EQ(run_of(".{5,6}"), 0u);
+  EXPECT_EQ(run_of(".{5}"), 0u);
+  EXPECT_EQ(run_of(".{0,}"), 0u);
+  EXPECT_EQ(run_of("[.]{5,}"), 0u);
 }
 
 TEST(Modifiers, Cased) {
