@@ -321,6 +321,25 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
 literal_index::~literal_index() {
   for (auto* db : dbs_)
     if (db) hs_free_database(db);
+  for (auto& [texts, db] : keyword_dbs_)
+    if (db) hs_free_database(db);
+}
+
+std::size_t literal_index::keyword_database_count() const {
+  std::lock_guard lock(keyword_mu_);
+  return keyword_dbs_.size();
+}
+
+::hs_database* literal_index::keyword_db(const std::vector<std::uint32_t>& texts) const {
+  std::lock_guard lock(keyword_mu_);
+  auto it = keyword_dbs_.find(texts);
+  if (it != keyword_dbs_.end()) return it->second;
+  std::vector<std::pair<std::string_view, std::uint32_t>> lits;
+  for (std::uint32_t t : texts) lits.emplace_back(texts_[t], t);
+  std::string why;
+  ::hs_database* db = compile_literals(lits, why);
+  keyword_dbs_.emplace(texts, db);
+  return db;
 }
 
 std::size_t literal_index::unindexed_rules() const {
@@ -349,8 +368,6 @@ engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::sha
   eval_.set_oracle(this);
 }
 
-void engine::free_database(::hs_database* db) { hs_free_database(db); }
-
 engine::~engine() {
   if (scratch_) hs_free_scratch(scratch_);
 }
@@ -366,7 +383,7 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
   if (it != plans_.end()) return it->second;
   plan p;
   p.accepts.assign(rules_.size(), 0);
-  std::vector<std::pair<std::string_view, std::uint32_t>> keyword_texts;
+  std::vector<std::uint32_t> keyword_texts;
   for (std::uint32_t idx = 0; idx < rules_.size(); ++idx) {
     if (!rules_[idx].source.accepts(ls)) continue;
     p.all.push_back(idx);
@@ -379,20 +396,15 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
           p.tested[item.field] = 1;
         }
     if (!indexing_ || !index_->indexed(idx)) continue;
-    for (std::uint32_t t : index_->keyword_texts_[idx]) keyword_texts.emplace_back(index_->texts_[t], t);
+    keyword_texts.insert(keyword_texts.end(), index_->keyword_texts_[idx].begin(), index_->keyword_texts_[idx].end());
   }
   // The keyword literals of this logsource's rules only: few, so their
-  // database is small and fast (compiled once per logsource and thread).
+  // database is small and fast (one per distinct set, kept by the index).
   if (!keyword_texts.empty()) {
     std::sort(keyword_texts.begin(), keyword_texts.end());
     keyword_texts.erase(std::unique(keyword_texts.begin(), keyword_texts.end()), keyword_texts.end());
-    std::string why;
-    ::hs_database* db = compile_literals(keyword_texts, why);
-    if (db && hs_alloc_scratch(db, &scratch_) == HS_SUCCESS) {
-      p.keyword_db.reset(db);
-    } else if (db) {
-      hs_free_database(db);
-    }
+    ::hs_database* db = index_->keyword_db(keyword_texts);
+    if (db && hs_alloc_scratch(db, &scratch_) == HS_SUCCESS) p.keyword_db = db;
   }
   for (std::uint32_t idx : p.all)
     if (!indexing_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
@@ -515,7 +527,7 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
   }
   if (p.keyword_db) {
     buf_.append(k_scan_pad, '\0');
-    scan_padded(p.keyword_db.get(), buf_, on_keyword_match);
+    scan_padded(p.keyword_db, buf_, on_keyword_match);
   }
 }
 

@@ -9,8 +9,8 @@
 //  - by needle: the needles of the rules' string tests (equals, prefix,
 //    suffix, contains; 3 bytes or more, not `cased`).
 // Each field has one vectorscan database of its literals and needles;
-// keyword literals have one per logsource, of the rules it accepts (built
-// by each engine when it first meets the logsource). Each value of a field
+// keyword literals have one per set of them that a logsource's rules use
+// (compiled when an engine first meets such a logsource, shared by all). Each value of a field
 // that the logsource's rules test is scanned (case-insensitively; a
 // non-ASCII value also as its case-folded text; padded with NUL bytes, as
 // vectorscan 5.4.9 can miss a match near the end of a text) against its
@@ -31,7 +31,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -72,6 +74,9 @@ class literal_index {
   // a large rule set is cached: see engine.cpp).
   [[nodiscard]] std::size_t database_count() const { return dbs_.size(); }
   [[nodiscard]] bool from_cache() const { return from_cache_; }
+  // Keyword databases compiled so far (one per distinct set of keyword
+  // literals that the logsources met use, shared by every engine).
+  [[nodiscard]] std::size_t keyword_database_count() const;
   // Rules evaluated on every event of their logsource (no literal known).
   [[nodiscard]] std::size_t unindexed_rules() const;
   [[nodiscard]] bool indexed(std::uint32_t rule) const { return indexed_[rule] != 0; }
@@ -85,6 +90,10 @@ class literal_index {
   };
   // The needle ids of a matcher's alternatives, or null.
   [[nodiscard]] const std::uint32_t* needles(const sigma::matcher& m) const;
+  // The keyword database of these keyword texts (sorted, unique), compiled
+  // on first use and shared by every engine (thread-safe); null if
+  // vectorscan refused it. Owned by the index.
+  [[nodiscard]] ::hs_database* keyword_db(const std::vector<std::uint32_t>& texts) const;
 
   bool active_ = false;
   std::string why_;
@@ -100,6 +109,8 @@ class literal_index {
   std::vector<::hs_database*> dbs_;                     // owned
   bool from_cache_ = false;
   std::vector<std::int32_t> field_db_;                  // field id -> index in dbs_, or -1
+  mutable std::mutex keyword_mu_;
+  mutable std::map<std::vector<std::uint32_t>, ::hs_database*> keyword_dbs_;  // owned
 };
 
 struct engine_options {
@@ -140,10 +151,9 @@ class engine : private needle_oracle {
     // scanned against their field's database (other rules' literals there
     // mark nothing here, and their needles are never asked for).
     std::vector<std::uint8_t> tested;
-    // The keyword literals of the indexed rules here, if any.
-    std::unique_ptr<::hs_database, void (*)(::hs_database*)> keyword_db{nullptr, free_database};
+    // The keyword literals of the indexed rules here, if any (the index's).
+    ::hs_database* keyword_db = nullptr;
   };
-  static void free_database(::hs_database* db);
   const plan& plan_for(const event_logsource& ls);
   void scan_event(const event_batch& batch, const event& ev, const plan& p);
   static int on_field_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,

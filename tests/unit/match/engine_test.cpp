@@ -67,6 +67,40 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
   EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
 }
 
+// Keyword databases are compiled once per distinct set of keywords and
+// shared: two engines on one index, events of three logsources (two of
+// which accept the same keyword rules) compile two databases, and both
+// engines find the keywords.
+TEST(LiteralIndex, KeywordDatabasesAreSharedBySet) {
+  auto set = test::rules_from(
+      "title: any windows\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords\n---\n"
+      "title: security only\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\n"
+      "  service: security\ndetection:\n  keywords:\n    - 'lsadump::dcsync'\n  condition: keywords\n");
+  ASSERT_EQ(set.rules.size(), 2u);
+  auto ix = std::make_shared<const match::literal_index>(set.rules);
+  const ls_id windows = set.rules[0].source.product_id, security = set.rules[1].source.service_id;
+  const ls_id sysmon = intern_logsource_value("sysmon-keyword-test"), system = intern_logsource_value("system-keyword-test");
+  event_batch batch;
+  field_id msg = field_names().intern("Message");
+  for (ls_id service : {sysmon, system, security}) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = windows;
+    ev.logsource.service = service;
+    batch.add_string(msg, "ran SEKURLSA::LogonPasswords and lsadump::dcsync");
+    batch.end_event();
+  }
+  for (int k = 0; k < 2; ++k) {
+    match::engine eng(set.rules, {}, ix);
+    std::vector<match::hit> hits;
+    eng.match_batch(batch, hits);
+    ASSERT_EQ(hits.size(), 4u);  // the windows rule on all three, the security rule on the third
+    EXPECT_EQ(hits[3].event_idx, 2u);
+    EXPECT_EQ(hits[3].rule_idx, 1u);
+  }
+  EXPECT_EQ(ix->keyword_database_count(), 2u);
+}
+
 // vectorscan 5.4.9 misses a literal of a small set that ends near the end
 // of a subject longer than 64 bytes (".vbs" at the end of a 79-byte file
 // name, with ".bat" beside it): the engine pads what it scans. Field
