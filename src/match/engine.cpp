@@ -413,16 +413,6 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
 
 const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) { return plan_for(ls).all; }
 
-namespace {
-
-bool is_ascii(std::string_view s) {
-  unsigned char high = 0;
-  for (char ch : s) high |= static_cast<unsigned char>(ch);
-  return (high & 0x80) == 0;
-}
-
-}  // namespace
-
 // A literal or needle occurred in the value being scanned against its
 // field's database: records the needle and marks the rules whose literal
 // it is in this field.

@@ -5,6 +5,22 @@
 namespace ariadne {
 namespace {
 
+// Words are tested 32 and 8 bytes at a time: a high byte at any position
+// of strings around those sizes is found.
+TEST(Unicode, IsAsciiAtEveryPosition) {
+  for (std::size_t n : {0, 1, 7, 8, 9, 31, 32, 33, 40, 71}) {
+    std::string s(n, 'a');
+    EXPECT_TRUE(is_ascii(s)) << n;
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string t = s;
+      t[at] = '\x80';
+      EXPECT_FALSE(is_ascii(t)) << n << " at " << at;
+      t[at] = '\x7f';
+      EXPECT_TRUE(is_ascii(t)) << n << " at " << at;
+    }
+  }
+}
+
 TEST(Unicode, FoldsAsciiAndBeyond) {
   EXPECT_EQ(fold_case("ABC xyz"), "abc xyz");
   EXPECT_EQ(fold_case("ÄÖÜ"), "äöü");
