@@ -51,6 +51,16 @@ struct deriver {
         return std::vector<literal>{{std::move(*l), true}};
       }
       case matcher::kind::boolean: return std::vector<literal>{{m.flag ? "true" : "false", false}};
+      case matcher::kind::regex: {
+        if (m.re_atoms.empty()) return std::nullopt;
+        std::vector<literal> all;
+        for (const auto& a : m.re_atoms) {
+          auto l = p.spell(a);
+          if (!l || l->empty()) return std::nullopt;
+          all.push_back({std::move(*l), false});
+        }
+        return all;
+      }
       default: return std::nullopt;
     }
   }

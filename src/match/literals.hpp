@@ -4,10 +4,11 @@
 // its own way (`literal_policy`).
 //
 // Derivation over the condition tree: a value gives its needle (the longest
-// fixed run of a glob); an item ORs its values (or, under `all`, any one
-// value will do); an AND keeps its most selective child; an OR needs every
-// child and unites them; `not`, regexes, CIDRs, field references, null and
-// exists tests give nothing, and nothing spreads upwards through an OR.
+// fixed run of a glob), a regex its atoms (matcher::re_atoms); an item ORs
+// its values (or, under `all`, any one value will do); an AND keeps its
+// most selective child; an OR needs every child and unites them; `not`,
+// CIDRs, field references, null and exists tests and regexes without atoms
+// give nothing, and nothing spreads upwards through an OR.
 #pragma once
 
 #include <functional>

@@ -4,6 +4,7 @@
 #include "reader.hpp"
 
 #include <arpa/inet.h>
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -68,6 +69,40 @@ std::uint32_t counted_any(std::string_view pattern) {
     return n >= 1 && n <= 1000000 ? n : 0;
   }
   return 0;
+}
+
+// Texts one of which every match of the regex contains (see
+// matcher::re_atoms). RE2's FilteredRE2 gives the atoms of an AND/OR
+// formula a match must satisfy; an atom is dropped, shortest first, while
+// the formula still fails with every remaining atom absent and every dropped
+// one present (so a match must still hold one of those that remain).
+std::vector<std::string> regex_atoms(const std::string& pattern, const RE2::Options& options) {
+  re2::FilteredRE2 filter(3);
+  int id = 0;
+  if (filter.Add(pattern, options, &id) != RE2::NoError) return {};
+  std::vector<std::string> atoms;
+  filter.Compile(&atoms);
+  std::vector<int> present, passing;
+  filter.AllPotentials(present, &passing);
+  if (atoms.empty() || !passing.empty()) return {};  // the filter passes anything
+  for (const auto& a : atoms)
+    if (!is_ascii(a)) return {};  // RE2's case folding of other letters is its own
+  std::vector<std::size_t> order(atoms.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return atoms[a].size() < atoms[b].size(); });
+  std::vector<char> kept(atoms.size(), 1);
+  for (std::size_t a : order) {
+    kept[a] = 0;
+    present.clear();
+    for (std::size_t k = 0; k < atoms.size(); ++k)
+      if (!kept[k]) present.push_back(static_cast<int>(k));
+    filter.AllPotentials(present, &passing);
+    if (!passing.empty()) kept[a] = 1;  // needed
+  }
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < atoms.size(); ++k)
+    if (kept[k]) out.push_back(atoms[k]);
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -536,6 +571,7 @@ struct item_parser {
       m.re = std::move(re);
       m.run = counted_any(v.text);
       m.run_dot_all = has(mod::re_s);
+      m.re_atoms = regex_atoms(pattern, ro);
       return true;
     }
     if (has(mod::cidr)) {

@@ -4,16 +4,17 @@
 // For each rule, the condition is walked to find literals of which at least
 // one must occur in a record's text for the rule to match (values of
 // `equals`/`contains`/... tests, the longest fixed part of a wildcard value,
-// numbers, keywords). A record that contains none of the literals of any rule
-// cannot match; hunt still parses it (so malformed input is still reported)
-// but skips flattening, normalising and matching.
+// a regex's atoms, numbers, keywords). A record that contains none of the
+// literals of any rule cannot match; hunt still parses it (so malformed
+// input is still reported) but skips flattening, normalising and matching.
 //
 // The prefilter stays off (keeps everything) when any rule has no such
-// literal: `not`, `re`, `cidr`, `exists`, null tests, numeric comparisons,
-// field references, plain `*`, or non-ASCII values. It never drops a record
-// with bytes >= 0x80, a `\u` or `\/` escape (their text may spell a value
-// differently), nor, when a rule relies on a number, one with exponent
-// notation (4.625e3). Case is ignored (ASCII), so it only errs on keeping.
+// literal: `not`, `re` without atoms, `cidr`, `exists`, null tests, numeric
+// comparisons, field references, plain `*`, or non-ASCII values. It never
+// drops a record with bytes >= 0x80, a `\u` or `\/` escape (their text may
+// spell a value differently), nor, when a rule relies on a number, one with
+// exponent notation (4.625e3). Case is ignored (ASCII), so it only errs on
+// keeping.
 #pragma once
 
 #include <string>

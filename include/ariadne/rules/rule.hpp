@@ -86,6 +86,10 @@ struct matcher {
   // slow on large counted repetitions, so the evaluator counts (0: not one).
   std::uint32_t run = 0;
   bool run_dot_all = false;
+  // A regex's atoms: lower-case ASCII texts of 3 bytes or more, one of
+  // which (ignoring case) every match contains, from RE2's prefilter
+  // reduced to a minimal such set; empty when none is known.
+  std::vector<std::string> re_atoms;
   ip_network net;
   cmp_op op = cmp_op::eq;
   double number = 0;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +100,46 @@ TEST(LiteralIndex, KeywordDatabasesAreSharedBySet) {
     EXPECT_EQ(hits[3].rule_idx, 1u);
   }
   EXPECT_EQ(ix->keyword_database_count(), 2u);
+}
+
+// A regex gives the literals RE2's prefilter requires, reduced to a minimal
+// set: its rule is then indexed, and only events holding one (in any case)
+// are evaluated, where the regex itself decides.
+TEST(LiteralIndex, RegexRulesAreIndexedByTheirAtoms) {
+  auto atoms_of = [](const std::string& pattern) {
+    auto set = test::rules_from("title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\n"
+                                "detection:\n  sel:\n    C|re: '" + pattern + "'\n  condition: sel\n");
+    EXPECT_EQ(set.rules.size(), 1u) << pattern;
+    return set.rules.empty() ? std::vector<std::string>{} : set.rules[0].searches[0].alternatives[0][0].values[0].re_atoms;
+  };
+  EXPECT_EQ(atoms_of("\\$PSHome\\[\\s*\\d{1,3}"), std::vector<std::string>{"$pshome["});
+  // "set" is dropped: one of the alternatives must occur anyway.
+  auto stdin_atoms = atoms_of("(?i)(set).*&&\\s?set.*(environment|invoke)");
+  std::sort(stdin_atoms.begin(), stdin_atoms.end());
+  EXPECT_EQ(stdin_atoms, (std::vector<std::string>{"environment", "invoke"}));
+  EXPECT_TRUE(atoms_of(".*").empty());
+  EXPECT_TRUE(atoms_of("ab|cdef").empty());  // "ab" is too short to require anything
+  EXPECT_TRUE(atoms_of("caf\u00e9s?").empty());  // a non-ASCII atom: RE2 folds it its own way
+
+  auto set = test::rules_from(
+      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CommandLine|re: '\\$PSHome\\[\\s*\\d{1,3}'\n  condition: sel\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  match::engine eng(set.rules);
+  event_batch batch;
+  field_id cmd = field_names().intern("CommandLine");
+  for (const char* text : {"nothing here", "x $PSHOME[ 12", "x $PSHome[ 12"}) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_string(cmd, text);
+    batch.end_event();
+  }
+  std::vector<match::hit> hits;
+  eng.match_batch(batch, hits);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].event_idx, 2u);
+  EXPECT_EQ(eng.logsource_candidates(), 3u);
+  EXPECT_EQ(eng.evaluated(), 2u);  // the atom in either case; the regex is case-sensitive
 }
 
 // vectorscan 5.4.9 misses a literal of a small set that ends near the end
