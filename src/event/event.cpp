@@ -264,4 +264,20 @@ void event_batch::clear() {
   open_ = false;
 }
 
+void field_spans::reset(std::span<const field_entry> fields) {
+  if (++epoch_ == 0) {  // wrapped: forget every old stamp
+    for (auto& sl : slots_) sl.epoch = 0;
+    epoch_ = 1;
+  }
+  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) add(fields[idx], idx);
+}
+
+void field_spans::add(const field_entry& f, std::uint32_t idx) {
+  if (f.id >= slots_.size()) slots_.resize(static_cast<std::size_t>(f.id) + 64);
+  slot& sl = slots_[f.id];
+  if (sl.epoch != epoch_) sl = {epoch_, {idx, idx, false}};
+  sl.at.last = idx;
+  if (f.val.kind == value_kind::null) sl.at.any_null = true;
+}
+
 }  // namespace ariadne

@@ -23,18 +23,7 @@ void reference_evaluator::reset(const event_batch& batch, const event& ev) {
   text_.resize(fields_.size());
   have_folded_.assign(fields_.size(), 0);
   have_text_.assign(fields_.size(), 0);
-  if (++epoch_ == 0) {  // wrapped: forget every old stamp
-    for (auto& sp : spans_) sp.epoch = 0;
-    epoch_ = 1;
-  }
-  for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
-    field_id id = fields_[idx].id;
-    if (id >= spans_.size()) spans_.resize(static_cast<std::size_t>(id) + 64);
-    field_span& sp = spans_[id];
-    if (sp.epoch != epoch_) sp = {epoch_, idx, idx, false};
-    sp.last = idx;
-    if (fields_[idx].val.kind == value_kind::null) sp.any_null = true;
-  }
+  spans_.reset(fields_);
 }
 
 std::optional<bool> reference_evaluator::long_run(std::string_view s, std::uint32_t n, bool dot_all) {
@@ -99,12 +88,11 @@ bool reference_evaluator::eval_item(const sigma::detection_item& item) {
   // The item's field is looked up once for all its values.
   bool present = false, any_null = false;
   std::uint32_t first = 0, last = 0;  // the field's values lie in [first, last]
-  if (item.field != k_no_field && item.field < spans_.size() && spans_[item.field].epoch == epoch_) {
-    const field_span& sp = spans_[item.field];
+  if (const field_spans::span* sp = item.field == k_no_field ? nullptr : spans_.find(item.field)) {
     present = true;
-    first = sp.first;
-    last = sp.last;
-    any_null = sp.any_null;
+    first = sp->first;
+    last = sp->last;
+    any_null = sp->any_null;
   }
   auto holds = [&](const matcher& m) {
     if (item.field == k_no_field) return keyword_match(m);

@@ -1,6 +1,5 @@
 #include "ariadne/normalize/normalizer.hpp"
 
-#include <algorithm>
 #include <atomic>
 
 #include <fstream>
@@ -19,32 +18,12 @@ namespace {
 
 constexpr field_id k_unknown = UINT32_MAX - 1;
 
-
 std::string category_key(std::string_view channel_lower, std::int64_t eid) {
   std::string k(channel_lower);
   k.push_back('\x1f');
   k += std::to_string(eid);
   return k;
 }
-
-// Which fields the event being normalised has: a stamp per field id, so a
-// test is one load instead of a pass over the event's fields.
-struct field_presence {
-  std::vector<std::uint32_t> stamp;
-  std::uint32_t epoch = 0;
-  void reset(const event_batch& batch, const event& ev) {
-    if (++epoch == 0) {  // wrapped: forget every old stamp
-      std::fill(stamp.begin(), stamp.end(), 0);
-      epoch = 1;
-    }
-    for (const auto& f : batch.fields(ev)) add(f.id);
-  }
-  void add(field_id id) {
-    if (id >= stamp.size()) stamp.resize(id + 64, 0);
-    stamp[id] = epoch;
-  }
-  [[nodiscard]] bool has(field_id id) const { return id < stamp.size() && stamp[id] == epoch; }
-};
 
 }  // namespace
 
@@ -141,11 +120,15 @@ std::vector<field_id>& normalizer::strip_cache() const {
 void normalizer::apply(event_batch& batch, event& ev) const {
   auto& fields = field_names();
   auto& strip_cache_ = strip_cache();
-  thread_local field_presence present;
-  present.reset(batch, ev);
+  // Which fields the event has (aliases included as they are added).
+  thread_local field_spans spans;
+  spans.reset(batch.fields(ev));
+  auto has = [&](field_id id) { return spans.find(id) != nullptr; };
   auto alias = [&](field_id from, field_id to) {
+    auto before = static_cast<std::uint32_t>(batch.fields(ev).size());
     batch.alias_field(ev, from, to);
-    present.add(to);
+    auto fields_now = batch.fields(ev);
+    for (std::uint32_t idx = before; idx < fields_now.size(); ++idx) spans.add(fields_now[idx], idx);
   };
   // 1. Prefix-stripped aliases (winlog.event_data.X -> X).
   if (!strip_prefixes_.empty()) {
@@ -165,14 +148,14 @@ void normalizer::apply(event_batch& batch, event& ev) const {
         if (id >= strip_cache_.size()) strip_cache_.resize(fields.size() + 64, k_unknown);
         strip_cache_[id] = target;
       }
-      if (target != k_no_field && !present.has(target)) alias(id, target);
+      if (target != k_no_field && !has(target)) alias(id, target);
     }
   }
   // 2. Layout aliases.
   for (const auto& [target, sources] : aliases_) {
-    if (present.has(target)) continue;
+    if (has(target)) continue;
     for (field_id src : sources)
-      if (present.has(src)) {
+      if (has(src)) {
         alias(src, target);
         break;
       }
@@ -192,7 +175,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
     ev.logsource.product = linux_;
   } else {
     for (field_id f : windows_fields_)
-      if (present.has(f)) {
+      if (has(f)) {
         ev.logsource.product = windows_;
         break;
       }
@@ -221,7 +204,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
           if (!ok) continue;
           ev.logsource.add_category(rule.category);
           for (const auto& [sigma_name, src] : rule.fields)
-            if (!present.has(sigma_name) && present.has(src)) alias(src, sigma_name);
+            if (!has(sigma_name) && has(src)) alias(src, sigma_name);
         }
       }
     }

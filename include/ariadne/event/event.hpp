@@ -173,4 +173,35 @@ class event_batch {
   bool open_ = false;
 };
 
+// Where each field's values lie in one event, by field id: built in one
+// pass over the event, after which a lookup is one load. Kept from event to
+// event (a stamp per id tells the current event's entries apart).
+//
+//   field_spans spans;
+//   spans.reset(batch.fields(ev));
+//   if (const auto* sp = spans.find(id)) ... sp->first, sp->last ...
+class field_spans {
+ public:
+  struct span {
+    std::uint32_t first = 0, last = 0;  // indices into the event's fields (others may lie between)
+    bool any_null = false;
+  };
+  // Indexes an event's fields (as event_batch::fields() gives them).
+  void reset(std::span<const field_entry> fields);
+  // Records the value at `idx` (one appended to the event after reset()).
+  void add(const field_entry& f, std::uint32_t idx);
+  // The field's span in the event, or nullptr if it has no value of it.
+  [[nodiscard]] const span* find(field_id id) const {
+    return id < slots_.size() && slots_[id].epoch == epoch_ ? &slots_[id].at : nullptr;
+  }
+
+ private:
+  struct slot {
+    std::uint32_t epoch = 0;
+    span at;
+  };
+  std::vector<slot> slots_;
+  std::uint32_t epoch_ = 0;
+};
+
 }  // namespace ariadne

@@ -70,15 +70,7 @@ class reference_evaluator {
   std::vector<std::uint8_t> have_folded_;
   std::vector<std::uint8_t> have_text_;
   std::vector<std::int8_t> search_memo_;
-  // Per field id, the current event's values of it: stamped with the event's
-  // epoch, they lie in [first, last] (other fields may be between).
-  struct field_span {
-    std::uint32_t epoch = 0;
-    std::uint32_t first = 0, last = 0;
-    bool any_null = false;
-  };
-  std::vector<field_span> spans_;
-  std::uint32_t epoch_ = 0;
+  field_spans spans_;  // where the current event's values of each field are
   std::string scratch_;
 };
 

@@ -1,5 +1,5 @@
 // Field interning (each thread's lock-free cache of names in front of the
-// shared table) and the batch's storage.
+// shared table) and an event's field spans.
 #include "ariadne/event/event.hpp"
 
 #include <gtest/gtest.h>
@@ -69,6 +69,43 @@ TEST(FieldTable, ANewTableDoesNotSeeAnOldOnesCache) {
   EXPECT_EQ(b.find("y"), k_no_field);
   EXPECT_EQ(b.intern("y"), 0u);
   EXPECT_NE(old_id, 0u);
+}
+
+// An event's spans: a repeated field spans its first to last value, a null
+// value is noted, added values extend the table, and the next event's
+// reset forgets the previous event's fields.
+TEST(FieldSpans, FirstLastNullAndReset) {
+  field_table& names = field_names();
+  field_id a = names.intern("spans.a"), b = names.intern("spans.b"), c = names.intern("spans.c");
+  event_batch batch;
+  event& ev = batch.begin_event(0, 1);
+  batch.add_string(a, "1");
+  batch.add_value(b, value::make_null());
+  batch.add_string(a, "2");
+  batch.end_event();
+  field_spans spans;
+  spans.reset(batch.fields(ev));
+  const auto* sa = spans.find(a);
+  ASSERT_NE(sa, nullptr);
+  EXPECT_EQ(sa->first, 0u);
+  EXPECT_EQ(sa->last, 2u);
+  EXPECT_FALSE(sa->any_null);
+  ASSERT_NE(spans.find(b), nullptr);
+  EXPECT_TRUE(spans.find(b)->any_null);
+  EXPECT_EQ(spans.find(c), nullptr);
+  spans.add({c, value::make_string("x")}, 3);
+  ASSERT_NE(spans.find(c), nullptr);
+  EXPECT_EQ(spans.find(c)->first, 3u);
+
+  event& next = batch.begin_event(0, 2);
+  batch.add_string(b, "3");
+  batch.end_event();
+  spans.reset(batch.fields(next));
+  EXPECT_EQ(spans.find(a), nullptr);
+  EXPECT_EQ(spans.find(c), nullptr);
+  ASSERT_NE(spans.find(b), nullptr);
+  EXPECT_FALSE(spans.find(b)->any_null);
+  EXPECT_EQ(spans.find(b)->first, 0u);
 }
 
 }  // namespace
