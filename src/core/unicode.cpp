@@ -32,7 +32,7 @@ char32_t fold_code_point(char32_t cp) {
   return static_cast<char32_t>(static_cast<std::int64_t>(cp) + it->delta);
 }
 
-bool is_ascii(std::string_view text) {
+std::size_t ascii_prefix(std::string_view text) {
   // 32 bytes at a time (four words ORed), then word by word, then bytes.
   const char* p = text.data();
   std::size_t n = text.size(), k = 0;
@@ -40,17 +40,18 @@ bool is_ascii(std::string_view text) {
   for (; k + 32 <= n; k += 32) {
     std::uint64_t w[4];
     std::memcpy(w, p + k, sizeof w);
-    if ((w[0] | w[1] | w[2] | w[3]) & high) return false;
+    if ((w[0] | w[1] | w[2] | w[3]) & high) break;
   }
   for (; k + 8 <= n; k += 8) {
     std::uint64_t w;
     std::memcpy(&w, p + k, sizeof w);
-    if (w & high) return false;
+    if (w & high) break;
   }
-  for (; k < n; ++k)
-    if (static_cast<unsigned char>(p[k]) >= 0x80) return false;
-  return true;
+  while (k < n && static_cast<unsigned char>(p[k]) < 0x80) ++k;
+  return k;
 }
+
+bool is_ascii(std::string_view text) { return ascii_prefix(text) == text.size(); }
 
 std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
   auto lead = static_cast<unsigned char>(text[pos]);
@@ -115,12 +116,7 @@ void fold_case_append(std::string_view text, std::string& out) {
   while (pos < text.size()) {
     // A run of ASCII is lowered in bulk (a loop the compiler vectorises);
     // folding only changes lengths outside ASCII.
-    std::size_t run = pos;
-    for (std::uint64_t w; run + 8 <= text.size(); run += 8) {
-      std::memcpy(&w, text.data() + run, 8);
-      if (w & 0x8080808080808080ULL) break;
-    }
-    while (run < text.size() && static_cast<unsigned char>(text[run]) < 0x80) ++run;
+    std::size_t run = pos + ascii_prefix(text.substr(pos));
     if (run > pos) {
       std::size_t at = out.size();
       out.resize(at + (run - pos));

@@ -28,6 +28,8 @@ void fold_case_append(std::string_view text, std::string& out);
 
 // True if every byte is < 0x80.
 [[nodiscard]] bool is_ascii(std::string_view text);
+// Length of the leading run of bytes < 0x80.
+[[nodiscard]] std::size_t ascii_prefix(std::string_view text);
 
 // Decodes one code point at `pos`; advances `pos`. Invalid sequences decode
 // as the single byte value (0x80..0xFF) with `valid` false.

@@ -6,7 +6,7 @@ namespace ariadne {
 namespace {
 
 // Words are tested 32 and 8 bytes at a time: a high byte at any position
-// of strings around those sizes is found.
+// of strings around those sizes is found, and ends the ASCII prefix there.
 TEST(Unicode, IsAsciiAtEveryPosition) {
   for (std::size_t n : {0, 1, 7, 8, 9, 31, 32, 33, 40, 71}) {
     std::string s(n, 'a');
@@ -15,6 +15,7 @@ TEST(Unicode, IsAsciiAtEveryPosition) {
       std::string t = s;
       t[at] = '\x80';
       EXPECT_FALSE(is_ascii(t)) << n << " at " << at;
+      EXPECT_EQ(ascii_prefix(t), at);
       t[at] = '\x7f';
       EXPECT_TRUE(is_ascii(t)) << n << " at " << at;
     }
