@@ -268,9 +268,8 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
   for (const auto& [t, p] : by_text) posts_.push_back(p);
   texts_.resize(text_ids.size());
   for (auto& [t, id] : text_ids) texts_[id] = t;
-  const auto& texts = texts_;
-  // One database per field; compiled on all cores
-  // (largest first), as they are independent.
+  // One database per field; compiled on all cores (largest first), as they
+  // are independent.
   std::vector<field_id> group_field;
   std::vector<std::vector<std::pair<std::string_view, std::uint32_t>>> groups;
   for (auto& [field, ts] : db_texts) {
@@ -278,7 +277,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
     ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
     group_field.push_back(field);
     groups.emplace_back();
-    for (std::uint32_t t : ts) groups.back().emplace_back(texts[t], t);
+    for (std::uint32_t t : ts) groups.back().emplace_back(texts_[t], t);
   }
   std::vector<std::size_t> order(groups.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;

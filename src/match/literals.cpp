@@ -27,9 +27,14 @@ struct deriver {
       case string_op::any: return std::nullopt;
     }
     if (needle.empty()) return std::nullopt;
-    auto l = p.spell(needle);
+    return spelled(needle, false);
+  }
+
+  // One text as the policy spells it.
+  literal_set spelled(std::string_view text, bool number) const {
+    auto l = p.spell(text);
     if (!l || l->empty()) return std::nullopt;
-    return std::vector<literal>{{std::move(*l), false}};
+    return std::vector<literal>{{std::move(*l), number}};
   }
 
   literal_set of_matcher(const matcher& m) const {
@@ -46,18 +51,16 @@ struct deriver {
       }
       case matcher::kind::number: {
         if (!p.numbers || m.op != sigma::cmp_op::eq) return std::nullopt;
-        auto l = p.spell(m.number_text);
-        if (!l || l->empty()) return std::nullopt;
-        return std::vector<literal>{{std::move(*l), true}};
+        return spelled(m.number_text, true);
       }
       case matcher::kind::boolean: return std::vector<literal>{{m.flag ? "true" : "false", false}};
       case matcher::kind::regex: {
         if (m.re_atoms.empty()) return std::nullopt;
         std::vector<literal> all;
         for (const auto& a : m.re_atoms) {
-          auto l = p.spell(a);
-          if (!l || l->empty()) return std::nullopt;
-          all.push_back({std::move(*l), false});
+          auto l = spelled(a, false);
+          if (!l) return std::nullopt;
+          all.push_back(std::move(l->front()));
         }
         return all;
       }

@@ -10,18 +10,18 @@
 //    suffix, contains; 3 bytes or more, not `cased`).
 // Each field has one vectorscan database of its literals and needles;
 // keyword literals have one per set of them that a logsource's rules use
-// (compiled when an engine first meets such a logsource, shared by all). Each value of a field
-// that the logsource's rules test is scanned (case-insensitively; a
-// non-ASCII value also as its case-folded text; padded with NUL bytes, as
-// vectorscan 5.4.9 can miss a match near the end of a text) against its
-// field's database, which marks the rules whose literals occur there and
-// records which value each needle occurs in; when keyword rules apply, all
-// values are scanned once more against the keyword database. Only the marked
-// rules, plus those with no literal (pure negations, numeric tests,
-// regexes), are evaluated, by the reference evaluator, which asks the
-// scan's record before reading a value: a needle the scan did not find in a
-// value settles its test as false, one it found in an ASCII value settles
-// `contains` as true.
+// (compiled when an engine first meets such a logsource, shared by all).
+// Each value of a field that the logsource's rules test is scanned
+// (case-insensitively; a non-ASCII value also as its case-folded text;
+// padded with NUL bytes, as vectorscan 5.4.9 can miss a match near the end
+// of a text) against its field's database, which marks the rules whose
+// literals occur there and records which value each needle occurs in; when
+// keyword rules apply, all values are scanned once more against the keyword
+// database. Only the marked rules, plus those with no literal (pure
+// negations, numeric tests, regexes without atoms), are evaluated, by the
+// reference evaluator, which asks the scan's record before reading a value:
+// a needle the scan did not find in a value settles its test as false, one
+// it found in an ASCII value settles `contains` as true.
 // The index never changes a result, only how much work gives it: the
 // differential tests compare it with `use_index = false`.
 //
