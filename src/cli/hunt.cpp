@@ -230,6 +230,7 @@ void commit_case(hunt_state& st) {
 struct rendered_hit {
   std::optional<report::alert> alert;
   std::string line;
+  std::string_view host;  // the event's host, in the batch
 };
 
 rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const match::hit& h) {
@@ -237,7 +238,7 @@ rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const ma
   const auto& r = st.rules[h.rule_idx];
   const event& ev = batch.events()[h.event_idx];
   const std::string& src = st.sources[ev.source.source_idx];
-  std::string_view host = st.norm->host(batch, ev);
+  std::string_view host = out.host = st.norm->host(batch, ev);
   if (st.db || (r.standalone && st.opts.format == "jsonl")) out.alert = report::make_alert(r, h.rule_idx, batch, ev, host, src);
   if (!r.standalone) return out;
   if (st.opts.format == "jsonl") {
@@ -272,9 +273,9 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
     const std::string& src = st.sources[ev.source.source_idx];
-    std::string_view host = st.norm->host(batch, ev);
     rendered_hit made = rendered ? std::move((*rendered)[k]) : render_hit(st, batch, h);
     const std::optional<report::alert>& a = made.alert;
+    std::string_view host = made.host;
     bool feeds = st.corr && st.corr->wants(h.rule_idx);
     // The id, when correlations or the graph keep the alert.
     std::string id;
