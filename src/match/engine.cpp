@@ -2,21 +2,18 @@
 
 #include <hs/hs.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <map>
-#include <system_error>
 #include <thread>
 #include <utility>
 
+#include "ariadne/core/cache.hpp"
 #include "ariadne/core/unicode.hpp"
 #include "literals.hpp"
 
@@ -55,71 +52,35 @@ namespace {
   return db;
 }
 
-// The compiled databases of a large rule set are cached on disk, as
-// compiling them is most of the time of loading it: one file per set of
-// databases, in $ARIADNE_CACHE_DIR (empty or "off": no cache), else
-// $XDG_CACHE_HOME/ariadne, else ~/.cache/ariadne. A file is named by a hash
-// of vectorscan's version and every database's literals with their ids and
-// flags; one that cannot be read or that vectorscan refuses (another version
-// or CPU) is compiled anew and replaced. Writes go to a temporary file
-// renamed into place, so processes sharing the directory never see half a
-// file; the directory keeps its 16 newest files.
+// The compiled databases of a large rule set are cached on disk (see
+// core/cache.hpp), as compiling them is most of the time of loading it: one
+// file per set of databases, named by a hash of vectorscan's version and
+// every database's literals with their ids and flags; one that cannot be
+// read or that vectorscan refuses (another version or CPU) is compiled anew
+// and replaced. The directory keeps the 16 newest such files.
 constexpr std::size_t k_cache_min_literals = 256;
 constexpr std::size_t k_cache_max_files = 16;
 using literal_group = std::vector<std::pair<std::string_view, std::uint32_t>>;
 
-std::filesystem::path cache_dir() {
-  namespace fs = std::filesystem;
-  if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) {
-    std::string_view d(v);
-    if (d.empty() || d == "off") return {};
-    return fs::path(d);
-  }
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "ariadne";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "ariadne";
-  return {};
-}
-
 std::string cache_name(const std::vector<literal_group>& groups) {
-  // Two 64-bit FNV-1a-style hashes with different offsets: a 128-bit name.
-  std::uint64_t a = 14695981039346656037ULL, b = 0x9e3779b97f4a7c15ULL;
-  auto mix = [&](const void* p, std::size_t n) {
-    const auto* c = static_cast<const unsigned char*>(p);
-    for (std::size_t k = 0; k < n; ++k) {
-      a = (a ^ c[k]) * 1099511628211ULL;
-      b = (b ^ c[k]) * 0x100000001b3ULL + 0x5bd1e995ULL;
-    }
-  };
-  std::string_view version = hs_version();
-  mix(version.data(), version.size());
-  unsigned flags = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-  mix(&flags, sizeof flags);
+  cache::hasher h;
+  h.add(hs_version());
+  h.add_u64(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
   for (const auto& g : groups) {
-    std::uint64_t count = g.size();
-    mix(&count, sizeof count);
+    h.add_u64(g.size());
     for (const auto& [text, id] : g) {
-      std::uint64_t n = text.size();
-      mix(&n, sizeof n);
-      mix(text.data(), text.size());
-      mix(&id, sizeof id);
+      h.add(text);
+      h.add_u64(id);
     }
   }
-  char name[48];
-  std::snprintf(name, sizeof name, "hs-%016llx%016llx.db", static_cast<unsigned long long>(a),
-                static_cast<unsigned long long>(b));
-  return name;
+  return "hs-" + h.hex() + ".db";
 }
 
 // The file: per database, its length (8 bytes, little-endian as written by
 // this machine) and vectorscan's serialised bytes. All or nothing.
 bool load_cached(const std::filesystem::path& file, std::vector<::hs_database*>& dbs) {
-  std::ifstream in(file, std::ios::binary | std::ios::ate);
-  if (!in) return false;
-  const std::streamoff size = in.tellg();
-  if (size <= 0) return false;
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) return false;
+  std::string bytes;
+  if (!cache::read(file, bytes)) return false;
   std::size_t at = 0;
   for (auto& db : dbs) {
     std::uint64_t len = 0;
@@ -137,45 +98,18 @@ bool load_cached(const std::filesystem::path& file, std::vector<::hs_database*>&
   return false;
 }
 
-void store_cached(const std::filesystem::path& dir, const std::filesystem::path& file,
-                  const std::vector<::hs_database*>& dbs) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  fs::path tmp = file;
-  static std::atomic<unsigned> serial{0};
-  tmp += ".tmp" + std::to_string(::getpid()) + "." + std::to_string(serial.fetch_add(1));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    for (const auto* db : dbs) {
-      char* bytes = nullptr;
-      std::size_t len = 0;
-      if (!out || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
-        out.setstate(std::ios::failbit);
-        break;
-      }
-      std::uint64_t n = len;
-      out.write(reinterpret_cast<const char*>(&n), sizeof n);
-      out.write(bytes, static_cast<std::streamsize>(len));
-      std::free(bytes);
-    }
-    if (!out) ec = std::make_error_code(std::errc::io_error);
+void store_cached(const std::filesystem::path& dir, const std::string& name, const std::vector<::hs_database*>& dbs) {
+  std::string bytes;
+  for (const auto* db : dbs) {
+    char* data = nullptr;
+    std::size_t len = 0;
+    if (hs_serialize_database(db, &data, &len) != HS_SUCCESS) return;
+    std::uint64_t n = len;
+    bytes.append(reinterpret_cast<const char*>(&n), sizeof n);
+    bytes.append(data, len);
+    std::free(data);
   }
-  if (!ec) fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return;
-  }
-  // Keep the newest files only.
-  std::vector<std::pair<fs::file_time_type, fs::path>> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    auto name = it->path().filename().string();
-    if (name.rfind("hs-", 0) == 0 && name.size() > 6 && name.substr(name.size() - 3) == ".db")
-      files.emplace_back(fs::last_write_time(it->path(), ec), it->path());
-  }
-  if (files.size() <= k_cache_max_files) return;
-  std::sort(files.begin(), files.end());
-  for (std::size_t k = 0; k + k_cache_max_files < files.size(); ++k) fs::remove(files[k].second, ec);
+  cache::store(dir, name, bytes, "hs-", ".db", k_cache_max_files);
 }
 
 // Every text is scanned with this many NUL bytes after it. vectorscan 5.4.9
@@ -285,9 +219,9 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
   dbs_.assign(groups.size(), nullptr);
   std::size_t total = 0;
   for (const auto& g : groups) total += g.size();
-  std::filesystem::path dir = total >= k_cache_min_literals ? cache_dir() : std::filesystem::path();
-  std::filesystem::path file = dir.empty() ? dir : dir / cache_name(groups);
-  if (!dir.empty() && load_cached(file, dbs_)) {
+  std::filesystem::path dir = total >= k_cache_min_literals ? cache::directory() : std::filesystem::path();
+  std::string name = dir.empty() ? std::string() : cache_name(groups);
+  if (!dir.empty() && load_cached(dir / name, dbs_)) {
     from_cache_ = true;
   } else {
     std::vector<std::string> whys(groups.size());
@@ -308,7 +242,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
         needle_at_.clear();
         return;  // the destructor frees what was compiled
       }
-    if (!dir.empty()) store_cached(dir, file, dbs_);
+    if (!dir.empty()) store_cached(dir, name, dbs_);
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (group_field[g] >= field_db_.size()) field_db_.resize(group_field[g] + 1, -1);
