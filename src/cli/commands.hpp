@@ -100,5 +100,9 @@ int run_rules_stats(const rules_list_options& opts);
 
 namespace ariadne::cli {
 // Loads the rules named by `r` (or the built-in pack).
-[[nodiscard]] result<sigma::rule_set> load_rule_set(const rule_options& r);
+// The rules named by `r` (through the snapshot cache, rules/snapshot.hpp),
+// read on `threads` threads (0: all cores); `from_cache` tells whether they
+// came from a snapshot.
+[[nodiscard]] result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads = 0,
+                                                    bool* from_cache = nullptr);
 }  // namespace ariadne::cli

@@ -55,6 +55,7 @@ struct hunt_state {
   std::unique_ptr<normalizer> custom_norm;
   const normalizer* norm = nullptr;
   unsigned threads = 1;
+  bool rules_from_cache = false;
   std::shared_ptr<const match::literal_index> index;
   std::vector<std::unique_ptr<match::engine>> engines;  // one per thread; [0] is this thread's
   std::unique_ptr<match::prefilter> pre;
@@ -126,7 +127,9 @@ void flush_problems(hunt_state& st) {
 }
 
 int step_load_rules(hunt_state& st) {
-  auto set = load_rule_set(st.opts.rules);
+  // --threads bounds every step, rule loading included.
+  st.threads = st.opts.threads ? st.opts.threads : default_threads();
+  auto set = load_rule_set(st.opts.rules, st.threads, &st.rules_from_cache);
   if (!set) {
     std::fprintf(stderr, "ariadne: %s\n", set.error().to_string().c_str());
     return k_exit_fatal;
@@ -151,10 +154,9 @@ int step_load_rules(hunt_state& st) {
     return k_exit_fatal;
   }
   st.by_rule.assign(st.rules.size(), 0);
-  st.threads = st.opts.threads ? st.opts.threads : default_threads();
   match::engine_options eo;
   eo.use_index = !st.opts.no_prefilter;
-  if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules);
+  if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads);
   for (unsigned k = 0; k < st.threads; ++k) st.engines.push_back(std::make_unique<match::engine>(st.rules, eo, st.index));
   // The record prefilter skips records no rule can match; the entity graph
   // needs every record, so it is used only without incidents.
@@ -565,8 +567,8 @@ int step_summary(hunt_state& st) {
   s += fmt::format("  inputs   {} files ({} sources), {:.1f} MB, {} records, {} events in {:.2f} s ({:.0f} events/s)\n",
                    st.files.size(), st.sources.size(), static_cast<double>(st.bytes) / 1e6, st.records, st.events, secs,
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
-  s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load\n", st.rules.size(), st.corrs.size(),
-                   st.loaded.skipped);
+  s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load{}\n", st.rules.size(), st.corrs.size(),
+                   st.loaded.skipped, st.rules_from_cache ? " (loaded from the cache)" : "");
   std::uint64_t evaluated = 0, by_logsource = 0;
   for (const auto& e : st.engines) {
     evaluated += e->evaluated();

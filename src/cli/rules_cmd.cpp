@@ -7,13 +7,16 @@
 
 #include "ariadne/attack/attack.hpp"
 #include "ariadne/core/text.hpp"
+#include "ariadne/rules/snapshot.hpp"
 #include "commands.hpp"
 #include "terminal.hpp"
 
 namespace ariadne::cli {
 
-result<sigma::rule_set> load_rule_set(const rule_options& r) {
+result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads, bool* from_cache) {
+  if (from_cache) *from_cache = false;
   sigma::load_options opts;
+  opts.threads = threads;
   opts.strict_placeholders = r.strict_placeholders;
   if (!r.placeholders.empty()) {
     auto ph = sigma::load_placeholders(r.placeholders);
@@ -21,7 +24,7 @@ result<sigma::rule_set> load_rule_set(const rule_options& r) {
     opts.placeholders = std::move(*ph);
   }
   if (r.rule_paths.empty()) return sigma::load_builtin_rules(opts);
-  return sigma::load_rules(r.rule_paths, opts);
+  return sigma::load_rules_cached(r.rule_paths, opts, from_cache);
 }
 
 int run_rules_check(const rules_check_options& opts) {

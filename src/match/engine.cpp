@@ -129,7 +129,7 @@ bool scannable(std::string_view t) {
 
 }  // namespace
 
-literal_index::literal_index(const std::vector<sigma::rule>& rules)
+literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned threads)
     : indexed_(rules.size(), 0), keyword_rule_(rules.size(), 0) {
   std::map<std::string, std::uint32_t, std::less<>> text_ids;
   auto text_id = [&](std::string_view t) {
@@ -230,7 +230,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules)
       for (std::size_t k; (k = next.fetch_add(1)) < order.size();)
         dbs_[order[k]] = compile_literals(groups[order[k]], whys[order[k]]);
     };
-    unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
+    if (threads == 0) threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
     std::vector<std::thread> pool;
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(compile_some);
     compile_some();

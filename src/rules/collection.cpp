@@ -208,26 +208,11 @@ class collector {
   }
 
   void add_path(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) {
-      unreadable(path, "no such file or directory");
-      return;
-    }
     std::vector<std::string> files;
-    if (fs::is_directory(status)) {
-      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
-      for (; !ec && it != end; it.increment(ec)) {
-        if (!it->is_regular_file(ec)) continue;
-        auto ext = it->path().extension().string();
-        if (ext == ".yml" || ext == ".yaml") files.push_back(it->path().string());
-      }
-      if (ec) unreadable(path, ec.message());
-      std::sort(files.begin(), files.end());
-    } else {
-      files.push_back(path);
-    }
+    std::string problem;
+    bool exists = detail::list_rule_files(path, files, problem);
+    if (!problem.empty()) unreadable(path, problem);
+    if (!exists) return;
     // Files are read and their YAML parsed on all cores; the documents are
     // then read in file order on this thread (so ids, diagnostics and rule
     // order do not depend on threads). At most 64 files per thread wait.
@@ -236,7 +221,7 @@ class collector {
       std::optional<result<std::vector<yaml::document>>> docs;
     };
     std::size_t next = 0;
-    unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+    unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
     run_ordered<std::size_t, parsed>(
         files.size() < 64 ? 1 : threads, 64ULL * threads,
         [&](std::size_t& k) {
@@ -495,5 +480,32 @@ void restrict_to_level(rule_set& set, level min) {
   set.rules = std::move(rules);
   set.correlation_rules = std::move(corrs);
 }
+
+namespace detail {
+
+bool list_rule_files(const std::string& path, std::vector<std::string>& files, std::string& problem) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    problem = "no such file or directory";
+    return false;
+  }
+  if (!fs::is_directory(status)) {
+    files.push_back(path);
+    return true;
+  }
+  fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    auto ext = it->path().extension().string();
+    if (ext == ".yml" || ext == ".yaml") files.push_back(it->path().string());
+  }
+  if (ec) problem = ec.message();
+  std::sort(files.begin(), files.end());
+  return true;
+}
+
+}  // namespace detail
 
 }  // namespace ariadne::sigma

@@ -562,16 +562,13 @@ struct item_parser {
       if (has(mod::re_m)) pattern += "(?m)";
       if (has(mod::re_s)) pattern += "(?s)";
       pattern += v.text;
-      RE2::Options ro;
-      ro.set_log_errors(false);
-      ro.set_max_mem(64 << 20);
-      auto re = std::make_shared<RE2>(pattern, ro);
+      auto re = compile_regex(pattern);
       if (!re->ok()) return fail("invalid-regex", "regular expression not supported: " + re->error());
       m.k = matcher::kind::regex;
+      m.re_atoms = regex_atoms(pattern, re->options());
       m.re = std::move(re);
       m.run = counted_any(v.text);
       m.run_dot_all = has(mod::re_s);
-      m.re_atoms = regex_atoms(pattern, ro);
       return true;
     }
     if (has(mod::cidr)) {
@@ -1180,6 +1177,13 @@ bool read_correlation(const yaml::node& root, const yaml::document& doc, const s
 }
 
 }  // namespace
+
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern) {
+  RE2::Options ro;
+  ro.set_log_errors(false);
+  ro.set_max_mem(64 << 20);
+  return std::make_shared<const RE2>(pattern, ro);
+}
 
 read_result read_document(const yaml::document& doc, const std::string& path, const load_options& opts,
                           std::vector<diagnostic>& diags) {

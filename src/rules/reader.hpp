@@ -1,6 +1,7 @@
 // Private: one YAML document to a rule or a meta-filter.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,14 @@ struct read_result {
   std::optional<correlation_rule> correlation;
   bool failed = false;  // an error diagnostic was added
 };
+
+// The rule files a path names, sorted: the file itself, or every *.yml /
+// *.yaml under a directory. False if the path does not exist; `problem` is
+// set then, and when a directory could not be listed whole.
+bool list_rule_files(const std::string& path, std::vector<std::string>& files, std::string& problem);
+
+// A rule's regex as the reader compiles it (options included).
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern);
 
 read_result read_document(const yaml::document& doc, const std::string& path, const load_options& opts,
                           std::vector<diagnostic>& diags);

@@ -59,7 +59,9 @@ class literal_index {
  public:
   static constexpr std::size_t k_min_literal = 3;  // bytes; rules with a shorter one are not indexed
 
-  explicit literal_index(const std::vector<sigma::rule>& rules);
+  // Databases not in the cache are compiled on `threads` threads (0: one
+  // per core, at most 8).
+  explicit literal_index(const std::vector<sigma::rule>& rules, unsigned threads = 0);
   ~literal_index();
   literal_index(const literal_index&) = delete;
   literal_index& operator=(const literal_index&) = delete;

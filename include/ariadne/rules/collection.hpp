@@ -35,6 +35,8 @@ struct load_options {
   // pySigma wildcard-placeholder convention) and the rule gets a warning;
   // when true, such a rule is skipped.
   bool strict_placeholders = false;
+  // Threads that read and parse files (0: one per core, at most 8).
+  unsigned threads = 0;
 };
 
 struct rule_set {

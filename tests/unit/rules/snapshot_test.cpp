@@ -1,0 +1,229 @@
+// Rule-set snapshots: a restored set is the loaded set (same bytes again, same
+// diagnostics, same hits on real events), damaged bytes are refused, and the
+// cache notices every change to the rule files.
+#include "ariadne/rules/snapshot.hpp"
+
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "ariadne/match/engine.hpp"
+#include "ariadne/normalize/normalizer.hpp"
+#include "test_support.hpp"
+
+namespace ariadne {
+namespace {
+
+namespace fs = std::filesystem;
+
+const sigma::rule_set& whole_tree() {
+  static const sigma::rule_set set = [] {
+    std::vector<std::string> paths;
+    for (const char* d : {"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder"})
+      paths.push_back(test::shared(std::string("sigma/rules-tree/") + d));
+    return sigma::load_rules(paths, {});
+  }();
+  return set;
+}
+
+std::vector<std::string> diagnostic_texts(const sigma::rule_set& s) {
+  std::vector<std::string> out;
+  for (const auto& d : s.diagnostics) out.push_back(d.to_string());
+  return out;
+}
+
+// Rule ids hit by the reference path (every rule the logsource accepts,
+// evaluated in full) on every event of the Sigma regression cases.
+std::vector<std::string> regression_hits(const sigma::rule_set& rules) {
+  match::engine reference(rules.rules, match::engine_options{false});
+  std::vector<std::string> ids;
+  for (const auto& file : test::expand(test::shared("sigma/regression"))) {
+    if (fs::path(file).extension() != ".json") continue;
+    std::ifstream in(file, std::ios::binary);
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    event_batch batch;
+    std::vector<ingest::input_problem> problems;
+    test::read_events(json, batch, problems);
+    std::vector<match::hit> hits;
+    reference.match_batch(batch, hits);
+    for (const auto& h : hits) ids.push_back(rules.rules[h.rule_idx].id + "@" + file);
+  }
+  return ids;
+}
+
+TEST(Snapshot, TheWholeSigmaTreeComesBackAsLoaded) {
+  if (!test::shared_available()) GTEST_SKIP() << "shared data not available";
+  const auto& set = whole_tree();
+  ASSERT_GT(set.rules.size(), 3000u);
+  std::string bytes = sigma::save_snapshot(set);
+  auto back = sigma::restore_snapshot(bytes);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(sigma::save_snapshot(*back), bytes);
+  EXPECT_EQ(back->rules.size(), set.rules.size());
+  EXPECT_EQ(back->correlation_rules.size(), set.correlation_rules.size());
+  EXPECT_EQ(diagnostic_texts(*back), diagnostic_texts(set));
+  EXPECT_EQ(back->files, set.files);
+  EXPECT_EQ(back->skipped, set.skipped);
+  std::size_t regexes = 0;
+  for (std::size_t r = 0; r < set.rules.size(); ++r) {
+    const auto& a = set.rules[r];
+    const auto& b = back->rules[r];
+    ASSERT_EQ(a.id, b.id);
+    EXPECT_EQ(a.source.product_id, b.source.product_id);
+    EXPECT_EQ(a.source.category_id, b.source.category_id);
+    ASSERT_EQ(a.searches.size(), b.searches.size());
+    for (std::size_t s = 0; s < a.searches.size(); ++s)
+      for (std::size_t alt = 0; alt < a.searches[s].alternatives.size(); ++alt)
+        for (std::size_t i = 0; i < a.searches[s].alternatives[alt].size(); ++i) {
+          const auto& x = a.searches[s].alternatives[alt][i];
+          const auto& y = b.searches[s].alternatives[alt][i];
+          EXPECT_EQ(x.field, y.field) << a.id;  // interned again to the same ids
+          for (std::size_t v = 0; v < x.values.size(); ++v)
+            if (x.values[v].re) {
+              ++regexes;
+              ASSERT_TRUE(y.values[v].re && y.values[v].re->ok()) << a.id;
+              EXPECT_EQ(x.values[v].re->pattern(), y.values[v].re->pattern());
+            }
+        }
+  }
+  EXPECT_GT(regexes, 100u);
+  // The literal index sees the same literals, needles and regex atoms.
+  match::literal_index a(set.rules), b(back->rules);
+  EXPECT_EQ(a.literal_count(), b.literal_count());
+  EXPECT_EQ(a.text_count(), b.text_count());
+  EXPECT_EQ(a.database_count(), b.database_count());
+  EXPECT_EQ(a.unindexed_rules(), b.unindexed_rules());
+}
+
+TEST(Snapshot, RestoredRulesHitWhatLoadedRulesHit) {
+  if (!test::shared_available()) GTEST_SKIP() << "shared data not available";
+  auto back = sigma::restore_snapshot(sigma::save_snapshot(whole_tree()));
+  ASSERT_TRUE(back.has_value());
+  auto expected = regression_hits(whole_tree());
+  EXPECT_GT(expected.size(), 100u);
+  EXPECT_EQ(regression_hits(*back), expected);
+}
+
+TEST(Snapshot, DamagedBytesAreRefusedWithoutCrashing) {
+  auto set = sigma::load_builtin_rules({});
+  ASSERT_GT(set.rules.size(), 5u);
+  std::string bytes = sigma::save_snapshot(set);
+  ASSERT_TRUE(sigma::restore_snapshot(bytes).has_value());
+  // Every cut is refused.
+  for (std::size_t n = 0; n < bytes.size(); n += 1 + n / 64)
+    EXPECT_FALSE(sigma::restore_snapshot(std::string_view(bytes).substr(0, n)).has_value()) << n;
+  EXPECT_FALSE(sigma::restore_snapshot(bytes + "x").has_value());
+  // A damaged byte anywhere is refused or read as some rule set: never a
+  // crash or an out-of-bounds read (this runs under ASan in CI).
+  std::size_t refused = 0, tried = 0;
+  for (std::size_t at = 0; at < bytes.size(); at += 13) {
+    for (int v : {0x00, 0x7f, 0xff}) {
+      std::string bad = bytes;
+      bad[at] = static_cast<char>(v);
+      ++tried;
+      if (!sigma::restore_snapshot(bad)) ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0u);
+  EXPECT_LE(refused, tried);
+}
+
+// The cache, with its directory set for the test and restored after.
+class SnapshotCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("ariadne-snapshot-test-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "rules");
+    if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) saved_ = v;
+    ::setenv("ARIADNE_CACHE_DIR", (root_ / "cache").c_str(), 1);
+  }
+  void TearDown() override {
+    if (saved_) ::setenv("ARIADNE_CACHE_DIR", saved_->c_str(), 1);
+    else ::unsetenv("ARIADNE_CACHE_DIR");
+    fs::remove_all(root_);
+  }
+  void write(const std::string& name, char id, const std::string& title, const std::string& image) {
+    std::ofstream(root_ / "rules" / name) << "title: " << title << "\nid: 00000000-0000-4000-8000-00000000000" << id
+                                          << "\nlogsource:\n  category: process_creation\n  product: windows\n"
+                                          << "detection:\n  sel:\n    Image|endswith: '" << image << "'\n  condition: sel\n";
+  }
+  // Loads with a settle time of k_settle_ms: a snapshot is stored only if no
+  // rule file changed in the k_settle_ms before the load.
+  static constexpr unsigned k_settle_ms = 30;
+  sigma::rule_set load(bool& cached) {
+    return sigma::load_rules_cached({(root_ / "rules").string()}, {}, &cached, k_settle_ms);
+  }
+  static void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(2 * k_settle_ms)); }
+
+  fs::path root_;
+  std::optional<std::string> saved_;
+};
+
+TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
+  write("a.yml", '1', "First", "\\a.exe");
+  write("bb.yml", '2', "Second", "\\b.exe");
+  bool cached = true;
+  // Files changed just now: loaded, but no snapshot is stored yet.
+  (void)load(cached);
+  EXPECT_FALSE(cached);
+  (void)load(cached);
+  EXPECT_FALSE(cached);
+  settle();
+  auto first = load(cached);
+  EXPECT_FALSE(cached);
+  ASSERT_EQ(first.rules.size(), 2u);
+  auto again = load(cached);
+  EXPECT_TRUE(cached);
+  EXPECT_EQ(sigma::save_snapshot(again), sigma::save_snapshot(first));
+
+  write("a.yml", '1', "First, edited", "\\a2.exe");  // another size
+  auto edited = load(cached);
+  EXPECT_FALSE(cached);
+  ASSERT_EQ(edited.rules.size(), 2u);
+  EXPECT_EQ(edited.rules[0].title, "First, edited");
+  settle();
+  (void)load(cached);  // stores the edited set
+  (void)load(cached);
+  EXPECT_TRUE(cached);
+
+  // Same size, new content: the times tell.
+  write("a.yml", '1', "First, EDITED", "\\a3.exe");
+  auto same_size = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_EQ(same_size.rules[0].title, "First, EDITED");
+
+  write("ccc.yml", '3', "Third", "\\c.exe");
+  auto added = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_EQ(added.rules.size(), 3u);
+
+  fs::remove(root_ / "rules" / "bb.yml");
+  auto removed = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_EQ(removed.rules.size(), 2u);
+  settle();
+  (void)load(cached);
+  (void)load(cached);
+  EXPECT_TRUE(cached);
+
+  // A damaged snapshot is not used; the files are loaded again.
+  for (const auto& e : fs::directory_iterator(root_ / "cache"))
+    if (e.path().filename().string().rfind("rules-", 0) == 0) std::ofstream(e.path(), std::ios::trunc) << "ariadne-rules\njunk";
+  auto reloaded = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_EQ(reloaded.rules.size(), 2u);
+
+  ::setenv("ARIADNE_CACHE_DIR", "off", 1);
+  (void)load(cached);
+  EXPECT_FALSE(cached);
+}
+
+}  // namespace
+}  // namespace ariadne
