@@ -569,16 +569,21 @@ int step_summary(hunt_state& st) {
                    secs > 0 ? static_cast<double>(st.events) / secs : 0.0);
   s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load{}\n", st.rules.size(), st.corrs.size(),
                    st.loaded.skipped, st.rules_from_cache ? " (loaded from the cache)" : "");
-  std::uint64_t evaluated = 0, by_logsource = 0;
+  std::uint64_t evaluated = 0, by_logsource = 0, value_scans = 0, memo_hits = 0;
   for (const auto& e : st.engines) {
     evaluated += e->evaluated();
     by_logsource += e->logsource_candidates();
+    value_scans += e->value_scans();
+    memo_hits += e->memo_hits();
   }
   if (st.index && st.index->active())
     s += fmt::format("  index    {} literals, {} distinct texts scanned for in {} databases{}, {} rules always evaluated; {} rule evaluations of {} by "
                      "logsource ({:.1f}%)\n",
                      st.index->literal_count(), st.index->text_count(), st.index->database_count(), st.index->from_cache() ? " (from the cache)" : "", st.index->unindexed_rules(), evaluated,
                      by_logsource, by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
+  if (st.index && st.index->active() && value_scans)
+    s += fmt::format("  scans    {} field values scanned, {} ({:.1f}%) answered by the memo of values seen before\n",
+                     value_scans, memo_hits, 100.0 * static_cast<double>(memo_hits) / static_cast<double>(value_scans));
   else if (st.index && st.events > 0)
     s += fmt::format("  index off: {}\n", st.index->why_inactive());
   if (st.pre && !st.pre->active() && st.json_records > 0)

@@ -169,6 +169,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
   }
   // Needles of string tests on a field that a scan of its values can
   // settle (not `cased`: the scan is case-insensitive; not globs).
+  std::vector<needle_slot> needle_rows;
   for (const auto& r : rules)
     for (const auto& s : r.searches)
       for (const auto& conj : s.alternatives)
@@ -187,10 +188,22 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
               any = true;
             }
             if (!any) continue;
-            needle_at_.emplace(m.alternatives.data(), static_cast<std::uint32_t>(needle_ids_.size()));
+            needle_rows.push_back({m.alternatives.data(), static_cast<std::uint32_t>(needle_ids_.size())});
             needle_ids_.insert(needle_ids_.end(), row.begin(), row.end());
           }
         }
+  if (!needle_rows.empty()) {
+    unsigned bits = 1;
+    while ((std::size_t{1} << bits) < 2 * needle_rows.size()) ++bits;
+    needle_shift_ = 64 - bits;
+    needle_at_.assign(std::size_t{1} << bits, {});
+    const std::size_t mask = needle_at_.size() - 1;
+    for (const auto& row : needle_rows) {
+      std::size_t k = needle_home(row.key);
+      while (needle_at_[k].key && needle_at_[k].key != row.key) k = (k + 1) & mask;
+      if (!needle_at_[k].key) needle_at_[k] = row;  // a matcher is met once: the first row stands
+    }
+  }
   if (text_ids.empty()) {
     why_ = "no rule has a literal every match contains";
     return;
@@ -280,8 +293,13 @@ std::size_t literal_index::unindexed_rules() const {
 }
 
 const std::uint32_t* literal_index::needles(const sigma::matcher& m) const {
-  auto it = needle_at_.find(m.alternatives.data());
-  return it == needle_at_.end() ? nullptr : needle_ids_.data() + it->second;
+  if (needle_at_.empty()) return nullptr;
+  const void* key = m.alternatives.data();
+  const std::size_t mask = needle_at_.size() - 1;
+  for (std::size_t k = needle_home(key);; k = (k + 1) & mask) {
+    if (needle_at_[k].key == key) return needle_ids_.data() + needle_at_[k].at;
+    if (!needle_at_[k].key) return nullptr;
+  }
 }
 
 engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::shared_ptr<const literal_index> index)
@@ -349,6 +367,60 @@ const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) 
 // A literal or needle occurred in the value being scanned against its
 // field's database: records the needle and marks the rules whose literal
 // it is in this field.
+namespace {
+
+// A 64-bit hash of a short text, 8 bytes at a time (for the scan memo).
+std::uint64_t text_hash(std::string_view t) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ (t.size() * 0xff51afd7ed558ccdULL);
+  std::size_t k = 0;
+  for (; k + 8 <= t.size(); k += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, t.data() + k, 8);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+  }
+  std::uint64_t w = 0;
+  std::memcpy(&w, t.data() + k, t.size() - k);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 32);
+}
+
+}  // namespace
+
+// Scans one value against the field database `db_idx`, through the memo.
+void engine::scan_value(std::int32_t db_idx, std::string_view text) {
+  ++value_scans_;
+  ::hs_database* db = index_->dbs_[static_cast<std::size_t>(db_idx)];
+  memo_entry* slot = nullptr;
+  if (text.size() <= k_memo_max_text) {
+    if (memo_.empty()) memo_.resize(k_memo_slots);
+    std::uint64_t h = text_hash(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
+    slot = &memo_[h & (k_memo_slots - 1)];
+    if (slot->hash == h && slot->db == db_idx && slot->text == text) {
+      ++memo_hits_;
+      for (std::uint32_t id : slot->ids) on_field_match(id, 0, 0, 0, this);
+      return;
+    }
+    slot->hash = h;
+    slot->db = db_idx;
+    slot->text.assign(text);
+    slot->ids.clear();
+  }
+  pad_.assign(text);
+  pad_.append(k_scan_pad, '\0');
+  recording_ = slot;
+  hs_error_t rc = hs_scan(db, pad_.data(), static_cast<unsigned>(std::min<std::size_t>(pad_.size(), UINT32_MAX)), 0,
+                          scratch_, slot ? on_field_match_recorded : on_field_match, this);
+  recording_ = nullptr;
+  if (rc != HS_SUCCESS && slot) slot->db = -1;  // not a whole scan: not remembered
+}
+
+int engine::on_field_match_recorded(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                                    void* self) {
+  static_cast<engine*>(self)->recording_->ids.push_back(id);
+  return on_field_match(id, from, to, flags, self);
+}
+
 int engine::on_field_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* self) {
   auto& e = *static_cast<engine*>(self);
   std::uint32_t val = e.scan_val_;
@@ -414,30 +486,23 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
     // `t` ends with k_scan_pad NUL bytes
     hs_scan(db, t.data(), static_cast<unsigned>(std::min<std::size_t>(t.size(), UINT32_MAX)), 0, scratch_, on, this);
   };
-  auto scan = [&](::hs_database* db, std::string_view t, match_event_handler on) {
-    pad_.assign(t);
-    pad_.append(k_scan_pad, '\0');
-    scan_padded(db, pad_, on);
-  };
   for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
     const field_entry& f = fields_[idx];
     if (f.val.kind == value_kind::null) continue;
     bool tested = f.id < p.tested.size() && p.tested[f.id];
-    ::hs_database* db = tested && f.id < field_db.size() && field_db[f.id] >= 0
-                            ? index_->dbs_[static_cast<std::size_t>(field_db[f.id])]
-                            : nullptr;
-    if (!db && !p.keyword_db) continue;
+    const std::int32_t db = tested && f.id < field_db.size() ? field_db[f.id] : -1;
+    if (db < 0 && !p.keyword_db) continue;
     std::string_view t = value_text(f.val, text_tmp_);
     bool ascii = is_ascii(t);
     if (!ascii) {
       folded_tmp_.clear();
       fold_case_append(t, folded_tmp_);
     }
-    if (db) {
+    if (db >= 0) {
       scan_val_ = idx;
       scanned_[idx] = ascii ? 1 : 2;
-      scan(db, t, on_field_match);
-      if (!ascii) scan(db, folded_tmp_, on_field_match);
+      scan_value(db, t);
+      if (!ascii) scan_value(db, folded_tmp_);
     }
     if (p.keyword_db) {
       buf_.append(t);

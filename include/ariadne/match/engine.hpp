@@ -103,8 +103,20 @@ class literal_index {
   std::vector<std::vector<std::uint32_t>> lit_rules_;   // literal id -> rules
   std::vector<std::uint32_t> post_begin_;               // text id -> first posting (texts + 1 entries)
   std::vector<posting> posts_;
-  // Matcher (by the address of its alternatives) -> offset in needle_ids_.
-  std::unordered_map<const void*, std::uint32_t> needle_at_;
+  // Matcher (by the address of its alternatives) -> offset in needle_ids_:
+  // open addressing over a power-of-two table (asked for every string test
+  // the evaluator meets, so one probe, not a node chase, in the common case).
+  struct needle_slot {
+    const void* key = nullptr;
+    std::uint32_t at = 0;
+  };
+  std::vector<needle_slot> needle_at_;
+  unsigned needle_shift_ = 64;
+  [[nodiscard]] std::size_t needle_home(const void* key) const {
+    return needle_shift_ >= 64 ? 0
+                               : static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) * 0x9e3779b97f4a7c15ULL) >>
+                                                          needle_shift_);
+  }
   std::vector<std::uint32_t> needle_ids_;               // text ids, k_none where none
   std::vector<std::string> texts_;                      // text id -> text
   std::vector<std::vector<std::uint32_t>> keyword_texts_;  // rule -> its keyword literals' text ids
@@ -143,6 +155,10 @@ class engine : private needle_oracle {
   // logsource alone would have asked for.
   [[nodiscard]] std::uint64_t evaluated() const { return evaluated_; }
   [[nodiscard]] std::uint64_t logsource_candidates() const { return ls_candidates_; }
+  // Field values scanned against their field's database, and how many of
+  // those scans the memo answered (see scan_memo).
+  [[nodiscard]] std::uint64_t value_scans() const { return value_scans_; }
+  [[nodiscard]] std::uint64_t memo_hits() const { return memo_hits_; }
 
  private:
   struct plan {
@@ -190,6 +206,27 @@ class engine : private needle_oracle {
   std::vector<std::uint32_t> mark_;  // per rule: epoch of the last event that marked it
   std::vector<std::uint32_t> marked_, order_;
   std::uint64_t evaluated_ = 0, ls_candidates_ = 0;
+
+  // Field values repeat (the same image paths, providers, access masks and
+  // call traces event after event), and a scan of a short value costs
+  // vectorscan's set-up more than its bytes. So the texts an engine scanned
+  // against a field database are remembered with the text ids found, in a
+  // direct-mapped table: a value met again replays those ids instead of
+  // being scanned. The text is compared whole, so the result is the scan's.
+  struct memo_entry {
+    std::uint64_t hash = 0;
+    std::int32_t db = -1;
+    std::string text;
+    std::vector<std::uint32_t> ids;
+  };
+  static constexpr std::size_t k_memo_slots = 4096;  // per engine (thread)
+  static constexpr std::size_t k_memo_max_text = 512;  // longer values are scanned every time
+  std::vector<memo_entry> memo_;
+  memo_entry* recording_ = nullptr;  // the entry a scan's matches go to, if any
+  std::uint64_t value_scans_ = 0, memo_hits_ = 0;
+  void scan_value(std::int32_t db_idx, std::string_view text);
+  static int on_field_match_recorded(unsigned int id, unsigned long long from, unsigned long long to,
+                                     unsigned int flags, void* self);
 };
 
 }  // namespace ariadne::match
