@@ -192,6 +192,53 @@ TEST(LiteralIndex, SmallSetMatchesAtTheEndOfALongValue) {
   }
 }
 
+// The memo of scanned values answers as a scan would: the same text in
+// fields with different databases, values too long to remember, non-ASCII
+// values (scanned twice, as text and folded), and more distinct values than
+// the memo holds (evictions, slot collisions).
+TEST(LiteralIndex, ScanMemoAnswersAsTheScanWould) {
+  auto set = test::rules_from(
+      "title: image\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    Image|endswith: '\\evil.exe'\n  condition: sel\n---\n"
+      "title: command\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CommandLine|contains: 'evil.exe -x'\n  condition: sel\n---\n"
+      "title: folded\nid: 33333333-3333-3333-3333-333333333333\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CommandLine|contains: 'ünïcödé'\n  filter:\n    Image|endswith: '\\good.exe'\n"
+      "  condition: sel and not filter\n");
+  ASSERT_EQ(set.rules.size(), 3u);
+  field_id image = field_names().intern("Image"), cmd = field_names().intern("CommandLine");
+  std::mt19937 rng(11);
+  const std::vector<std::string> tails = {"\\evil.exe", "\\good.exe", "\\EVIL.EXE", " evil.exe -x", " ÜNÏCÖDÉ",
+                                          " ünïcödé evil.exe -x", ""};
+  event_batch batch;
+  for (int k = 0; k < 20000; ++k) {
+    // Few distinct values at first (memo hits), then many (evictions).
+    std::size_t distinct = k < 5000 ? 40 : 100000;
+    std::string stem = "C:\\dir" + std::to_string(rng() % distinct);
+    if (k % 97 == 0) stem += std::string(600, 'p');  // too long to remember
+    const std::string& t1 = tails[rng() % tails.size()];
+    const std::string& t2 = tails[rng() % tails.size()];
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_string(image, stem + t1);
+    batch.add_string(cmd, stem + t2);  // often the very text of another event's Image
+    batch.end_event();
+  }
+  match::engine indexed(set.rules);
+  match::engine reference(set.rules, {.use_index = false});
+  std::vector<match::hit> a, b;
+  indexed.match_batch(batch, a);
+  reference.match_batch(batch, b);
+  EXPECT_GT(b.size(), 5000u);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].event_idx, b[k].event_idx);
+    EXPECT_EQ(a[k].rule_idx, b[k].rule_idx);
+  }
+  EXPECT_GT(indexed.memo_hits(), indexed.value_scans() / 10);
+  EXPECT_LT(indexed.memo_hits(), indexed.value_scans());
+}
+
 struct scoped_cache_dir {
   fs::path dir;
   std::string old;
