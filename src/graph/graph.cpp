@@ -297,6 +297,12 @@ const mapping::event_spec* mapping::find(const channel_entries* ch, std::int64_t
 
 // ---------------------------------------------------------------- builder
 
+// Heterogeneous lookup: a key is looked up as a view, copied only when new.
+struct key_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct builder::impl {
   explicit impl(const mapping& mp) : m(mp) {
     reset_graph();
@@ -306,8 +312,8 @@ struct builder::impl {
   const mapping& m;
   graph g;
   field_id f_channel, f_event_id;
-  std::unordered_map<std::string, std::uint32_t> keys;                // kind|host|key -> entity
-  std::unordered_map<std::string, std::vector<std::uint32_t>> by_pid;  // host|pid -> processes
+  std::unordered_map<std::string, std::uint32_t, key_hash, std::equal_to<>> keys;  // kind|host|key -> entity
+  std::unordered_map<std::string, std::vector<std::uint32_t>, key_hash, std::equal_to<>> by_pid;  // host|pid -> processes
   std::vector<std::string> guids;                                      // per entity (processes)
   std::unordered_map<std::uint64_t, std::uint32_t> edge_at;            // from<<32|to -> first edge
   std::vector<std::uint32_t> edge_next;                                // same pair, other kind
@@ -341,22 +347,26 @@ struct builder::impl {
     return {};
   }
 
+  std::string key_buf, pid_buf;  // make()'s and process()'s key buffers
+
   std::uint32_t make(entity_kind k, std::string_view host, std::string key, bool& created) {
-    std::string full;
-    full.reserve(host.size() + key.size() + 4);
-    full += kind_name(k);
-    full += '|';
-    full += host;
-    full += '|';
-    full += key;
-    auto [it, fresh] = keys.emplace(full, static_cast<std::uint32_t>(g.entities.size()));
-    created = fresh;
-    if (!fresh) return it->second;
+    key_buf.clear();
+    key_buf += kind_name(k);
+    key_buf += '|';
+    key_buf += host;
+    key_buf += '|';
+    key_buf += key;
+    if (auto it = keys.find(std::string_view(key_buf)); it != keys.end()) {
+      created = false;
+      return it->second;
+    }
+    auto it = keys.emplace(key_buf, static_cast<std::uint32_t>(g.entities.size())).first;
+    created = true;
     entity e;
     e.kind = k;
     e.host = std::string(host);
     e.key = std::move(key);
-    e.id = stable_id_hex(full);
+    e.id = stable_id_hex(key_buf);
     g.entities.push_back(std::move(e));
     guids.emplace_back();
     return it->second;
@@ -367,8 +377,11 @@ struct builder::impl {
     if (guid.find_first_not_of("{}0-") == std::string::npos) guid.clear();  // all-zero guid: none
     std::string pid_key;
     if (!guid.empty()) {
-      std::string full = "process|" + std::string(host) + "|g:" + guid;
-      if (auto it = keys.find(full); it != keys.end()) {
+      key_buf.assign("process|");
+      key_buf += host;
+      key_buf += "|g:";
+      key_buf += guid;
+      if (auto it = keys.find(std::string_view(key_buf)); it != keys.end()) {
         auto e = it->second;
         if (start && g.entities[e].start == k_no_time) g.entities[e].start = t;
         if (pid >= 0 && g.entities[e].pid < 0) {
