@@ -131,7 +131,13 @@ bool scannable(std::string_view t) {
 
 literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned threads)
     : indexed_(rules.size(), 0), keyword_rule_(rules.size(), 0) {
-  std::map<std::string, std::uint32_t, std::less<>> text_ids;
+  // Text -> id, ids in order of first use (hashed: a lookup per needle of
+  // every rule).
+  struct view_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, view_hash, std::equal_to<>> text_ids;
   auto text_id = [&](std::string_view t) {
     auto it = text_ids.find(t);
     if (it == text_ids.end()) it = text_ids.emplace(std::string(t), static_cast<std::uint32_t>(text_ids.size())).first;
