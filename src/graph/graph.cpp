@@ -337,10 +337,18 @@ struct builder::impl {
     g.edge_kinds = m.edge_kinds;
   }
 
-  std::string_view text_of(const event_batch& b, const event& ev, const std::vector<field_id>& fs) {
+  // The event being observed: its fields, indexed by id (an entity spec
+  // asks for many fields of one event).
+  std::span<const field_entry> cur_fields;
+  field_spans spans;
+
+  // The first non-empty text of fields `fs` of the event being observed.
+  std::string_view text_of(const std::vector<field_id>& fs) {
     for (auto f : fs) {
-      const value* v = b.find(ev, f);
-      if (!v || v->kind == value_kind::null) continue;
+      const field_spans::span* at = spans.find(f);
+      if (!at) continue;
+      const value* v = &cur_fields[at->first].val;
+      if (v->kind == value_kind::null) continue;
       auto t = trim(value_text(*v, scratch));
       if (!t.empty()) return t;
     }
@@ -438,11 +446,11 @@ struct builder::impl {
     return e;
   }
 
-  std::uint32_t resolve(const mapping::entity_spec& es, const event_batch& b, const event& ev, std::string_view host) {
+  std::uint32_t resolve(const mapping::entity_spec& es, const event& ev, std::string_view host) {
     // A copy: a number's text lives in a scratch buffer the next call reuses.
     auto attr = [&](std::string_view name) -> std::string {
       for (const auto& [an, vs] : es.attrs)
-        if (an == name) return std::string(text_of(b, ev, vs.fields));
+        if (an == name) return std::string(text_of(vs.fields));
       return {};
     };
     std::uint32_t e = k_none;
@@ -603,8 +611,10 @@ std::vector<std::uint32_t> builder::observe(const event_batch& batch,
       s.last_host = to_lower_ascii(raw);
     }
     const std::string& host = s.last_host;
+    s.cur_fields = batch.fields(ev);
+    s.spans.reset(s.cur_fields);
     ents.assign(spec->entities.size(), k_none);
-    for (std::size_t k = 0; k < spec->entities.size(); ++k) ents[k] = s.resolve(spec->entities[k], batch, ev, host);
+    for (std::size_t k = 0; k < spec->entities.size(); ++k) ents[k] = s.resolve(spec->entities[k], ev, host);
     for (const auto& ed : spec->edges)
       if (ents[ed.from] != k_none && ents[ed.to] != k_none)
         s.add_edge(ents[ed.from], ents[ed.to], ed.kind, ev.time);
@@ -613,7 +623,7 @@ std::vector<std::uint32_t> builder::observe(const event_batch& batch,
       if (sess.source.empty()) sess.source = s.g.entities[ents[spec->remote_source]].name;
     }
     if (!spec->local_address.empty()) {
-      auto a = to_lower_ascii(s.text_of(batch, ev, spec->local_address));
+      auto a = to_lower_ascii(s.text_of(spec->local_address));
       if (!a.empty() && !contains(s.m.hubs.local_addresses, a)) s.g.address_host.emplace(a, host);
     }
     handles[i] = static_cast<std::uint32_t>(s.pool.size());
