@@ -297,12 +297,6 @@ const mapping::event_spec* mapping::find(const channel_entries* ch, std::int64_t
 
 // ---------------------------------------------------------------- builder
 
-// Heterogeneous lookup: a key is looked up as a view, copied only when new.
-struct key_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 struct builder::impl {
   explicit impl(const mapping& mp) : m(mp) {
     reset_graph();
@@ -312,8 +306,8 @@ struct builder::impl {
   const mapping& m;
   graph g;
   field_id f_channel, f_event_id;
-  std::unordered_map<std::string, std::uint32_t, key_hash, std::equal_to<>> keys;  // kind|host|key -> entity
-  std::unordered_map<std::string, std::vector<std::uint32_t>, key_hash, std::equal_to<>> by_pid;  // host|pid -> processes
+  std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> keys;  // kind|host|key -> entity
+  std::unordered_map<std::string, std::vector<std::uint32_t>, string_hash, std::equal_to<>> by_pid;  // host|pid -> processes
   std::vector<std::string> guids;                                      // per entity (processes)
   std::unordered_map<std::uint64_t, std::uint32_t> edge_at;            // from<<32|to -> first edge
   std::vector<std::uint32_t> edge_next;                                // same pair, other kind

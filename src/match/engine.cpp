@@ -130,14 +130,16 @@ bool scannable(std::string_view t) {
 }  // namespace
 
 literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned threads)
-    : indexed_(rules.size(), 0), keyword_rule_(rules.size(), 0) {
+    : indexed_(rules.size(), 0), keyword_rule_(rules.size(), 0), event_ids_(rules.size()) {
+  event_id_field_ = field_names().intern("EventID");
+  for (std::uint32_t r = 0; r < rules.size(); ++r)
+    if (auto ids = detail::required_integers(rules[r], event_id_field_)) {
+      event_ids_[r] = std::move(*ids);
+      ++event_id_rules_;
+    }
   // Text -> id, ids in order of first use (hashed: a lookup per needle of
   // every rule).
-  struct view_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::uint32_t, view_hash, std::equal_to<>> text_ids;
+  std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> text_ids;
   auto text_id = [&](std::string_view t) {
     auto it = text_ids.find(t);
     if (it == text_ids.end()) it = text_ids.emplace(std::string(t), static_cast<std::uint32_t>(text_ids.size())).first;
@@ -329,13 +331,35 @@ engine::~engine() {
   if (scratch_) hs_free_scratch(scratch_);
 }
 
-const engine::plan& engine::plan_for(const event_logsource& ls) {
-  // Explicit key (no struct padding), categories sorted.
+engine::event_id_key engine::event_id_of(const event_batch& batch, const event& ev) const {
+  event_id_key k;
+  if (!indexing_ || index_->event_id_rules_ == 0) return k;  // unknown: every rule
+  k.s = event_id_key::state::absent;
+  for (const field_entry& f : batch.fields(ev)) {
+    if (f.id != index_->event_id_field_ || f.val.kind == value_kind::null) continue;
+    // As numeric tests see it (string tests of digits see the same number).
+    double x = 0;
+    if (!numeric_value(f.val, x) || !(x >= 0 && x < 1099511627776.0) || static_cast<double>(static_cast<std::int64_t>(x)) != x)
+      return {};
+    auto v = static_cast<std::int64_t>(x);
+    if (k.s == event_id_key::state::one && k.value != v) return {};
+    k.s = event_id_key::state::one;
+    k.value = v;
+  }
+  return k;
+}
+
+const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid) {
+  // Explicit key (no struct padding), categories sorted; then the EventID.
   std::uint16_t parts[2 + event_logsource::k_max_categories] = {ls.product, ls.service, 0, 0, 0, 0};
   for (std::uint8_t k = 0; k < ls.n_categories; ++k) parts[2 + k] = ls.categories[k];
   for (std::size_t a = 3; a < 2u + ls.n_categories; ++a)  // insertion sort of at most 4
     for (std::size_t b = a; b > 2 && parts[b - 1] > parts[b]; --b) std::swap(parts[b - 1], parts[b]);
-  std::string key(reinterpret_cast<const char*>(parts), sizeof parts);
+  char key_bytes[sizeof parts + 1 + sizeof eid.value];
+  std::memcpy(key_bytes, parts, sizeof parts);
+  key_bytes[sizeof parts] = static_cast<char>(eid.s);
+  std::memcpy(key_bytes + sizeof parts + 1, &eid.value, sizeof eid.value);
+  std::string_view key(key_bytes, sizeof key_bytes);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;
   plan p;
@@ -343,6 +367,15 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
   std::vector<std::uint32_t> keyword_texts;
   for (std::uint32_t idx = 0; idx < rules_.size(); ++idx) {
     if (!rules_[idx].source.accepts(ls)) continue;
+    ++p.by_logsource;
+    // The keyword database stays per logsource (few sets to compile); the
+    // marks of rules this EventID rules out are dropped by `accepts`.
+    if (indexing_ && index_->indexed(idx))
+      keyword_texts.insert(keyword_texts.end(), index_->keyword_texts_[idx].begin(), index_->keyword_texts_[idx].end());
+    if (eid.s != event_id_key::state::unknown && indexing_ && !index_->event_ids_[idx].empty()) {
+      const auto& ids = index_->event_ids_[idx];
+      if (eid.s == event_id_key::state::absent || !std::binary_search(ids.begin(), ids.end(), eid.value)) continue;
+    }
     p.all.push_back(idx);
     p.accepts[idx] = 1;
     for (const auto& search : rules_[idx].searches)
@@ -352,8 +385,6 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
           if (item.field >= p.tested.size()) p.tested.resize(item.field + 1, 0);
           p.tested[item.field] = 1;
         }
-    if (!indexing_ || !index_->indexed(idx)) continue;
-    keyword_texts.insert(keyword_texts.end(), index_->keyword_texts_[idx].begin(), index_->keyword_texts_[idx].end());
   }
   // The keyword literals of this logsource's rules only: few, so their
   // database is small and fast (one per distinct set, kept by the index).
@@ -365,10 +396,10 @@ const engine::plan& engine::plan_for(const event_logsource& ls) {
   }
   for (std::uint32_t idx : p.all)
     if (!indexing_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
-  return plans_.emplace(std::move(key), std::move(p)).first->second;
+  return plans_.emplace(std::string(key), std::move(p)).first->second;
 }
 
-const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) { return plan_for(ls).all; }
+const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) { return plan_for(ls, {}).all; }
 
 // A literal or needle occurred in the value being scanned against its
 // field's database: records the needle and marks the rules whose literal
@@ -529,9 +560,9 @@ void engine::match_batch(const event_batch& batch, std::vector<hit>& out) {
   auto events = batch.events();
   for (std::uint32_t ev_idx = 0; ev_idx < events.size(); ++ev_idx) {
     const event& ev = events[ev_idx];
-    const plan& p = plan_for(ev.logsource);
+    const plan& p = plan_for(ev.logsource, event_id_of(batch, ev));
+    ls_candidates_ += p.by_logsource;
     if (p.all.empty()) continue;
-    ls_candidates_ += p.all.size();
     const std::vector<std::uint32_t>* todo = &p.all;
     if (indexing_) {
       scan_event(batch, ev, p);

@@ -147,8 +147,6 @@ std::string_view reference_evaluator::folded(std::uint32_t idx) {
   return folded_[idx];
 }
 
-namespace {
-
 bool numeric_value(const value& v, double& out) {
   switch (v.kind) {
     case value_kind::integer: out = static_cast<double>(v.integer); return true;
@@ -165,6 +163,8 @@ bool numeric_value(const value& v, double& out) {
     default: return false;
   }
 }
+
+namespace {
 
 // One of the fixed string operations (not glob) on an already-folded subject.
 bool compare_op(string_op op, std::string_view subject, std::string_view needle) {

@@ -137,10 +137,114 @@ struct deriver {
   }
 };
 
+// The same walk for the integer values a field must equal.
+struct integer_deriver {
+  using set = std::optional<std::vector<std::int64_t>>;
+  field_id field;
+
+  static constexpr std::int64_t k_max = std::int64_t{1} << 40;  // exact in a double, as the evaluator compares
+
+  static std::optional<std::int64_t> of_text(std::string_view t) {
+    if (t.empty() || t.size() > 12 || (t.size() > 1 && t[0] == '0')) return std::nullopt;
+    std::int64_t v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  }
+
+  static set of_matcher(const matcher& m) {
+    switch (m.k) {
+      case matcher::kind::number: {
+        if (m.op != sigma::cmp_op::eq || !(m.number >= 0 && m.number < static_cast<double>(k_max))) return std::nullopt;
+        auto v = static_cast<std::int64_t>(m.number);
+        if (static_cast<double>(v) != m.number) return std::nullopt;
+        return std::vector<std::int64_t>{v};
+      }
+      case matcher::kind::strings: {
+        std::vector<std::int64_t> all;
+        for (const auto& t : m.alternatives) {
+          if (t.op != string_op::equals) return std::nullopt;
+          auto v = of_text(t.needle);
+          if (!v) return std::nullopt;
+          all.push_back(*v);
+        }
+        if (all.empty()) return std::nullopt;
+        return all;
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  static void keep_smallest(set& best, set&& s) {
+    if (s && (!best || s->size() < best->size())) best = std::move(s);
+  }
+
+  set of_item(const sigma::detection_item& item) const {
+    if (item.field != field || item.negate || item.values.empty()) return std::nullopt;
+    set out;
+    if (item.all) {
+      for (const auto& v : item.values) keep_smallest(out, of_matcher(v));
+      return out;
+    }
+    std::vector<std::int64_t> any;
+    for (const auto& v : item.values) {
+      auto s = of_matcher(v);
+      if (!s) return std::nullopt;
+      any.insert(any.end(), s->begin(), s->end());
+    }
+    return any;
+  }
+
+  set of_search(const sigma::search& s) const {
+    std::vector<std::int64_t> any;
+    for (const auto& alt : s.alternatives) {
+      set best;
+      for (const auto& item : alt) keep_smallest(best, of_item(item));
+      if (!best) return std::nullopt;
+      any.insert(any.end(), best->begin(), best->end());
+    }
+    if (any.empty()) return std::nullopt;
+    return any;
+  }
+
+  set of_condition(const condition_node& n, const sigma::rule& r) const {
+    switch (n.k) {
+      case condition_node::kind::search_ref:
+        return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
+      case condition_node::kind::op_and: {
+        set best;
+        for (const auto& k : n.kids) keep_smallest(best, of_condition(k, r));
+        return best;
+      }
+      case condition_node::kind::op_or: {
+        std::vector<std::int64_t> any;
+        for (const auto& k : n.kids) {
+          auto s = of_condition(k, r);
+          if (!s) return std::nullopt;
+          any.insert(any.end(), s->begin(), s->end());
+        }
+        return any;
+      }
+      default: return std::nullopt;
+    }
+  }
+};
+
 }  // namespace
 
 literal_set required_literals(const sigma::rule& r, const literal_policy& p) {
   return deriver{p}.of_condition(r.condition, r);
+}
+
+std::optional<std::vector<std::int64_t>> required_integers(const sigma::rule& r, field_id field) {
+  auto s = integer_deriver{field}.of_condition(r.condition, r);
+  if (s) {
+    std::sort(s->begin(), s->end());
+    s->erase(std::unique(s->begin(), s->end()), s->end());
+  }
+  return s;
 }
 
 }  // namespace ariadne::match::detail

@@ -37,4 +37,10 @@ struct literal_policy {
 
 [[nodiscard]] literal_set required_literals(const sigma::rule& r, const literal_policy& p);
 
+// The integers one of which `field` equals in every event the rule matches
+// (sorted, unique), derived as above: equality with an integral number, or
+// with the text of one (digits, no leading zero), under no `not`; nullopt
+// when no such set is known. Used for EventID.
+[[nodiscard]] std::optional<std::vector<std::int64_t>> required_integers(const sigma::rule& r, field_id field);
+
 }  // namespace ariadne::match::detail

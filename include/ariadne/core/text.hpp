@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,5 +47,12 @@ void append_json_escaped(std::string& out, char c);
 
 // Levenshtein distance, for "did you mean" hints.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// Hash for unordered containers keyed by std::string that are looked up
+// by std::string_view (with std::equal_to<>): no string is built to look.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 }  // namespace ariadne

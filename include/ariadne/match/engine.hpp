@@ -2,6 +2,10 @@
 //
 // Rules are compiled once into an index:
 //  - by logsource: an event only meets the rules whose logsource accepts it;
+//  - by EventID: a rule whose every match needs EventID to be one of some
+//    integers (derived from the condition tree like literals) only meets
+//    events with one of them; an event whose EventID is not one integer
+//    (several, or text that is no number) meets them all;
 //  - by literal: for each rule, a set of literals one of which every event
 //    it matches contains (derived from the condition tree, see
 //    src/match/literals.hpp), each tied to the field it must occur in (or
@@ -39,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ariadne/core/text.hpp"
 #include "ariadne/event/event.hpp"
 #include "ariadne/match/evaluator.hpp"
 #include "ariadne/rules/rule.hpp"
@@ -83,6 +88,10 @@ class literal_index {
   [[nodiscard]] std::size_t unindexed_rules() const;
   [[nodiscard]] bool indexed(std::uint32_t rule) const { return indexed_[rule] != 0; }
   [[nodiscard]] bool uses_keywords(std::uint32_t rule) const { return keyword_rule_[rule] != 0; }
+  // Rules tied to EventID values (see above), and a rule's values (sorted;
+  // empty: not tied).
+  [[nodiscard]] std::size_t event_id_rules() const { return event_id_rules_; }
+  [[nodiscard]] const std::vector<std::int64_t>& event_ids(std::uint32_t rule) const { return event_ids_[rule]; }
 
  private:
   friend class engine;
@@ -100,6 +109,9 @@ class literal_index {
   bool active_ = false;
   std::string why_;
   std::vector<std::uint8_t> indexed_, keyword_rule_;    // per rule
+  std::vector<std::vector<std::int64_t>> event_ids_;    // per rule
+  std::size_t event_id_rules_ = 0;
+  field_id event_id_field_ = k_no_field;
   std::vector<std::vector<std::uint32_t>> lit_rules_;   // literal id -> rules
   std::vector<std::uint32_t> post_begin_;               // text id -> first posting (texts + 1 entries)
   std::vector<posting> posts_;
@@ -161,8 +173,15 @@ class engine : private needle_oracle {
   [[nodiscard]] std::uint64_t memo_hits() const { return memo_hits_; }
 
  private:
+  // An event's EventID as the index sees it.
+  struct event_id_key {
+    enum class state : std::uint8_t { unknown, absent, one } s = state::unknown;
+    std::int64_t value = 0;
+  };
+  [[nodiscard]] event_id_key event_id_of(const event_batch& batch, const event& ev) const;
   struct plan {
-    std::vector<std::uint32_t> all;        // every rule the logsource accepts
+    std::size_t by_logsource = 0;          // rules the logsource alone accepts
+    std::vector<std::uint32_t> all;        // every rule the logsource (and EventID) accept
     std::vector<std::uint32_t> unindexed;  // of those, the ones without literals
     std::vector<std::uint8_t> accepts;     // per rule
     // Per field id: does a rule here test the field? Only those values are
@@ -172,7 +191,7 @@ class engine : private needle_oracle {
     // The keyword literals of the indexed rules here, if any (the index's).
     ::hs_database* keyword_db = nullptr;
   };
-  const plan& plan_for(const event_logsource& ls);
+  const plan& plan_for(const event_logsource& ls, event_id_key eid);
   void scan_event(const event_batch& batch, const event& ev, const plan& p);
   static int on_field_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
                             void* self);
@@ -187,7 +206,7 @@ class engine : private needle_oracle {
   std::shared_ptr<const literal_index> index_;
   ::hs_scratch* scratch_ = nullptr;  // null until a database needs one
   bool indexing_ = false;            // the index is in use
-  std::unordered_map<std::string, plan> plans_;
+  std::unordered_map<std::string, plan, string_hash, std::equal_to<>> plans_;
   reference_evaluator eval_;
   std::uint32_t epoch_ = 0;  // per event
   // The scan of the current event: the value being scanned, and per value

@@ -19,6 +19,10 @@
 
 namespace ariadne::match {
 
+// The number a value holds as numeric tests see it: integers, floats and
+// decimal text (trimmed; hex text is not a number). False if none.
+bool numeric_value(const value& v, double& out);
+
 // What a literal scan of the current event has already settled: whether
 // the needle of a string test occurs in a value (the engine's scan, see
 // engine.hpp). Given one, the evaluator asks it before reading a value;

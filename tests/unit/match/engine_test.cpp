@@ -239,6 +239,73 @@ TEST(LiteralIndex, ScanMemoAnswersAsTheScanWould) {
   EXPECT_LT(indexed.memo_hits(), indexed.value_scans());
 }
 
+// EventID indexing: which rules are tied to which EventIDs, and an event
+// meets only the rules its EventID allows, with the reference's hits for
+// every spelling of the value (number, text, float text, padded text,
+// several values, none).
+TEST(LiteralIndex, EventIdTiesRulesToTheirEvents) {
+  auto rule = [](const std::string& id, const std::string& detection) {
+    return "title: r" + id + "\nid: 00000000-0000-4000-8000-00000000000" + id +
+           "\nlogsource:\n  product: windows\ndetection:\n" + detection + "---\n";
+  };
+  auto set = test::rules_from(
+      rule("1", "  sel:\n    EventID: 4688\n    CommandLine|contains: 'whoami'\n  condition: sel\n") +
+      rule("2", "  sel:\n    EventID:\n      - 1\n      - '5'\n    Image|endswith: '\\\\x.exe'\n  condition: sel\n") +
+      rule("3", "  sel:\n    EventID: 4688\n  condition: not sel\n") +
+      rule("4", "  a:\n    EventID: 1\n  b:\n    Image|endswith: '\\\\x.exe'\n  condition: a or b\n") +
+      rule("5", "  a:\n    EventID: 10\n  b:\n    EventID|gt: 5\n  condition: a and b\n") +
+      rule("6", "  sel:\n    EventID: '04688'\n  condition: sel\n") +
+      rule("7", "  a:\n    EventID: 1\n  b:\n    EventID: 5\n  condition: a or b\n"));
+  ASSERT_EQ(set.rules.size(), 7u);
+  auto ix = std::make_shared<const match::literal_index>(set.rules);
+  using ids = std::vector<std::int64_t>;
+  EXPECT_EQ(ix->event_ids(0), ids{4688});
+  EXPECT_EQ(ix->event_ids(1), (ids{1, 5}));
+  EXPECT_EQ(ix->event_ids(2), ids{});  // under `not`
+  EXPECT_EQ(ix->event_ids(3), ids{});  // an OR with a branch that does not say
+  EXPECT_EQ(ix->event_ids(4), ids{10});
+  EXPECT_EQ(ix->event_ids(5), ids{});  // '04688' is text, not that number
+  EXPECT_EQ(ix->event_ids(6), (ids{1, 5}));
+  EXPECT_EQ(ix->event_id_rules(), 4u);
+
+  field_id eid = field_names().intern("EventID"), image = field_names().intern("Image"),
+           cmd = field_names().intern("CommandLine");
+  event_batch batch;
+  auto add = [&](auto&& set_eid) {
+    for (const char* img : {"C:\\x.exe", "C:\\y.exe"}) {
+      event& ev = batch.begin_event(0, batch.size() + 1);
+      ev.logsource.product = set.rules[0].source.product_id;
+      set_eid();
+      batch.add_string(image, img);
+      batch.add_string(cmd, "whoami /all");
+      batch.end_event();
+    }
+  };
+  for (std::int64_t v : {1, 5, 10, 4688, 7}) add([&] { batch.add_value(eid, value::make_int(v)); });
+  for (const char* t : {"1", "5", "4688", "04688", " 4688 ", "4688.0", "10", "abc", ""})
+    add([&] { batch.add_string(eid, t); });
+  add([&] { batch.add_value(eid, value::make_double(4688.0)); });
+  add([&] { batch.add_value(eid, value::make_double(4688.5)); });
+  add([&] { batch.add_value(eid, value::make_null()); });
+  add([&] {
+    batch.add_value(eid, value::make_int(1));
+    batch.add_value(eid, value::make_int(4688));
+  });
+  add([&] {});
+  match::engine indexed(set.rules, {}, ix);
+  match::engine reference(set.rules, {.use_index = false});
+  std::vector<match::hit> a, b;
+  indexed.match_batch(batch, a);
+  reference.match_batch(batch, b);
+  EXPECT_GT(b.size(), 20u);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].event_idx, b[k].event_idx);
+    EXPECT_EQ(a[k].rule_idx, b[k].rule_idx);
+  }
+  EXPECT_LT(indexed.evaluated(), reference.evaluated());
+}
+
 struct scoped_cache_dir {
   fs::path dir;
   std::string old;
