@@ -336,22 +336,40 @@ struct builder::impl {
   std::span<const field_entry> cur_fields;
   field_spans spans;
 
-  // The first non-empty text of fields `fs` of the event being observed.
+  // Texts of numbers are rendered into these, in turn, so that the few
+  // texts one entity asks for stay valid together.
+  std::array<std::string, 8> number_texts;
+  std::size_t next_number_text = 0;
+
+  // The first non-empty text of fields `fs` of the event being observed:
+  // a view into the event, or into number_texts.
   std::string_view text_of(const std::vector<field_id>& fs) {
     for (auto f : fs) {
       const field_spans::span* at = spans.find(f);
       if (!at) continue;
       const value* v = &cur_fields[at->first].val;
       if (v->kind == value_kind::null) continue;
-      auto t = trim(value_text(*v, scratch));
-      if (!t.empty()) return t;
+      std::string& buf = number_texts[next_number_text];
+      auto t = trim(value_text(*v, buf));
+      if (t.empty()) continue;
+      if (v->kind != value_kind::string) next_number_text = (next_number_text + 1) % number_texts.size();
+      return t;
     }
     return {};
   }
 
-  std::string key_buf, pid_buf;  // make()'s and process()'s key buffers
+  std::string key_buf, pid_buf, lower_buf;  // make()'s and process()'s key buffers
 
-  std::uint32_t make(entity_kind k, std::string_view host, std::string key, bool& created) {
+  // `text` lower-cased (ASCII) into lower_buf.
+  std::string_view lowered(std::string_view text) {
+    lower_buf.assign(text);
+    for (char& c : lower_buf)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return lower_buf;
+  }
+
+  // The entity kind|host|key, made if new (`created`).
+  std::uint32_t make(entity_kind k, std::string_view host, std::string_view key, bool& created) {
     key_buf.clear();
     key_buf += kind_name(k);
     key_buf += '|';
@@ -367,15 +385,20 @@ struct builder::impl {
     entity e;
     e.kind = k;
     e.host = std::string(host);
-    e.key = std::move(key);
+    e.key = std::string(key);
     e.id = stable_id_hex(key_buf);
     g.entities.push_back(std::move(e));
     guids.emplace_back();
     return it->second;
   }
 
+  std::string guid_buf;
+
   std::uint32_t process(std::string_view host, std::string_view guid_raw, std::int64_t pid, time_ns t, bool start) {
-    std::string guid = to_lower_ascii(guid_raw);
+    std::string& guid = guid_buf;
+    guid.assign(guid_raw);
+    for (char& c : guid)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
     if (guid.find_first_not_of("{}0-") == std::string::npos) guid.clear();  // all-zero guid: none
     std::string pid_key;
     if (!guid.empty()) {
@@ -441,18 +464,17 @@ struct builder::impl {
   }
 
   std::uint32_t resolve(const mapping::entity_spec& es, const event& ev, std::string_view host) {
-    // A copy: a number's text lives in a scratch buffer the next call reuses.
-    auto attr = [&](std::string_view name) -> std::string {
+    // Views into the event or number_texts, valid through this call.
+    auto attr = [&](std::string_view name) -> std::string_view {
       for (const auto& [an, vs] : es.attrs)
-        if (an == name) return std::string(text_of(vs.fields));
+        if (an == name) return text_of(vs.fields);
       return {};
     };
     std::uint32_t e = k_none;
     bool created = false;
     switch (es.kind) {
       case entity_kind::process: {
-        std::string guid(attr("guid"));
-        e = process(host, guid, parse_number(attr("pid")), ev.time, es.start);
+        e = process(host, attr("guid"), parse_number(attr("pid")), ev.time, es.start);
         if (e == k_none) return e;
         entity& x = g.entities[e];
         if (x.image.empty()) x.image = std::string(attr("image"));
@@ -467,17 +489,16 @@ struct builder::impl {
       case entity_kind::file: {
         auto p = attr("path");
         if (p.empty() || p == "-") return k_none;
-        e = make(es.kind, host, to_lower_ascii(p), created);
+        e = make(es.kind, host, lowered(p), created);
         if (created) g.entities[e].name = std::string(p);
         break;
       }
       case entity_kind::ip: {
-        auto a = attr("address");
-        std::string low = to_lower_ascii(a);
-        if (low.rfind("::ffff:", 0) == 0) low.erase(0, 7);
+        std::string_view low = lowered(attr("address"));
+        if (low.rfind("::ffff:", 0) == 0) low.remove_prefix(7);
         if (contains(m.hubs.local_addresses, low)) return k_none;
         e = make(es.kind, host, low, created);
-        if (created) g.entities[e].name = low;
+        if (created) g.entities[e].name = std::string(low);
         break;
       }
       case entity_kind::session: {
@@ -489,7 +510,9 @@ struct builder::impl {
         if (x.user.empty()) {
           auto u = attr("user");
           auto d = attr("domain");
-          if (!u.empty() && u != "-") x.user = d.empty() || d == "-" || u.find('\\') != std::string::npos ? u : d + "\\" + u;
+          if (!u.empty() && u != "-")
+            x.user = d.empty() || d == "-" || u.find('\\') != std::string_view::npos ? std::string(u)
+                                                                                     : std::string(d) + "\\" + std::string(u);
         }
         if (x.logon_type.empty()) x.logon_type = std::string(attr("logon_type"));
         if (x.workstation.empty()) {
@@ -503,21 +526,20 @@ struct builder::impl {
         auto u = attr("name");
         if (u.empty() || u == "-") return k_none;
         auto d = attr("domain");
-        std::string name = d.empty() || d == "-" ? u : d + "\\" + u;
-        e = make(es.kind, host, to_lower_ascii(name), created);
+        std::string name = d.empty() || d == "-" ? std::string(u) : std::string(d) + "\\" + std::string(u);
+        e = make(es.kind, host, lowered(name), created);
         if (created) g.entities[e].name = name;
         break;
       }
       case entity_kind::object: {
         // "\\\\*\\Kiwi Printer", "\\\\fs03\\Kiwi Printer" and "...\\Connections\\,,fs03,Kiwi Printer"
         // all name the printer "Kiwi Printer": the last part after '\\' or ','.
-        std::string raw = attr("name");
-        std::string_view n = raw;
+        std::string_view n = attr("name");
         auto cut = n.find_last_of("\\,");
         if (cut != std::string_view::npos) n.remove_prefix(cut + 1);
         n = trim(n);
         if (n.empty() || n == "-") return k_none;
-        e = make(es.kind, host, to_lower_ascii(n), created);
+        e = make(es.kind, host, lowered(n), created);
         if (created) g.entities[e].name = std::string(n);
         break;
       }
@@ -527,9 +549,9 @@ struct builder::impl {
       case entity_kind::registry:
       case entity_kind::script:
       case entity_kind::host: {
-        std::string n = es.kind == entity_kind::registry ? attr("key") : es.kind == entity_kind::script ? attr("id") : attr("name");
+        std::string_view n = es.kind == entity_kind::registry ? attr("key") : es.kind == entity_kind::script ? attr("id") : attr("name");
         if (n.empty() || n == "-") return k_none;
-        e = make(es.kind, host, to_lower_ascii(n), created);
+        e = make(es.kind, host, lowered(n), created);
         entity& x = g.entities[e];
         if (created) x.name = std::string(n);
         if (es.kind == entity_kind::service && x.image.empty()) x.image = std::string(attr("image"));
