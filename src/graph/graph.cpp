@@ -394,6 +394,16 @@ struct builder::impl {
 
   std::string guid_buf;
 
+  // host|pid
+  static std::string pid_key_of(std::string_view host, std::int64_t pid) {
+    std::string k;
+    k.reserve(host.size() + 21);
+    k += host;
+    k += '|';
+    k += std::to_string(pid);
+    return k;
+  }
+
   std::uint32_t process(std::string_view host, std::string_view guid_raw, std::int64_t pid, time_ns t, bool start) {
     std::string& guid = guid_buf;
     guid.assign(guid_raw);
@@ -411,14 +421,16 @@ struct builder::impl {
         if (start && g.entities[e].start == k_no_time) g.entities[e].start = t;
         if (pid >= 0 && g.entities[e].pid < 0) {
           g.entities[e].pid = pid;
-          by_pid[std::string(host) + "|" + std::to_string(pid)].push_back(e);
+          by_pid[pid_key_of(host, pid)].push_back(e);
         }
         return e;
       }
     }
+    static const std::vector<std::uint32_t> k_no_candidates;
     if (pid >= 0) {
-      pid_key = std::string(host) + "|" + std::to_string(pid);
-      auto& cands = by_pid[pid_key];
+      pid_key = pid_key_of(host, pid);
+      auto at = by_pid.find(std::string_view(pid_key));
+      const auto& cands = at == by_pid.end() ? k_no_candidates : at->second;
       std::uint32_t found = k_none;
       time_ns best = INT64_MIN;
       for (auto c : cands) {
@@ -582,19 +594,20 @@ struct builder::impl {
   void add_edge(std::uint32_t from, std::uint32_t to, std::uint16_t kind, time_ns t) {
     if (from == to) return;
     std::uint64_t pair = (static_cast<std::uint64_t>(from) << 32) | to;
-    auto it = edge_at.find(pair);
-    std::uint32_t k = it == edge_at.end() ? k_none : it->second;
-    for (; k != k_none; k = edge_next[k])
-      if (g.edges[k].kind == kind) {
-        auto& ed = g.edges[k];
-        ++ed.count;
-        if (t != k_no_time && (ed.time == k_no_time || t < ed.time)) ed.time = t;
-        return;
-      }
     auto idx = static_cast<std::uint32_t>(g.edges.size());
+    auto [it, fresh] = edge_at.try_emplace(pair, idx);  // one lookup
+    if (!fresh) {
+      for (std::uint32_t k = it->second; k != k_none; k = edge_next[k])
+        if (g.edges[k].kind == kind) {
+          auto& ed = g.edges[k];
+          ++ed.count;
+          if (t != k_no_time && (ed.time == k_no_time || t < ed.time)) ed.time = t;
+          return;
+        }
+    }
     g.edges.push_back({from, to, kind, t, 1});
-    edge_next.push_back(it == edge_at.end() ? k_none : it->second);
-    edge_at[pair] = idx;
+    edge_next.push_back(fresh ? k_none : it->second);
+    it->second = idx;
   }
 };
 
