@@ -339,7 +339,8 @@ engine::event_id_key engine::event_id_of(const event_batch& batch, const event& 
     if (f.id != index_->event_id_field_ || f.val.kind == value_kind::null) continue;
     // As numeric tests see it (string tests of digits see the same number).
     double x = 0;
-    if (!numeric_value(f.val, x) || !(x >= 0 && x < 1099511627776.0) || static_cast<double>(static_cast<std::int64_t>(x)) != x)
+    if (!numeric_value(f.val, x) || !(x >= 0 && x < static_cast<double>(detail::k_max_required_integer)) ||
+        static_cast<double>(static_cast<std::int64_t>(x)) != x)
       return {};
     auto v = static_cast<std::int64_t>(x);
     if (k.s == event_id_key::state::one && k.value != v) return {};
@@ -401,9 +402,6 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
 
 const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) { return plan_for(ls, {}).all; }
 
-// A literal or needle occurred in the value being scanned against its
-// field's database: records the needle and marks the rules whose literal
-// it is in this field.
 namespace {
 
 // A 64-bit hash of a short text, 8 bytes at a time (for the scan memo).
@@ -417,7 +415,7 @@ std::uint64_t text_hash(std::string_view t) {
     h ^= h >> 29;
   }
   std::uint64_t w = 0;
-  std::memcpy(&w, t.data() + k, t.size() - k);
+  if (k < t.size()) std::memcpy(&w, t.data() + k, t.size() - k);
   h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
   return h ^ (h >> 32);
 }
@@ -458,6 +456,9 @@ int engine::on_field_match_recorded(unsigned int id, unsigned long long from, un
   return on_field_match(id, from, to, flags, self);
 }
 
+// A literal or needle occurred in the value being scanned against its
+// field's database: records the needle and marks the rules whose literal
+// it is in this field.
 int engine::on_field_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* self) {
   auto& e = *static_cast<engine*>(self);
   std::uint32_t val = e.scan_val_;

@@ -142,8 +142,6 @@ struct integer_deriver {
   using set = std::optional<std::vector<std::int64_t>>;
   field_id field;
 
-  static constexpr std::int64_t k_max = std::int64_t{1} << 40;  // exact in a double, as the evaluator compares
-
   static std::optional<std::int64_t> of_text(std::string_view t) {
     if (t.empty() || t.size() > 12 || (t.size() > 1 && t[0] == '0')) return std::nullopt;
     std::int64_t v = 0;
@@ -151,13 +149,15 @@ struct integer_deriver {
       if (c < '0' || c > '9') return std::nullopt;
       v = v * 10 + (c - '0');
     }
+    if (v >= k_max_required_integer) return std::nullopt;
     return v;
   }
 
   static set of_matcher(const matcher& m) {
     switch (m.k) {
       case matcher::kind::number: {
-        if (m.op != sigma::cmp_op::eq || !(m.number >= 0 && m.number < static_cast<double>(k_max))) return std::nullopt;
+        if (m.op != sigma::cmp_op::eq || !(m.number >= 0 && m.number < static_cast<double>(k_max_required_integer)))
+          return std::nullopt;
         auto v = static_cast<std::int64_t>(m.number);
         if (static_cast<double>(v) != m.number) return std::nullopt;
         return std::vector<std::int64_t>{v};

@@ -42,5 +42,7 @@ struct literal_policy {
 // with the text of one (digits, no leading zero), under no `not`; nullopt
 // when no such set is known. Used for EventID.
 [[nodiscard]] std::optional<std::vector<std::int64_t>> required_integers(const sigma::rule& r, field_id field);
+// Integers from 0 up to this (exact in a double, as numeric tests compare).
+inline constexpr std::int64_t k_max_required_integer = std::int64_t{1} << 40;
 
 }  // namespace ariadne::match::detail
