@@ -157,8 +157,8 @@ class SnapshotCache : public ::testing::Test {
   // Loads with a settle time of k_settle_ms: a snapshot is stored only if no
   // rule file changed in the k_settle_ms before the load.
   static constexpr unsigned k_settle_ms = 30;
-  sigma::rule_set load(bool& cached) {
-    return sigma::load_rules_cached({(root_ / "rules").string()}, {}, &cached, k_settle_ms);
+  sigma::rule_set load(bool& cached, unsigned settle_ms = k_settle_ms) {
+    return sigma::load_rules_cached({(root_ / "rules").string()}, {}, &cached, settle_ms);
   }
   static void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(2 * k_settle_ms)); }
 
@@ -170,10 +170,10 @@ TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
   write("a.yml", '1', "First", "\\a.exe");
   write("bb.yml", '2', "Second", "\\b.exe");
   bool cached = true;
-  // Files changed just now: loaded, but no snapshot is stored yet.
-  (void)load(cached);
+  // Files changed less than a minute ago: loaded, but no snapshot is stored.
+  (void)load(cached, 60'000);
   EXPECT_FALSE(cached);
-  (void)load(cached);
+  (void)load(cached, 60'000);
   EXPECT_FALSE(cached);
   settle();
   auto first = load(cached);
