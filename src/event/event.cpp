@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ariadne/core/result.hpp"
+#include "ariadne/core/text.hpp"
 
 namespace ariadne {
 
@@ -19,20 +20,7 @@ namespace {
 // hash, as interning runs for every field of every event.
 class name_cache {
  public:
-  [[nodiscard]] static std::uint64_t hash(std::string_view s) {
-    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-    std::size_t k = 0;
-    for (; k + 8 <= s.size(); k += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + k, 8);
-      h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-      h ^= h >> 31;
-    }
-    std::uint64_t w = 0;
-    if (k < s.size()) std::memcpy(&w, s.data() + k, s.size() - k);
-    h = (h ^ w) * 0x94D049BB133111EBull;
-    return h ^ (h >> 29);
-  }
+  [[nodiscard]] static std::uint64_t hash(std::string_view s) { return hash_text(s); }
   // k_no_field if absent.
   [[nodiscard]] field_id find(std::string_view name, std::uint64_t h) const {
     if (slots_.empty()) return k_no_field;

@@ -402,26 +402,6 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
 
 const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) { return plan_for(ls, {}).all; }
 
-namespace {
-
-// A 64-bit hash of a short text, 8 bytes at a time (for the scan memo).
-std::uint64_t text_hash(std::string_view t) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ (t.size() * 0xff51afd7ed558ccdULL);
-  std::size_t k = 0;
-  for (; k + 8 <= t.size(); k += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, t.data() + k, 8);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-  }
-  std::uint64_t w = 0;
-  if (k < t.size()) std::memcpy(&w, t.data() + k, t.size() - k);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 32);
-}
-
-}  // namespace
-
 // Scans one value against the field database `db_idx`, through the memo.
 void engine::scan_value(std::int32_t db_idx, std::string_view text) {
   ++value_scans_;
@@ -429,7 +409,7 @@ void engine::scan_value(std::int32_t db_idx, std::string_view text) {
   memo_entry* slot = nullptr;
   if (text.size() <= k_memo_max_text) {
     if (memo_.empty()) memo_.resize(k_memo_slots);
-    std::uint64_t h = text_hash(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
+    std::uint64_t h = hash_text(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
     slot = &memo_[h & (k_memo_slots - 1)];
     if (slot->hash == h && slot->db == db_idx && slot->text == text) {
       ++memo_hits_;

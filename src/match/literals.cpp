@@ -10,7 +10,77 @@ using sigma::condition_node;
 using sigma::matcher;
 using sigma::string_op;
 
-struct deriver {
+// The walk both derivations share, over the condition tree: an item ORs
+// its values' sets (under `all`, the best one value's set will do); a
+// search ORs its alternatives, each an AND of items; an AND keeps its best
+// child; an OR needs every child and unites them; `not` and constants give
+// nothing. `Derived` says what a value gives (of_matcher), which set is
+// better (better) and which items count (takes).
+template <class Derived, class T>
+struct condition_walk {
+  using set = std::optional<std::vector<T>>;
+
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  void keep_best(set& best, set&& s) const {
+    if (s && (!best || self().better(*s, *best))) best = std::move(s);
+  }
+
+  set of_item(const sigma::detection_item& item) const {
+    if (item.negate || item.values.empty() || !self().takes(item)) return std::nullopt;
+    set out;
+    if (item.all) {  // every value must match: any one value's set suffices
+      for (const auto& v : item.values) keep_best(out, self().of_matcher(v));
+    } else {
+      std::vector<T> any;  // one of the values matches
+      for (const auto& v : item.values) {
+        auto s = self().of_matcher(v);
+        if (!s) return std::nullopt;
+        any.insert(any.end(), s->begin(), s->end());
+      }
+      out = std::move(any);
+    }
+    if (out) self().tie(*out, item);
+    return out;
+  }
+
+  set of_search(const sigma::search& s) const {
+    std::vector<T> any;  // OR over alternatives; each an AND of items
+    for (const auto& alt : s.alternatives) {
+      set best;
+      for (const auto& item : alt) keep_best(best, of_item(item));
+      if (!best) return std::nullopt;
+      any.insert(any.end(), best->begin(), best->end());
+    }
+    if (any.empty()) return std::nullopt;
+    return any;
+  }
+
+  set of_condition(const condition_node& n, const sigma::rule& r) const {
+    switch (n.k) {
+      case condition_node::kind::search_ref:
+        return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
+      case condition_node::kind::op_and: {
+        set best;
+        for (const auto& k : n.kids) keep_best(best, of_condition(k, r));
+        return best;
+      }
+      case condition_node::kind::op_or: {
+        std::vector<T> any;
+        for (const auto& k : n.kids) {
+          auto s = of_condition(k, r);
+          if (!s) return std::nullopt;
+          any.insert(any.end(), s->begin(), s->end());
+        }
+        return any;
+      }
+      default: return std::nullopt;  // not, constants
+    }
+  }
+};
+
+struct deriver : condition_walk<deriver, literal> {
+  explicit deriver(const literal_policy& policy) : p(policy) {}
   const literal_policy& p;
 
   literal_set of_string_test(const sigma::string_test& t) const {
@@ -79,67 +149,15 @@ struct deriver {
     if (sa != sb) return sa > sb;
     return a.size() < b.size();
   }
-  static void keep_best(literal_set& best, literal_set&& s) {
-    if (s && (!best || better(*s, *best))) best = std::move(s);
-  }
-
-  literal_set of_item(const sigma::detection_item& item) const {
-    if (item.negate || item.values.empty()) return std::nullopt;
-    literal_set out;
-    if (item.all) {  // every value must match: any one value's literals suffice
-      for (const auto& v : item.values) keep_best(out, of_matcher(v));
-    } else {
-      std::vector<literal> any;  // one of the values matches
-      for (const auto& v : item.values) {
-        auto s = of_matcher(v);
-        if (!s) return std::nullopt;
-        any.insert(any.end(), s->begin(), s->end());
-      }
-      out = std::move(any);
-    }
-    if (out)
-      for (auto& l : *out) l.field = item.field;
-    return out;
-  }
-
-  literal_set of_search(const sigma::search& s) const {
-    std::vector<literal> any;  // OR over alternatives; each an AND of items
-    for (const auto& alt : s.alternatives) {
-      literal_set best;
-      for (const auto& item : alt) keep_best(best, of_item(item));
-      if (!best) return std::nullopt;
-      any.insert(any.end(), best->begin(), best->end());
-    }
-    if (any.empty()) return std::nullopt;
-    return any;
-  }
-
-  literal_set of_condition(const condition_node& n, const sigma::rule& r) const {
-    switch (n.k) {
-      case condition_node::kind::search_ref:
-        return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
-      case condition_node::kind::op_and: {
-        literal_set best;
-        for (const auto& k : n.kids) keep_best(best, of_condition(k, r));
-        return best;
-      }
-      case condition_node::kind::op_or: {
-        std::vector<literal> any;
-        for (const auto& k : n.kids) {
-          auto s = of_condition(k, r);
-          if (!s) return std::nullopt;
-          any.insert(any.end(), s->begin(), s->end());
-        }
-        return any;
-      }
-      default: return std::nullopt;  // not, constants
-    }
+  static bool takes(const sigma::detection_item&) { return true; }
+  static void tie(std::vector<literal>& out, const sigma::detection_item& item) {
+    for (auto& l : out) l.field = item.field;
   }
 };
 
 // The same walk for the integer values a field must equal.
-struct integer_deriver {
-  using set = std::optional<std::vector<std::int64_t>>;
+struct integer_deriver : condition_walk<integer_deriver, std::int64_t> {
+  explicit integer_deriver(field_id f) : field(f) {}
   field_id field;
 
   static std::optional<std::int64_t> of_text(std::string_view t) {
@@ -177,69 +195,20 @@ struct integer_deriver {
     }
   }
 
-  static void keep_smallest(set& best, set&& s) {
-    if (s && (!best || s->size() < best->size())) best = std::move(s);
-  }
-
-  set of_item(const sigma::detection_item& item) const {
-    if (item.field != field || item.negate || item.values.empty()) return std::nullopt;
-    set out;
-    if (item.all) {
-      for (const auto& v : item.values) keep_smallest(out, of_matcher(v));
-      return out;
-    }
-    std::vector<std::int64_t> any;
-    for (const auto& v : item.values) {
-      auto s = of_matcher(v);
-      if (!s) return std::nullopt;
-      any.insert(any.end(), s->begin(), s->end());
-    }
-    return any;
-  }
-
-  set of_search(const sigma::search& s) const {
-    std::vector<std::int64_t> any;
-    for (const auto& alt : s.alternatives) {
-      set best;
-      for (const auto& item : alt) keep_smallest(best, of_item(item));
-      if (!best) return std::nullopt;
-      any.insert(any.end(), best->begin(), best->end());
-    }
-    if (any.empty()) return std::nullopt;
-    return any;
-  }
-
-  set of_condition(const condition_node& n, const sigma::rule& r) const {
-    switch (n.k) {
-      case condition_node::kind::search_ref:
-        return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
-      case condition_node::kind::op_and: {
-        set best;
-        for (const auto& k : n.kids) keep_smallest(best, of_condition(k, r));
-        return best;
-      }
-      case condition_node::kind::op_or: {
-        std::vector<std::int64_t> any;
-        for (const auto& k : n.kids) {
-          auto s = of_condition(k, r);
-          if (!s) return std::nullopt;
-          any.insert(any.end(), s->begin(), s->end());
-        }
-        return any;
-      }
-      default: return std::nullopt;
-    }
-  }
+  // Fewer values are more selective.
+  static bool better(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) { return a.size() < b.size(); }
+  bool takes(const sigma::detection_item& item) const { return item.field == field; }
+  static void tie(std::vector<std::int64_t>&, const sigma::detection_item&) {}
 };
 
 }  // namespace
 
 literal_set required_literals(const sigma::rule& r, const literal_policy& p) {
-  return deriver{p}.of_condition(r.condition, r);
+  return deriver(p).of_condition(r.condition, r);
 }
 
 std::optional<std::vector<std::int64_t>> required_integers(const sigma::rule& r, field_id field) {
-  auto s = integer_deriver{field}.of_condition(r.condition, r);
+  auto s = integer_deriver(field).of_condition(r.condition, r);
   if (s) {
     std::sort(s->begin(), s->end());
     s->erase(std::unique(s->begin(), s->end()), s->end());

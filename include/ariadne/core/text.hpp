@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -17,6 +18,23 @@ namespace ariadne {
 [[nodiscard]] std::string_view trim(std::string_view s);
 // How many times `c` occurs in `s` (16 bytes at a time).
 [[nodiscard]] std::size_t count_byte(std::string_view s, char c);
+
+// A fast 64-bit hash of a short text (8 bytes per step; not for untrusted
+// keys that an attacker could collide on purpose).
+[[nodiscard]] inline std::uint64_t hash_text(std::string_view s) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  std::size_t k = 0;
+  for (; k + 8 <= s.size(); k += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + k, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+  }
+  std::uint64_t w = 0;
+  if (k < s.size()) std::memcpy(&w, s.data() + k, s.size() - k);
+  h = (h ^ w) * 0x94D049BB133111EBull;
+  return h ^ (h >> 29);
+}
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] bool iequals_ascii(std::string_view a, std::string_view b);
 [[nodiscard]] std::string to_lower_ascii(std::string_view s);
