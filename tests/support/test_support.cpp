@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -16,6 +17,22 @@
 #include "ariadne/normalize/normalizer.hpp"
 
 namespace ariadne::test {
+
+scoped_cache_dir::scoped_cache_dir() {
+  static int serial = 0;
+  dir = std::filesystem::temp_directory_path() /
+        ("ariadne-cache-test-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
+  std::filesystem::remove_all(dir);
+  if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) old_ = v;
+  ::setenv("ARIADNE_CACHE_DIR", dir.c_str(), 1);
+}
+
+scoped_cache_dir::~scoped_cache_dir() {
+  if (old_) ::setenv("ARIADNE_CACHE_DIR", old_->c_str(), 1);
+  else ::unsetenv("ARIADNE_CACHE_DIR");
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
 
 std::string shared(const std::string& rel) { return std::string(ARIADNE_SHARED_DATA) + "/" + rel; }
 std::vector<std::string> expand(const std::string& path) {

@@ -2,6 +2,8 @@
 // same ingest -> normalize -> match path as `ariadne hunt`.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +14,19 @@
 #include "ariadne/rules/collection.hpp"
 
 namespace ariadne::test {
+
+// Points ARIADNE_CACHE_DIR at a fresh temporary directory (`dir`) for the
+// life of the object; the old value and the directory go with it.
+struct scoped_cache_dir {
+  scoped_cache_dir();
+  ~scoped_cache_dir();
+  scoped_cache_dir(const scoped_cache_dir&) = delete;
+  scoped_cache_dir& operator=(const scoped_cache_dir&) = delete;
+  std::filesystem::path dir;
+
+ private:
+  std::optional<std::string> old_;
+};
 
 // Path of a file under ../shared/data.
 std::string shared(const std::string& rel);

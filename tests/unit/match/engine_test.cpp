@@ -304,28 +304,8 @@ TEST(LiteralIndex, EventIdTiesRulesToTheirEvents) {
   EXPECT_LT(indexed.evaluated(), reference.evaluated());
 }
 
-struct scoped_cache_dir {
-  fs::path dir;
-  std::string old;
-  bool had = false;
-  scoped_cache_dir() {
-    dir = fs::temp_directory_path() / ("ariadne-cache-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) {
-      had = true;
-      old = v;
-    }
-    ::setenv("ARIADNE_CACHE_DIR", dir.c_str(), 1);
-  }
-  ~scoped_cache_dir() {
-    if (had) ::setenv("ARIADNE_CACHE_DIR", old.c_str(), 1);
-    else ::unsetenv("ARIADNE_CACHE_DIR");
-    fs::remove_all(dir);
-  }
-};
-
 TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
-  scoped_cache_dir cache;
+  test::scoped_cache_dir cache;
   auto set = test::rules_from(big_rule());
   ASSERT_EQ(set.rules.size(), 1u);
   auto first = std::make_shared<const match::literal_index>(set.rules);
@@ -344,7 +324,7 @@ TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
 }
 
 TEST(LiteralIndexCache, ACorruptFileIsCompiledAnewAndReplaced) {
-  scoped_cache_dir cache;
+  test::scoped_cache_dir cache;
   auto set = test::rules_from(big_rule());
   auto first = std::make_shared<const match::literal_index>(set.rules);
   ASSERT_TRUE(first->active());
@@ -371,7 +351,7 @@ TEST(LiteralIndexCache, ACorruptFileIsCompiledAnewAndReplaced) {
 }
 
 TEST(LiteralIndexCache, OffMeansNoFile) {
-  scoped_cache_dir cache;
+  test::scoped_cache_dir cache;
   ::setenv("ARIADNE_CACHE_DIR", "off", 1);
   auto set = test::rules_from(big_rule());
   auto ix = std::make_shared<const match::literal_index>(set.rules);

@@ -134,23 +134,14 @@ TEST(Snapshot, DamagedBytesAreRefusedWithoutCrashing) {
   EXPECT_LE(refused, tried);
 }
 
-// The cache, with its directory set for the test and restored after.
+// The cache in a directory of its own; the rule files in another.
 class SnapshotCache : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ariadne-snapshot-test-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "rules");
-    if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) saved_ = v;
-    ::setenv("ARIADNE_CACHE_DIR", (root_ / "cache").c_str(), 1);
-  }
-  void TearDown() override {
-    if (saved_) ::setenv("ARIADNE_CACHE_DIR", saved_->c_str(), 1);
-    else ::unsetenv("ARIADNE_CACHE_DIR");
-    fs::remove_all(root_);
-  }
+  void SetUp() override { fs::create_directories(rules_dir()); }
+  fs::path rules_dir() const { return cache_.dir.parent_path() / (cache_.dir.filename().string() + "-rules"); }
+  void TearDown() override { fs::remove_all(rules_dir()); }
   void write(const std::string& name, char id, const std::string& title, const std::string& image) {
-    std::ofstream(root_ / "rules" / name) << "title: " << title << "\nid: 00000000-0000-4000-8000-00000000000" << id
+    std::ofstream(rules_dir() / name) << "title: " << title << "\nid: 00000000-0000-4000-8000-00000000000" << id
                                           << "\nlogsource:\n  category: process_creation\n  product: windows\n"
                                           << "detection:\n  sel:\n    Image|endswith: '" << image << "'\n  condition: sel\n";
   }
@@ -158,12 +149,11 @@ class SnapshotCache : public ::testing::Test {
   // rule file changed in the k_settle_ms before the load.
   static constexpr unsigned k_settle_ms = 30;
   sigma::rule_set load(bool& cached, unsigned settle_ms = k_settle_ms) {
-    return sigma::load_rules_cached({(root_ / "rules").string()}, {}, &cached, settle_ms);
+    return sigma::load_rules_cached({rules_dir().string()}, {}, &cached, settle_ms);
   }
   static void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(2 * k_settle_ms)); }
 
-  fs::path root_;
-  std::optional<std::string> saved_;
+  test::scoped_cache_dir cache_;
 };
 
 TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
@@ -204,7 +194,7 @@ TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
   EXPECT_FALSE(cached);
   EXPECT_EQ(added.rules.size(), 3u);
 
-  fs::remove(root_ / "rules" / "bb.yml");
+  fs::remove(rules_dir() / "bb.yml");
   auto removed = load(cached);
   EXPECT_FALSE(cached);
   EXPECT_EQ(removed.rules.size(), 2u);
@@ -214,7 +204,7 @@ TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
   EXPECT_TRUE(cached);
 
   // A damaged snapshot is not used; the files are loaded again.
-  for (const auto& e : fs::directory_iterator(root_ / "cache"))
+  for (const auto& e : fs::directory_iterator(cache_.dir))
     if (e.path().filename().string().rfind("rules-", 0) == 0) std::ofstream(e.path(), std::ios::trunc) << "ariadne-rules\njunk";
   auto reloaded = load(cached);
   EXPECT_FALSE(cached);
