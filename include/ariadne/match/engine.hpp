@@ -238,7 +238,7 @@ class engine : private needle_oracle {
     std::string text;
     std::vector<std::uint32_t> ids;
   };
-  static constexpr std::size_t k_memo_slots = 4096;  // per engine (thread)
+  static constexpr std::size_t k_memo_slots = 16384;  // per engine (thread): about 2 MB
   static constexpr std::size_t k_memo_max_text = 512;  // longer values are scanned every time
   std::vector<memo_entry> memo_;
   memo_entry* recording_ = nullptr;  // the entry a scan's matches go to, if any
