@@ -178,6 +178,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
   // Needles of string tests on a field that a scan of its values can
   // settle (not `cased`: the scan is case-insensitive; not globs).
   std::vector<needle_slot> needle_rows;
+  std::vector<std::uint32_t> row_ordinals;  // parallel to needle_rows
   for (const auto& r : rules)
     for (const auto& s : r.searches)
       for (const auto& conj : s.alternatives)
@@ -197,10 +198,28 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
             }
             if (!any) continue;
             needle_rows.push_back({m.alternatives.data(), static_cast<std::uint32_t>(needle_ids_.size())});
+            row_ordinals.push_back(m.ordinal);
             needle_ids_.insert(needle_ids_.end(), row.begin(), row.end());
           }
         }
-  if (!needle_rows.empty()) {
+  // Ordinals usable as keys: every matcher has one, none twice.
+  bool ordinals = true;
+  std::vector<std::uint8_t> seen;
+  for (const auto& r : rules)
+    for (const auto& s : r.searches)
+      for (const auto& conj : s.alternatives)
+        for (const auto& item : conj)
+          for (const auto& m : item.values) {
+            if (m.ordinal == 0 || m.ordinal > 64u * 1024 * 1024) ordinals = false;
+            if (!ordinals) break;
+            if (m.ordinal >= seen.size()) seen.resize(m.ordinal + 1, 0);
+            if (seen[m.ordinal]++) ordinals = false;
+          }
+  if (ordinals && !needle_rows.empty()) {
+    const auto none = static_cast<std::uint32_t>(needle_ids_.size());
+    needle_by_ordinal_.assign(seen.size(), none);
+    for (std::size_t k = 0; k < needle_rows.size(); ++k) needle_by_ordinal_[row_ordinals[k]] = needle_rows[k].at;
+  } else if (!needle_rows.empty()) {
     unsigned bits = 1;
     while ((std::size_t{1} << bits) < 2 * needle_rows.size()) ++bits;
     needle_shift_ = 64 - bits;
@@ -261,6 +280,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
         why_ = whys[g];
         std::fill(indexed_.begin(), indexed_.end(), 0);
         needle_at_.clear();
+        needle_by_ordinal_.clear();
         return;  // the destructor frees what was compiled
       }
     if (!dir.empty()) store_cached(dir, name, dbs_);
@@ -301,6 +321,11 @@ std::size_t literal_index::unindexed_rules() const {
 }
 
 const std::uint32_t* literal_index::needles(const sigma::matcher& m) const {
+  if (!needle_by_ordinal_.empty()) {
+    if (m.ordinal >= needle_by_ordinal_.size()) return nullptr;
+    std::uint32_t at = needle_by_ordinal_[m.ordinal];
+    return at == needle_ids_.size() ? nullptr : needle_ids_.data() + at;
+  }
   if (needle_at_.empty()) return nullptr;
   const void* key = m.alternatives.data();
   const std::size_t mask = needle_at_.size() - 1;

@@ -268,6 +268,7 @@ class collector {
       }
     }
     resolve_correlations();
+    number_matchers(set_.rules);
     return std::move(set_);
   }
 
@@ -397,6 +398,15 @@ class collector {
 };
 
 }  // namespace
+
+void number_matchers(std::vector<rule>& rules) {
+  std::uint32_t n = 0;
+  for (auto& r : rules)
+    for (auto& s : r.searches)
+      for (auto& alt : s.alternatives)
+        for (auto& item : alt)
+          for (auto& m : item.values) m.ordinal = ++n;
+}
 
 rule_set load_rules(const std::vector<std::string>& paths, const load_options& opts) {
   collector c(opts);

@@ -492,6 +492,7 @@ std::optional<rule_set> restore_snapshot(std::string_view bytes) {
     for (const auto& ref : c.refs)
       if (ref.index >= (ref.is_correlation ? set.correlation_rules.size() : set.rules.size())) return std::nullopt;
   if (!r.done()) return std::nullopt;
+  number_matchers(set.rules);  // as the loader numbered them
   return set;
 }
 

@@ -124,6 +124,9 @@ class literal_index {
   };
   std::vector<needle_slot> needle_at_;
   unsigned needle_shift_ = 64;
+  // The same by matcher::ordinal, when the rules' ordinals are set and
+  // unique (a loaded rule set): one array read. needle_ids_.size() = none.
+  std::vector<std::uint32_t> needle_by_ordinal_;
   [[nodiscard]] std::size_t needle_home(const void* key) const {
     return needle_shift_ >= 64 ? 0
                                : static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) * 0x9e3779b97f4a7c15ULL) >>

@@ -98,6 +98,10 @@ struct matcher {
   field_id ref = k_no_field;
   string_op ref_op = string_op::equals;
   time_part part = time_part::minute;
+  // 1, 2, 3... over the matchers of a loaded rule set, in rule order (see
+  // number_matchers); 0 if not numbered. The engine keys per-matcher data
+  // by it.
+  std::uint32_t ordinal = 0;
 };
 
 // `field|modifiers: values`. A keyword item has field == k_no_field.
@@ -156,6 +160,9 @@ struct rule : rule_header {
   condition_node condition;
   std::vector<std::string> filters_applied;  // ids/titles of meta-filters merged in
 };
+
+// Numbers every matcher of `rules` 1, 2, 3... in order (matcher::ordinal).
+void number_matchers(std::vector<rule>& rules);
 
 // ---- correlation rules (Sigma correlation specification, docs/correlation.md)
 

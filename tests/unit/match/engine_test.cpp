@@ -304,6 +304,50 @@ TEST(LiteralIndex, EventIdTiesRulesToTheirEvents) {
   EXPECT_LT(indexed.evaluated(), reference.evaluated());
 }
 
+// The needle record is keyed by matcher ordinals when a loaded rule set has
+// them, and by matcher address otherwise (rules copied and edited, or
+// ordinals given twice): the hits are the reference's either way.
+TEST(LiteralIndex, NeedlesAreFoundWithOrWithoutOrdinals) {
+  auto set = test::rules_from(
+      "title: a\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CommandLine|contains: 'whoami'\n    Image|endswith:\n      - '\\\\cmd.exe'\n      - '\\\\pwsh.exe'\n"
+      "  condition: sel\n---\n"
+      "title: b\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    Image|endswith: '\\\\cmd.exe'\n  filter:\n    CommandLine|contains: 'whoami'\n"
+      "  condition: sel and not filter\n");
+  ASSERT_EQ(set.rules.size(), 2u);
+  EXPECT_EQ(set.rules[0].searches[0].alternatives[0][0].values[0].ordinal, 1u);
+  field_id image = field_names().intern("Image"), cmd = field_names().intern("CommandLine");
+  event_batch batch;
+  for (const char* img : {"C:\\cmd.exe", "C:\\pwsh.exe", "C:\\x.exe"})
+    for (const char* line : {"whoami /all", "dir", "WHOAMI"}) {
+      event& ev = batch.begin_event(0, batch.size() + 1);
+      ev.logsource.product = set.rules[0].source.product_id;
+      batch.add_string(image, img);
+      batch.add_string(cmd, line);
+      batch.end_event();
+    }
+  auto hits_of = [&](const std::vector<sigma::rule>& rules, bool index) {
+    match::engine eng(rules, {.use_index = index});
+    std::vector<match::hit> out;
+    eng.match_batch(batch, out);
+    return out;
+  };
+  auto expected = hits_of(set.rules, false);
+  EXPECT_EQ(expected.size(), 5u);  // a: cmd or pwsh with whoami (4); b: cmd without it (1)
+  expect_same_hits(hits_of(set.rules, true), expected);
+  for (std::uint32_t same : {0u, 1u}) {  // unnumbered; all numbered 1
+    auto copy = set.rules;
+    for (auto& r : copy)
+      for (auto& s : r.searches)
+        for (auto& alt : s.alternatives)
+          for (auto& item : alt)
+            for (auto& m : item.values) m.ordinal = same;
+    SCOPED_TRACE(same);
+    expect_same_hits(hits_of(copy, true), expected);
+  }
+}
+
 TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
   test::scoped_cache_dir cache;
   auto set = test::rules_from(big_rule());
