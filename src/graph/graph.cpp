@@ -322,7 +322,6 @@ struct builder::impl {
   // The last channel and host seen, resolved (most events repeat them).
   std::string last_channel_raw, last_host_raw, last_host;
   const mapping::channel_entries* last_channel = nullptr;
-  std::string scratch;
 
   void reset_graph() {
     g = graph{};
@@ -358,7 +357,7 @@ struct builder::impl {
     return {};
   }
 
-  std::string key_buf, pid_buf, lower_buf;  // make()'s and process()'s key buffers
+  std::string key_buf, lower_buf;  // make()'s and process()'s key buffers
 
   // `text` lower-cased (ASCII) into lower_buf.
   std::string_view lowered(std::string_view text) {

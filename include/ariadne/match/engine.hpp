@@ -18,10 +18,11 @@
 // Each value of a field that the logsource's rules test is scanned
 // (case-insensitively; a non-ASCII value also as its case-folded text;
 // padded with NUL bytes, as vectorscan 5.4.9 can miss a match near the end
-// of a text) against its field's database, which marks the rules whose
-// literals occur there and records which value each needle occurs in; when
-// keyword rules apply, all values are scanned once more against the keyword
-// database. Only the marked rules, plus those with no literal (pure
+// of a text) against its field's database, unless a per-thread memo of the
+// values scanned before holds the ids that scan found. The ids mark the
+// rules whose literals occur there and record which value each needle
+// occurs in. When keyword rules apply, all values are scanned once more
+// against the keyword database. Only the marked rules, plus those with no literal (pure
 // negations, numeric tests, regexes without atoms), are evaluated, by the
 // reference evaluator, which asks the scan's record before reading a value:
 // a needle the scan did not find in a value settles its test as false, one
@@ -171,7 +172,7 @@ class engine : private needle_oracle {
   [[nodiscard]] std::uint64_t evaluated() const { return evaluated_; }
   [[nodiscard]] std::uint64_t logsource_candidates() const { return ls_candidates_; }
   // Field values scanned against their field's database, and how many of
-  // those scans the memo answered (see scan_memo).
+  // those scans the memo of values seen before answered (memo_entry below).
   [[nodiscard]] std::uint64_t value_scans() const { return value_scans_; }
   [[nodiscard]] std::uint64_t memo_hits() const { return memo_hits_; }
 
