@@ -70,10 +70,15 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
+void assign_lower_ascii(std::string& out, std::string_view s) {
+  out.assign(s);
   for (auto& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+}
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out;
+  assign_lower_ascii(out, s);
   return out;
 }
 

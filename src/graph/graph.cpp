@@ -361,9 +361,7 @@ struct builder::impl {
 
   // `text` lower-cased (ASCII) into lower_buf.
   std::string_view lowered(std::string_view text) {
-    lower_buf.assign(text);
-    for (char& c : lower_buf)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    assign_lower_ascii(lower_buf, text);
     return lower_buf;
   }
 
@@ -405,9 +403,7 @@ struct builder::impl {
 
   std::uint32_t process(std::string_view host, std::string_view guid_raw, std::int64_t pid, time_ns t, bool start) {
     std::string& guid = guid_buf;
-    guid.assign(guid_raw);
-    for (char& c : guid)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    assign_lower_ascii(guid, guid_raw);
     if (guid.find_first_not_of("{}0-") == std::string::npos) guid.clear();  // all-zero guid: none
     std::string pid_key;
     if (!guid.empty()) {

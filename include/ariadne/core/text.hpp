@@ -38,6 +38,8 @@ namespace ariadne {
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] bool iequals_ascii(std::string_view a, std::string_view b);
 [[nodiscard]] std::string to_lower_ascii(std::string_view s);
+// The same into `out` (its storage reused).
+void assign_lower_ascii(std::string& out, std::string_view s);
 // `s` without ' ' characters (EVTX data names: "Source Name" -> "SourceName").
 [[nodiscard]] std::string remove_spaces(std::string_view s);
 
