@@ -176,16 +176,27 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
     }
   }
   // Needles of string tests on a field that a scan of its values can
-  // settle (not `cased`: the scan is case-insensitive; not globs).
-  std::vector<needle_slot> needle_rows;
-  std::vector<std::uint32_t> row_ordinals;  // parallel to needle_rows
+  // settle (not `cased`: the scan is case-insensitive; not globs). Their
+  // rows are keyed by matcher ordinal when every matcher has one and none
+  // twice (a loaded rule set), else by the matcher's address.
+  struct needle_row {
+    const sigma::matcher* m;
+    std::uint32_t at;
+  };
+  std::vector<needle_row> needle_rows;
+  bool ordinals = true;
+  std::vector<std::uint8_t> seen;  // by ordinal
   for (const auto& r : rules)
     for (const auto& s : r.searches)
       for (const auto& conj : s.alternatives)
-        for (const auto& item : conj) {
-          if (item.field == k_no_field) continue;
+        for (const auto& item : conj)
           for (const auto& m : item.values) {
-            if (m.k != sigma::matcher::kind::strings || m.alternatives.empty()) continue;
+            if (ordinals && (m.ordinal == 0 || m.ordinal > 64u * 1024 * 1024)) ordinals = false;
+            if (ordinals) {
+              if (m.ordinal >= seen.size()) seen.resize(m.ordinal + 1, 0);
+              if (seen[m.ordinal]++) ordinals = false;
+            }
+            if (item.field == k_no_field || m.k != sigma::matcher::kind::strings || m.alternatives.empty()) continue;
             std::vector<std::uint32_t> row(m.alternatives.size(), needle_oracle::k_none);
             bool any = false;
             for (std::size_t k = 0; k < row.size(); ++k) {
@@ -197,39 +208,14 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
               any = true;
             }
             if (!any) continue;
-            needle_rows.push_back({m.alternatives.data(), static_cast<std::uint32_t>(needle_ids_.size())});
-            row_ordinals.push_back(m.ordinal);
+            needle_rows.push_back({&m, static_cast<std::uint32_t>(needle_ids_.size())});
             needle_ids_.insert(needle_ids_.end(), row.begin(), row.end());
           }
-        }
-  // Ordinals usable as keys: every matcher has one, none twice.
-  bool ordinals = true;
-  std::vector<std::uint8_t> seen;
-  for (const auto& r : rules)
-    for (const auto& s : r.searches)
-      for (const auto& conj : s.alternatives)
-        for (const auto& item : conj)
-          for (const auto& m : item.values) {
-            if (m.ordinal == 0 || m.ordinal > 64u * 1024 * 1024) ordinals = false;
-            if (!ordinals) break;
-            if (m.ordinal >= seen.size()) seen.resize(m.ordinal + 1, 0);
-            if (seen[m.ordinal]++) ordinals = false;
-          }
   if (ordinals && !needle_rows.empty()) {
-    const auto none = static_cast<std::uint32_t>(needle_ids_.size());
-    needle_by_ordinal_.assign(seen.size(), none);
-    for (std::size_t k = 0; k < needle_rows.size(); ++k) needle_by_ordinal_[row_ordinals[k]] = needle_rows[k].at;
-  } else if (!needle_rows.empty()) {
-    unsigned bits = 1;
-    while ((std::size_t{1} << bits) < 2 * needle_rows.size()) ++bits;
-    needle_shift_ = 64 - bits;
-    needle_at_.assign(std::size_t{1} << bits, {});
-    const std::size_t mask = needle_at_.size() - 1;
-    for (const auto& row : needle_rows) {
-      std::size_t k = needle_home(row.key);
-      while (needle_at_[k].key && needle_at_[k].key != row.key) k = (k + 1) & mask;
-      if (!needle_at_[k].key) needle_at_[k] = row;  // a matcher is met once: the first row stands
-    }
+    needle_by_ordinal_.assign(seen.size(), static_cast<std::uint32_t>(needle_ids_.size()));  // size: none
+    for (const auto& row : needle_rows) needle_by_ordinal_[row.m->ordinal] = row.at;
+  } else {
+    for (const auto& row : needle_rows) needle_at_.emplace(row.m->alternatives.data(), row.at);
   }
   if (text_ids.empty()) {
     why_ = "no rule has a literal every match contains";
@@ -326,13 +312,8 @@ const std::uint32_t* literal_index::needles(const sigma::matcher& m) const {
     std::uint32_t at = needle_by_ordinal_[m.ordinal];
     return at == needle_ids_.size() ? nullptr : needle_ids_.data() + at;
   }
-  if (needle_at_.empty()) return nullptr;
-  const void* key = m.alternatives.data();
-  const std::size_t mask = needle_at_.size() - 1;
-  for (std::size_t k = needle_home(key);; k = (k + 1) & mask) {
-    if (needle_at_[k].key == key) return needle_ids_.data() + needle_at_[k].at;
-    if (!needle_at_[k].key) return nullptr;
-  }
+  auto it = needle_at_.find(m.alternatives.data());
+  return it == needle_at_.end() ? nullptr : needle_ids_.data() + it->second;
 }
 
 engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::shared_ptr<const literal_index> index)

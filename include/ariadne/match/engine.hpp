@@ -116,23 +116,12 @@ class literal_index {
   std::vector<std::vector<std::uint32_t>> lit_rules_;   // literal id -> rules
   std::vector<std::uint32_t> post_begin_;               // text id -> first posting (texts + 1 entries)
   std::vector<posting> posts_;
-  // Matcher (by the address of its alternatives) -> offset in needle_ids_:
-  // open addressing over a power-of-two table (asked for every string test
-  // the evaluator meets, so one probe, not a node chase, in the common case).
-  struct needle_slot {
-    const void* key = nullptr;
-    std::uint32_t at = 0;
-  };
-  std::vector<needle_slot> needle_at_;
-  unsigned needle_shift_ = 64;
-  // The same by matcher::ordinal, when the rules' ordinals are set and
-  // unique (a loaded rule set): one array read. needle_ids_.size() = none.
+  // Matcher -> offset of its row in needle_ids_ (asked for every string
+  // test the evaluator meets): by matcher::ordinal when the rules' ordinals
+  // are set and unique (a loaded rule set), one array read, with
+  // needle_ids_.size() for none; else by the address of its alternatives.
   std::vector<std::uint32_t> needle_by_ordinal_;
-  [[nodiscard]] std::size_t needle_home(const void* key) const {
-    return needle_shift_ >= 64 ? 0
-                               : static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) * 0x9e3779b97f4a7c15ULL) >>
-                                                          needle_shift_);
-  }
+  std::unordered_map<const void*, std::uint32_t> needle_at_;
   std::vector<std::uint32_t> needle_ids_;               // text ids, k_none where none
   std::vector<std::string> texts_;                      // text id -> text
   std::vector<std::vector<std::uint32_t>> keyword_texts_;  // rule -> its keyword literals' text ids
