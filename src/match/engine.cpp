@@ -330,6 +330,7 @@ engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::sha
   indexing_ = true;  // even with no field database: keyword ones come per logsource
   hit_epoch_.assign(index_->text_count(), 0);
   hit_val_.assign(index_->text_count(), 0);
+  memo_.resize(k_memo_slots);
   eval_.set_oracle(this);
 }
 
@@ -414,7 +415,6 @@ void engine::scan_value(std::int32_t db_idx, std::string_view text) {
   ::hs_database* db = index_->dbs_[static_cast<std::size_t>(db_idx)];
   memo_entry* slot = nullptr;
   if (text.size() <= k_memo_max_text) {
-    if (memo_.empty()) memo_.resize(k_memo_slots);
     std::uint64_t h = hash_text(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
     slot = &memo_[h & (k_memo_slots - 1)];
     if (slot->hash == h && slot->db == db_idx && slot->text == text) {
