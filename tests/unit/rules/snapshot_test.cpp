@@ -121,17 +121,15 @@ TEST(Snapshot, DamagedBytesAreRefusedWithoutCrashing) {
   EXPECT_FALSE(sigma::restore_snapshot(bytes + "x").has_value());
   // A damaged byte anywhere is refused or read as some rule set: never a
   // crash or an out-of-bounds read (this runs under ASan in CI).
-  std::size_t refused = 0, tried = 0;
+  std::size_t refused = 0;
   for (std::size_t at = 0; at < bytes.size(); at += 13) {
     for (int v : {0x00, 0x7f, 0xff}) {
       std::string bad = bytes;
       bad[at] = static_cast<char>(v);
-      ++tried;
       if (!sigma::restore_snapshot(bad)) ++refused;
     }
   }
   EXPECT_GT(refused, 0u);
-  EXPECT_LE(refused, tried);
 }
 
 // The cache in a directory of its own; the rule files in another.
