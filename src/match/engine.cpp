@@ -401,6 +401,7 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
     keyword_texts.erase(std::unique(keyword_texts.begin(), keyword_texts.end()), keyword_texts.end());
     ::hs_database* db = index_->keyword_db(keyword_texts);
     if (db && hs_alloc_scratch(db, &scratch_) == HS_SUCCESS) p.keyword_db = db;
+    for (std::uint32_t t : keyword_texts) p.keyword_min = std::min(p.keyword_min, index_->texts_[t].size());
   }
   for (std::uint32_t idx : p.all)
     if (!indexing_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
@@ -491,9 +492,10 @@ int engine::occurs(std::uint32_t needle, std::uint32_t field_idx) const {
 // Scans each value of a field the plan's rules test against that field's
 // database (a non-ASCII value also as its case-folded text), recording the
 // needles it holds and marking the indexed rules whose literals occur in
-// their fields; when keyword rules apply, every value once more against the
-// keyword database, all in one text, apart by NUL bytes no literal
-// contains. Every text scanned ends with k_scan_pad NUL bytes.
+// their fields; when keyword rules apply, every text long enough to hold
+// one of their literals once more against the keyword database, all in one
+// text, apart by NUL bytes no literal contains. Every text scanned ends
+// with k_scan_pad NUL bytes.
 void engine::scan_event(const event_batch& batch, const event& ev, const plan& p) {
   marked_.clear();
   if (++epoch_ == 0) {  // wrapped: forget every old mark
@@ -528,10 +530,12 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
       scan_value(db, t);
       if (!ascii) scan_value(db, folded_tmp_);
     }
-    if (p.keyword_db) {
-      buf_.append(t);
-      buf_.push_back('\0');
-      if (!ascii) {
+    if (p.keyword_db) {  // a text shorter than every keyword literal holds none
+      if (t.size() >= p.keyword_min) {
+        buf_.append(t);
+        buf_.push_back('\0');
+      }
+      if (!ascii && folded_tmp_.size() >= p.keyword_min) {
         buf_.append(folded_tmp_);
         buf_.push_back('\0');
       }

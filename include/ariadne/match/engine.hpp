@@ -21,8 +21,9 @@
 // of a text) against its field's database, unless a per-thread memo of the
 // values scanned before holds the ids that scan found. The ids mark the
 // rules whose literals occur there and record which value each needle
-// occurs in. When keyword rules apply, all values are scanned once more
-// against the keyword database. Only the marked rules, plus those with no literal (pure
+// occurs in. When keyword rules apply, all values (those long enough to
+// hold one of its literals) are scanned once more against the keyword
+// database. Only the marked rules, plus those with no literal (pure
 // negations, numeric tests, regexes without atoms), are evaluated, by the
 // reference evaluator, which asks the scan's record before reading a value:
 // a needle the scan did not find in a value settles its test as false, one
@@ -183,6 +184,7 @@ class engine : private needle_oracle {
     std::vector<std::uint8_t> tested;
     // The keyword literals of the indexed rules here, if any (the index's).
     ::hs_database* keyword_db = nullptr;
+    std::size_t keyword_min = SIZE_MAX;  // bytes of its shortest literal
   };
   const plan& plan_for(const event_logsource& ls, event_id_key eid);
   void scan_event(const event_batch& batch, const event& ev, const plan& p);

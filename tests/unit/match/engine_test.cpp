@@ -77,6 +77,39 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
   EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
 }
 
+// Values shorter than every keyword literal are left out of the keyword
+// scan; one of exactly a literal's length, or whose case-folded text (not
+// its bytes) spells a literal, is still found, as the reference finds it.
+TEST(LiteralIndex, KeywordScanSkipsOnlyTextsTooShortToHoldALiteral) {
+  auto set = test::rules_from(
+      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  keywords:\n    - 'kiwi'\n    - 'sekurlsa::'\n  condition: keywords\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  field_id msg = field_names().intern("Message"), other = field_names().intern("Other");
+  // Kelvin sign (3 bytes) + "iwi" folds to "kiwi".
+  const std::vector<std::string> texts = {"kiwi", "kiw", "KIWI", "\xE2\x84\xAAiwi", "x", "", "sekurlsa:", "SEKURLSA::",
+                                          "a kiwi"};
+  const std::vector<bool> want = {true, false, true, true, false, false, false, true, true};
+  event_batch batch;
+  for (const auto& t : texts) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_string(other, "abc");
+    batch.add_string(msg, t);
+    batch.add_value(other, value::make_int(12345));
+    batch.end_event();
+  }
+  match::engine indexed(set.rules);
+  match::engine reference(set.rules, {.use_index = false});
+  std::vector<match::hit> a, b;
+  indexed.match_batch(batch, a);
+  reference.match_batch(batch, b);
+  expect_same_hits(a, b);
+  std::vector<bool> got(texts.size(), false);
+  for (const auto& h : a) got[h.event_idx] = true;
+  EXPECT_EQ(got, want);
+}
+
 // Keyword databases are compiled once per distinct set of keywords and
 // shared: two engines on one index, events of three logsources (two of
 // which accept the same keyword rules) compile two databases, and both
