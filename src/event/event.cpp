@@ -159,7 +159,7 @@ std::string_view logsource_value_name(ls_id id) {
   return id < t.names.size() ? std::string_view(t.names[id]) : std::string_view();
 }
 
-std::string_view value_text(const value& v, std::string& scratch) {
+std::string_view non_string_text(const value& v, std::string& scratch) {
   switch (v.kind) {
     case value_kind::string: return v.text;
     case value_kind::integer: {

@@ -83,7 +83,11 @@ struct value {
 // Renders a value as text the way Sigma string matching sees it: strings as
 // is, integers in decimal, booleans as "true"/"false", null as "". `scratch`
 // provides storage for non-string kinds; the result may point into it.
-std::string_view value_text(const value& v, std::string& scratch);
+// (Strings, nearly every value, take no call: this runs per value scanned.)
+std::string_view non_string_text(const value& v, std::string& scratch);
+inline std::string_view value_text(const value& v, std::string& scratch) {
+  return v.kind == value_kind::string ? v.text : non_string_text(v, scratch);
+}
 
 struct field_entry {
   field_id id;
