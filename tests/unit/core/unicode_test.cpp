@@ -22,6 +22,17 @@ TEST(Unicode, IsAsciiAtEveryPosition) {
   }
 }
 
+// Only the view's own bytes count: high bytes just before and after it
+// (where a word-wide read might stray) do not.
+TEST(Unicode, IsAsciiReadsOnlyItsView) {
+  for (std::size_t n = 0; n <= 70; ++n) {
+    std::string buf = std::string(8, '\xff') + std::string(n, 'a') + std::string(8, '\xff');
+    std::string_view v(buf.data() + 8, n);
+    EXPECT_TRUE(is_ascii(v)) << n;
+    EXPECT_EQ(ascii_prefix(v), n);
+  }
+}
+
 TEST(Unicode, FoldsAsciiAndBeyond) {
   EXPECT_EQ(fold_case("ABC xyz"), "abc xyz");
   EXPECT_EQ(fold_case("ÄÖÜ"), "äöü");
