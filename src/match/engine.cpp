@@ -26,6 +26,22 @@ namespace {
 // spelled as it is.
 std::optional<std::string> value_literal(std::string_view needle) { return std::string(needle); }
 
+// The most bytes value_text() can give for a number or boolean.
+std::size_t longest_text(const value& v) {
+  switch (v.kind) {
+    case value_kind::integer: {
+      std::size_t n = v.integer < 0 ? 2 : 1;
+      for (std::uint64_t u = v.integer < 0 ? 0 - static_cast<std::uint64_t>(v.integer) : static_cast<std::uint64_t>(v.integer);
+           u >= 10; u /= 10)
+        ++n;
+      return n;
+    }
+    case value_kind::floating: return 32;  // the shortest round-trip form of a double is at most 24
+    case value_kind::boolean: return 5;
+    default: return SIZE_MAX;
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -517,7 +533,8 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
     if (f.val.kind == value_kind::null) continue;
     bool tested = f.id < p.tested.size() && p.tested[f.id];
     const std::int32_t db = tested && f.id < field_db.size() ? field_db[f.id] : -1;
-    if (db < 0 && !p.keyword_db) continue;
+    if (db < 0 && (!p.keyword_db || (f.val.kind != value_kind::string && longest_text(f.val) < p.keyword_min)))
+      continue;  // a number or boolean too short to hold a keyword literal is not even written out
     std::string_view t = value_text(f.val, text_tmp_);
     bool ascii = is_ascii(t);
     if (!ascii) {

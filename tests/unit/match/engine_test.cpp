@@ -110,6 +110,37 @@ TEST(LiteralIndex, KeywordScanSkipsOnlyTextsTooShortToHoldALiteral) {
   EXPECT_EQ(got, want);
 }
 
+// Numbers and booleans are written out for the keyword scan only when their
+// text can be as long as its shortest literal; those that can are found.
+TEST(LiteralIndex, KeywordScanWritesOutNumbersLongEnoughToHoldALiteral) {
+  auto set = test::rules_from(
+      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  keywords:\n    - '4625'\n    - 'true'\n  condition: keywords\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  field_id other = field_names().intern("Other");
+  const std::vector<value> values = {value::make_int(4625),       value::make_int(462),  value::make_int(-4625),
+                                     value::make_int(94625),      value::make_int(-462), value::make_double(4625.5),
+                                     value::make_double(46.25),   value::make_bool(true), value::make_bool(false),
+                                     value::make_int(INT64_MIN)};
+  const std::vector<bool> want = {true, false, true, true, false, true, false, true, false, false};
+  event_batch batch;
+  for (const auto& v : values) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_value(other, v);
+    batch.end_event();
+  }
+  match::engine indexed(set.rules);
+  match::engine reference(set.rules, {.use_index = false});
+  std::vector<match::hit> a, b;
+  indexed.match_batch(batch, a);
+  reference.match_batch(batch, b);
+  expect_same_hits(a, b);
+  std::vector<bool> got(values.size(), false);
+  for (const auto& h : a) got[h.event_idx] = true;
+  EXPECT_EQ(got, want);
+}
+
 // Keyword databases are compiled once per distinct set of keywords and
 // shared: two engines on one index, events of three logsources (two of
 // which accept the same keyword rules) compile two databases, and both
