@@ -1,5 +1,6 @@
 #include "ariadne/event/event.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstring>
@@ -235,11 +236,12 @@ const value* event_batch::find(const event& ev, field_id id) const {
   return nullptr;
 }
 
-void event_batch::alias_field(event& ev, field_id from, field_id to) {
+void event_batch::alias_field(event& ev, field_id from, field_id to, std::uint32_t first, std::uint32_t last) {
   // Only for the event being built (the last one): its fields are at the end.
   ARIADNE_ASSERT(&ev == &events_.back(), "aliases are added to the newest event");
-  std::uint32_t end = static_cast<std::uint32_t>(fields_.size());
-  for (std::uint32_t idx = ev.field_begin; idx < end; ++idx)
+  const auto count = static_cast<std::uint32_t>(fields_.size()) - ev.field_begin;
+  const std::uint32_t end = ev.field_begin + std::min(count, last == UINT32_MAX ? count : last + 1);
+  for (std::uint32_t idx = ev.field_begin + std::min(first, count); idx < end; ++idx)
     if (fields_[idx].id == from) fields_.push_back({to, fields_[idx].val});
   ev.field_end = static_cast<std::uint32_t>(fields_.size());
 }

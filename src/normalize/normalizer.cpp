@@ -126,7 +126,9 @@ void normalizer::apply(event_batch& batch, event& ev) const {
   auto has = [&](field_id id) { return spans.find(id) != nullptr; };
   auto alias = [&](field_id from, field_id to) {
     auto before = static_cast<std::uint32_t>(batch.fields(ev).size());
-    batch.alias_field(ev, from, to);
+    const field_spans::span* at = spans.find(from);
+    if (!at) return;
+    batch.alias_field(ev, from, to, at->first, at->last);
     auto fields_now = batch.fields(ev);
     for (std::uint32_t idx = before; idx < fields_now.size(); ++idx) spans.add(fields_now[idx], idx);
   };

@@ -160,7 +160,9 @@ class event_batch {
   void clear();
 
   // Adds an alias entry: every value of `from` is also visible as `to`.
-  void alias_field(event& ev, field_id from, field_id to);
+  // The values of `from` lie at indices [first, last] of the event's fields
+  // (all of them when not given; others may lie between).
+  void alias_field(event& ev, field_id from, field_id to, std::uint32_t first = 0, std::uint32_t last = UINT32_MAX);
 
  private:
   std::vector<event> events_;

@@ -108,5 +108,30 @@ TEST(FieldSpans, FirstLastNullAndReset) {
   EXPECT_EQ(spans.find(b)->first, 0u);
 }
 
+// An alias copies every value of its source, or those within the index
+// range given (as field spans give it), in order, to the newest event only.
+TEST(EventBatch, AliasCopiesTheSourceValuesInItsRange) {
+  field_table& names = field_names();
+  field_id a = names.intern("alias.a"), b = names.intern("alias.b"), c = names.intern("alias.c"),
+           d = names.intern("alias.d");
+  event_batch batch;
+  event& first = batch.begin_event(0, 1);
+  batch.add_string(a, "old");
+  batch.end_event();
+  event& ev = batch.begin_event(0, 2);
+  batch.add_string(a, "1");
+  batch.add_string(b, "2");
+  batch.add_string(a, "3");
+  batch.alias_field(ev, a, c);
+  batch.alias_field(ev, a, d, 2, 2);
+  batch.alias_field(ev, b, d, 5, 9);  // past the end: nothing
+  batch.end_event();
+  std::vector<std::pair<field_id, std::string>> got;
+  for (const auto& f : batch.fields(ev)) got.emplace_back(f.id, std::string(f.val.text));
+  const std::vector<std::pair<field_id, std::string>> want = {{a, "1"}, {b, "2"}, {a, "3"}, {c, "1"}, {c, "3"}, {d, "3"}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(batch.fields(first).size(), 1u);
+}
+
 }  // namespace
 }  // namespace ariadne
