@@ -386,16 +386,39 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
   std::string_view key(key_bytes, sizeof key_bytes);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;
+  // The rules the logsource accepts (and its keyword database) are found
+  // once per logsource; each EventID's plan filters those.
+  std::string_view ls_key(key_bytes, sizeof parts);
+  auto base_it = bases_.find(ls_key);
+  if (base_it == bases_.end()) {
+    base b;
+    std::vector<std::uint32_t> keyword_texts;
+    for (std::uint32_t idx = 0; idx < rules_.size(); ++idx) {
+      if (!rules_[idx].source.accepts(ls)) continue;
+      b.rules.push_back(idx);
+      // The keyword database stays per logsource (few sets to compile); the
+      // marks of rules an EventID rules out are dropped by `accepts`.
+      if (indexing_ && index_->indexed(idx))
+        keyword_texts.insert(keyword_texts.end(), index_->keyword_texts_[idx].begin(), index_->keyword_texts_[idx].end());
+    }
+    // The keyword literals of this logsource's rules only: few, so their
+    // database is small and fast (one per distinct set, kept by the index).
+    if (!keyword_texts.empty()) {
+      std::sort(keyword_texts.begin(), keyword_texts.end());
+      keyword_texts.erase(std::unique(keyword_texts.begin(), keyword_texts.end()), keyword_texts.end());
+      ::hs_database* db = index_->keyword_db(keyword_texts);
+      if (db && hs_alloc_scratch(db, &scratch_) == HS_SUCCESS) b.keyword_db = db;
+      for (std::uint32_t t : keyword_texts) b.keyword_min = std::min(b.keyword_min, index_->texts_[t].size());
+    }
+    base_it = bases_.emplace(std::string(ls_key), std::move(b)).first;
+  }
+  const base& b = base_it->second;
   plan p;
+  p.by_logsource = b.rules.size();
+  p.keyword_db = b.keyword_db;
+  p.keyword_min = b.keyword_min;
   p.accepts.assign(rules_.size(), 0);
-  std::vector<std::uint32_t> keyword_texts;
-  for (std::uint32_t idx = 0; idx < rules_.size(); ++idx) {
-    if (!rules_[idx].source.accepts(ls)) continue;
-    ++p.by_logsource;
-    // The keyword database stays per logsource (few sets to compile); the
-    // marks of rules this EventID rules out are dropped by `accepts`.
-    if (indexing_ && index_->indexed(idx))
-      keyword_texts.insert(keyword_texts.end(), index_->keyword_texts_[idx].begin(), index_->keyword_texts_[idx].end());
+  for (std::uint32_t idx : b.rules) {
     if (eid.s != event_id_key::state::unknown && indexing_ && !index_->event_ids_[idx].empty()) {
       const auto& ids = index_->event_ids_[idx];
       if (eid.s == event_id_key::state::absent || !std::binary_search(ids.begin(), ids.end(), eid.value)) continue;
@@ -409,15 +432,6 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
           if (item.field >= p.tested.size()) p.tested.resize(item.field + 1, 0);
           p.tested[item.field] = 1;
         }
-  }
-  // The keyword literals of this logsource's rules only: few, so their
-  // database is small and fast (one per distinct set, kept by the index).
-  if (!keyword_texts.empty()) {
-    std::sort(keyword_texts.begin(), keyword_texts.end());
-    keyword_texts.erase(std::unique(keyword_texts.begin(), keyword_texts.end()), keyword_texts.end());
-    ::hs_database* db = index_->keyword_db(keyword_texts);
-    if (db && hs_alloc_scratch(db, &scratch_) == HS_SUCCESS) p.keyword_db = db;
-    for (std::uint32_t t : keyword_texts) p.keyword_min = std::min(p.keyword_min, index_->texts_[t].size());
   }
   for (std::uint32_t idx : p.all)
     if (!indexing_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);

@@ -186,6 +186,12 @@ class engine : private needle_oracle {
     ::hs_database* keyword_db = nullptr;
     std::size_t keyword_min = SIZE_MAX;  // bytes of its shortest literal
   };
+  // What a logsource alone decides, found once for all its plans.
+  struct base {
+    std::vector<std::uint32_t> rules;  // the rules it accepts
+    ::hs_database* keyword_db = nullptr;
+    std::size_t keyword_min = SIZE_MAX;
+  };
   const plan& plan_for(const event_logsource& ls, event_id_key eid);
   void scan_event(const event_batch& batch, const event& ev, const plan& p);
   static int on_field_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
@@ -202,6 +208,7 @@ class engine : private needle_oracle {
   ::hs_scratch* scratch_ = nullptr;  // null until a database needs one
   bool indexing_ = false;            // the index is in use
   std::unordered_map<std::string, plan, string_hash, std::equal_to<>> plans_;
+  std::unordered_map<std::string, base, string_hash, std::equal_to<>> bases_;
   reference_evaluator eval_;
   std::uint32_t epoch_ = 0;  // per event
   // The scan of the current event: the value being scanned, and per value
