@@ -74,11 +74,14 @@ namespace {
 // every database's literals with their ids and flags; one that cannot be
 // read or that vectorscan refuses (another version or CPU) is compiled anew
 // and replaced. The directory keeps the 16 newest such files.
+// Keyword databases (compiled when a logsource first needs one) are cached
+// the same way, one per file named "kw-"; the directory keeps 64 of those.
 constexpr std::size_t k_cache_min_literals = 256;
 constexpr std::size_t k_cache_max_files = 16;
+constexpr std::size_t k_cache_max_keyword_files = 64;
 using literal_group = std::vector<std::pair<std::string_view, std::uint32_t>>;
 
-std::string cache_name(const std::vector<literal_group>& groups) {
+std::string cache_name(const std::vector<literal_group>& groups, std::string_view prefix = "hs-") {
   cache::hasher h;
   h.add(hs_version());
   h.add_u64(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
@@ -89,7 +92,7 @@ std::string cache_name(const std::vector<literal_group>& groups) {
       h.add_u64(id);
     }
   }
-  return "hs-" + h.hex() + ".db";
+  return std::string(prefix) + h.hex() + ".db";
 }
 
 // The file: per database, its length (8 bytes, little-endian as written by
@@ -114,7 +117,8 @@ bool load_cached(const std::filesystem::path& file, std::vector<::hs_database*>&
   return false;
 }
 
-void store_cached(const std::filesystem::path& dir, const std::string& name, const std::vector<::hs_database*>& dbs) {
+void store_cached(const std::filesystem::path& dir, const std::string& name, const std::vector<::hs_database*>& dbs,
+                  std::string_view prefix = "hs-", std::size_t max_files = k_cache_max_files) {
   std::string bytes;
   for (const auto* db : dbs) {
     char* data = nullptr;
@@ -125,7 +129,7 @@ void store_cached(const std::filesystem::path& dir, const std::string& name, con
     bytes.append(data, len);
     std::free(data);
   }
-  cache::store(dir, name, bytes, "hs-", ".db", k_cache_max_files);
+  cache::store(dir, name, bytes, prefix, ".db", max_files);
 }
 
 // Every text is scanned with this many NUL bytes after it. vectorscan 5.4.9
@@ -306,16 +310,29 @@ std::size_t literal_index::keyword_database_count() const {
   return keyword_dbs_.size();
 }
 
+std::size_t literal_index::keyword_databases_from_cache() const {
+  std::lock_guard lock(keyword_mu_);
+  return keyword_dbs_from_cache_;
+}
+
 ::hs_database* literal_index::keyword_db(const std::vector<std::uint32_t>& texts) const {
   std::lock_guard lock(keyword_mu_);
   auto it = keyword_dbs_.find(texts);
   if (it != keyword_dbs_.end()) return it->second;
-  std::vector<std::pair<std::string_view, std::uint32_t>> lits;
+  literal_group lits;
   for (std::uint32_t t : texts) lits.emplace_back(texts_[t], t);
-  std::string why;
-  ::hs_database* db = compile_literals(lits, why);
-  keyword_dbs_.emplace(texts, db);
-  return db;
+  std::filesystem::path dir = cache::directory();
+  std::string name = dir.empty() ? std::string() : cache_name({lits}, "kw-");
+  std::vector<::hs_database*> one(1, nullptr);
+  if (dir.empty() || !load_cached(dir / name, one)) {
+    std::string why;
+    one[0] = compile_literals(lits, why);
+    if (one[0] && !dir.empty()) store_cached(dir, name, one, "kw-", k_cache_max_keyword_files);
+  } else {
+    ++keyword_dbs_from_cache_;
+  }
+  keyword_dbs_.emplace(texts, one[0]);
+  return one[0];
 }
 
 std::size_t literal_index::unindexed_rules() const {

@@ -86,6 +86,8 @@ class literal_index {
   // Keyword databases compiled so far (one per distinct set of keyword
   // literals that the logsources met use, shared by every engine).
   [[nodiscard]] std::size_t keyword_database_count() const;
+  // Of those, how many came from the on-disk cache.
+  [[nodiscard]] std::size_t keyword_databases_from_cache() const;
   // Rules evaluated on every event of their logsource (no literal known).
   [[nodiscard]] std::size_t unindexed_rules() const;
   [[nodiscard]] bool indexed(std::uint32_t rule) const { return indexed_[rule] != 0; }
@@ -131,6 +133,7 @@ class literal_index {
   std::vector<std::int32_t> field_db_;                  // field id -> index in dbs_, or -1
   mutable std::mutex keyword_mu_;
   mutable std::map<std::vector<std::uint32_t>, ::hs_database*> keyword_dbs_;  // owned
+  mutable std::size_t keyword_dbs_from_cache_ = 0;
 };
 
 struct engine_options {

@@ -458,6 +458,53 @@ TEST(LiteralIndexCache, ACorruptFileIsCompiledAnewAndReplaced) {
   EXPECT_EQ(run(set, again).size(), 2u);
 }
 
+// Keyword databases are cached one per file ("kw-"): a second index over
+// the same rules reads them back, and a damaged file is compiled anew;
+// every index finds the keywords.
+TEST(LiteralIndexCache, KeywordDatabasesComeBackFromTheCache) {
+  test::scoped_cache_dir cache;
+  auto set = test::rules_from(
+      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  keywords:\n    - 'sekurlsa::logonpasswords'\n    - 'lsadump::dcsync'\n  condition: keywords\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  field_id msg = field_names().intern("Message");
+  auto hits_with = [&](std::shared_ptr<const match::literal_index> ix) {
+    event_batch batch;
+    for (const char* text : {"nothing here", "ran LSADUMP::DCSync", "sekurlsa::logonpasswords"}) {
+      event& ev = batch.begin_event(0, batch.size() + 1);
+      ev.logsource.product = set.rules[0].source.product_id;
+      batch.add_string(msg, text);
+      batch.end_event();
+    }
+    match::engine eng(set.rules, {}, std::move(ix));
+    std::vector<match::hit> hits;
+    eng.match_batch(batch, hits);
+    return hits.size();
+  };
+  auto keyword_files = [&] {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(cache.dir))
+      if (e.path().filename().string().rfind("kw-", 0) == 0) out.push_back(e.path());
+    return out;
+  };
+  auto first = std::make_shared<const match::literal_index>(set.rules);
+  EXPECT_EQ(hits_with(first), 2u);
+  EXPECT_EQ(first->keyword_database_count(), 1u);
+  EXPECT_EQ(first->keyword_databases_from_cache(), 0u);
+  auto files = keyword_files();
+  ASSERT_EQ(files.size(), 1u);
+  auto second = std::make_shared<const match::literal_index>(set.rules);
+  EXPECT_EQ(hits_with(second), 2u);
+  EXPECT_EQ(second->keyword_databases_from_cache(), 1u);
+  fs::resize_file(files[0], fs::file_size(files[0]) / 2);  // damaged
+  auto third = std::make_shared<const match::literal_index>(set.rules);
+  EXPECT_EQ(hits_with(third), 2u);
+  EXPECT_EQ(third->keyword_databases_from_cache(), 0u);
+  auto fourth = std::make_shared<const match::literal_index>(set.rules);
+  EXPECT_EQ(hits_with(fourth), 2u);
+  EXPECT_EQ(fourth->keyword_databases_from_cache(), 1u);  // written whole again
+}
+
 TEST(LiteralIndexCache, OffMeansNoFile) {
   test::scoped_cache_dir cache;
   ::setenv("ARIADNE_CACHE_DIR", "off", 1);
