@@ -23,6 +23,7 @@ void reference_evaluator::reset(const event_batch& batch, const event& ev) {
   text_.resize(fields_.size());
   have_folded_.assign(fields_.size(), 0);
   have_text_.assign(fields_.size(), 0);
+  ascii_.assign(fields_.size(), 0);
   spans_.reset(fields_);
 }
 
@@ -147,6 +148,11 @@ std::string_view reference_evaluator::folded(std::uint32_t idx) {
   return folded_[idx];
 }
 
+bool reference_evaluator::ascii(std::uint32_t idx) {
+  if (ascii_[idx] == 0) ascii_[idx] = is_ascii(raw_text(idx)) ? 1 : 2;
+  return ascii_[idx] == 1;
+}
+
 bool numeric_value(const value& v, double& out) {
   switch (v.kind) {
     case value_kind::integer: out = static_cast<double>(v.integer); return true;
@@ -178,6 +184,27 @@ bool compare_op(string_op op, std::string_view subject, std::string_view needle)
     case string_op::glob: break;
   }
   return false;
+}
+
+// `a` equals the folded `b` (of its length) when `a` is ASCII: compared in
+// ASCII lower case, without a folded copy.
+bool equals_lowered(std::string_view a, std::string_view b) {
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    auto c = static_cast<unsigned char>(a[k]);
+    if (static_cast<char>(c + ((static_cast<unsigned>(c - 'A') < 26u) << 5)) != b[k]) return false;
+  }
+  return true;
+}
+
+// equals/prefix/suffix of an ASCII subject against a folded needle.
+bool compare_ascii_subject(string_op op, std::string_view subject, std::string_view needle) {
+  if (needle.size() > subject.size()) return false;
+  switch (op) {
+    case string_op::equals: return subject.size() == needle.size() && equals_lowered(subject, needle);
+    case string_op::prefix: return equals_lowered(subject.substr(0, needle.size()), needle);
+    case string_op::suffix: return equals_lowered(subject.substr(subject.size() - needle.size()), needle);
+    default: return false;
+  }
 }
 
 bool test_subject(const sigma::string_test& t, std::string_view subject) {
@@ -243,7 +270,14 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
           if (o == 0) continue;
           if (o == 1 && alt.op == string_op::contains) return true;
         }
-        if (test_subject(alt, alt.cased ? raw_text(idx) : folded(idx))) return true;
+        if (alt.cased) {
+          if (test_subject(alt, raw_text(idx))) return true;
+        } else if ((alt.op == string_op::equals || alt.op == string_op::prefix || alt.op == string_op::suffix) &&
+                   ascii(idx)) {
+          if (compare_ascii_subject(alt.op, raw_text(idx), alt.needle)) return true;
+        } else if (test_subject(alt, folded(idx))) {
+          return true;
+        }
       }
       return false;
     }

@@ -64,6 +64,9 @@ class reference_evaluator {
   bool keyword_match(const sigma::matcher& m);
   std::string_view folded(std::uint32_t field_idx);
   std::string_view raw_text(std::uint32_t field_idx);
+  // Is the value's text ASCII? Then its folded text is its ASCII lower case,
+  // and equals/prefix/suffix are compared without making that copy.
+  bool ascii(std::uint32_t field_idx);
 
   const needle_oracle* oracle_ = nullptr;
   const event_batch* batch_ = nullptr;
@@ -73,6 +76,7 @@ class reference_evaluator {
   std::vector<std::string> text_;
   std::vector<std::uint8_t> have_folded_;
   std::vector<std::uint8_t> have_text_;
+  std::vector<std::uint8_t> ascii_;  // 0: not known yet, 1: ASCII, 2: not
   std::vector<std::int8_t> search_memo_;
   field_spans spans_;  // where the current event's values of each field are
   std::string scratch_;

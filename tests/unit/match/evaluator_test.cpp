@@ -33,6 +33,28 @@ TEST(Plain, WholeValueCaseInsensitive) {
   EXPECT_FALSE(hit("  sel:\n    Image: 'cmd.exe'\n  condition: sel", R"("Image":"c:\\windows\\cmd.exe")"));
 }
 
+// ASCII values are compared in ASCII lower case without a folded copy:
+// every letter case, every position, non-letters next to letters (the
+// bytes just around 'A'..'Z' and 'a'..'z'), and a needle that only a
+// non-ASCII value can hold.
+TEST(Plain, AsciiValuesCompareLikeTheirFoldedText) {
+  for (const char* op : {"", "|startswith", "|endswith"}) {
+    std::string sel = std::string("  sel:\n    Name") + op + ": 'AbZ@[`{z'\n  condition: sel";
+    EXPECT_TRUE(hit(sel, R"("Name":"aBz@[`{Z")")) << op;
+    EXPECT_FALSE(hit(sel, R"("Name":"aBz`[`{Z")")) << op;  // '@' and '`' differ by 0x20, as A and a
+    EXPECT_FALSE(hit(sel, R"("Name":"aBz@{`{Z")")) << op;  // '[' and '{' too
+    EXPECT_FALSE(hit(sel, R"("Name":"aBz@[`{")")) << op;   // shorter
+  }
+  EXPECT_TRUE(hit("  sel:\n    Name|startswith: 'ab'\n  condition: sel", R"("Name":"ABCD")"));
+  EXPECT_FALSE(hit("  sel:\n    Name|startswith: 'ab'\n  condition: sel", R"("Name":"CDAB")"));
+  EXPECT_TRUE(hit("  sel:\n    Name|endswith: 'ab'\n  condition: sel", R"("Name":"CDAB")"));
+  EXPECT_FALSE(hit("  sel:\n    Name|endswith: 'ab'\n  condition: sel", R"("Name":"ABCD")"));
+  EXPECT_FALSE(hit("  sel:\n    Name: 'abc'\n  condition: sel", R"("Name":"ABCD")"));
+  EXPECT_FALSE(hit("  sel:\n    Name: 'ärger'\n  condition: sel", R"("Name":"arger")"));
+  EXPECT_TRUE(hit("  sel:\n    Name|endswith: 'ärger'\n  condition: sel", R"("Name":"ÄRGER")"));
+  EXPECT_TRUE(hit("  sel:\n    Name: 'kelvin'\n  condition: sel", "\"Name\":\"\u212Aelvin\""));  // Kelvin sign
+}
+
 TEST(Plain, UnicodeCaseFolding) {
   // Cyrillic and Latin-1 letters fold like ASCII ones.
   EXPECT_TRUE(hit("  sel:\n    Title|contains: 'ПРИВЕТ'\n  condition: sel", R"("Title":"скажи привет мир")"));
