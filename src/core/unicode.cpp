@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ariadne/core/text.hpp"
+
 namespace ariadne {
 namespace {
 
@@ -53,7 +55,7 @@ std::size_t ascii_prefix(std::string_view text) {
 
 bool is_ascii(std::string_view text) {
   // As ascii_prefix, without finding where: the words are ORed, and the
-  // tail is the last 8 bytes (overlapping) or fewer copied into a word.
+  // tail is the last 8 bytes (overlapping), or a short text's bytes.
   const char* p = text.data();
   const std::size_t n = text.size();
   constexpr std::uint64_t high = 0x8080808080808080ull;
@@ -70,9 +72,9 @@ bool is_ascii(std::string_view text) {
     acc |= w;
   }
   if (k < n) {
-    std::uint64_t w = 0;
+    std::uint64_t w;
     if (n >= 8) std::memcpy(&w, p + n - 8, sizeof w);
-    else std::memcpy(&w, p + k, n - k);
+    else w = short_word(p, n);
     acc |= w;
   }
   return (acc & high) == 0;

@@ -19,6 +19,21 @@ namespace ariadne {
 // How many times `c` occurs in `s` (16 bytes at a time).
 [[nodiscard]] std::size_t count_byte(std::string_view s, char c);
 
+// Up to 7 bytes at `p` (n < 8) as one word, every byte in it (for the same
+// n, different bytes give different words), with fixed-size loads only: a
+// copy of variable length would be a library call.
+[[nodiscard]] inline std::uint64_t short_word(const char* p, std::size_t n) {
+  if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return a | (static_cast<std::uint64_t>(b) << 32);
+  }
+  if (n == 0) return 0;
+  auto byte = [&](std::size_t at) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[at])); };
+  return byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16);
+}
+
 // A fast 64-bit hash of a short text (8 bytes per step; not for untrusted
 // keys that an attacker could collide on purpose).
 [[nodiscard]] inline std::uint64_t hash_text(std::string_view s) {
@@ -30,9 +45,7 @@ namespace ariadne {
     h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
   }
-  std::uint64_t w = 0;
-  if (k < s.size()) std::memcpy(&w, s.data() + k, s.size() - k);
-  h = (h ^ w) * 0x94D049BB133111EBull;
+  h = (h ^ short_word(s.data() + k, s.size() - k)) * 0x94D049BB133111EBull;
   return h ^ (h >> 29);
 }
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);

@@ -60,6 +60,31 @@ TEST(Text, CountByteMatchesAPlainCount) {
   }
 }
 
+// A short text's word holds every one of its bytes: all texts of one
+// length over three letters give different words, and so different
+// hashes; bytes outside the text are never read into it.
+TEST(Text, ShortWordsAndHashesTellTextsApart) {
+  const std::string letters = "a\x80z";
+  for (std::size_t n = 0; n < 8; ++n) {
+    std::vector<std::uint64_t> words, hashes;
+    std::size_t count = 1;
+    for (std::size_t k = 0; k < n; ++k) count *= letters.size();
+    for (std::size_t code = 0; code < count; ++code) {
+      std::string buf(16, '#');
+      for (std::size_t k = 0, c = code; k < n; ++k, c /= letters.size()) buf[4 + k] = letters[c % letters.size()];
+      std::string_view text(buf.data() + 4, n);
+      words.push_back(short_word(text.data(), n));
+      hashes.push_back(hash_text(text));
+      buf[3] = buf[4 + n] = '!';  // the bytes around it
+      EXPECT_EQ(short_word(text.data(), n), words.back()) << n;
+    }
+    std::sort(words.begin(), words.end());
+    std::sort(hashes.begin(), hashes.end());
+    EXPECT_EQ(std::unique(words.begin(), words.end()), words.end()) << n;
+    EXPECT_EQ(std::unique(hashes.begin(), hashes.end()), hashes.end()) << n;
+  }
+}
+
 TEST(Text, StableIdsAreStable) {
   EXPECT_EQ(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n1"));
   EXPECT_NE(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n2"));
