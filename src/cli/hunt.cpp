@@ -235,13 +235,16 @@ struct rendered_hit {
   std::string_view host;  // the event's host, in the batch
 };
 
-rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const match::hit& h) {
+// `event_json`, when given, is the event's JSON rendered for an earlier hit.
+rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const match::hit& h,
+                        const std::string* event_json = nullptr) {
   rendered_hit out;
   const auto& r = st.rules[h.rule_idx];
   const event& ev = batch.events()[h.event_idx];
   const std::string& src = st.sources[ev.source.source_idx];
   std::string_view host = out.host = st.norm->host(batch, ev);
-  if (st.db || (r.standalone && st.opts.format == "jsonl")) out.alert = report::make_alert(r, h.rule_idx, batch, ev, host, src);
+  if (st.db || (r.standalone && st.opts.format == "jsonl"))
+    out.alert = report::make_alert(r, h.rule_idx, batch, ev, host, src, event_json);
   if (!r.standalone) return out;
   if (st.opts.format == "jsonl") {
     out.line = report::to_jsonl(*out.alert, r);
@@ -261,13 +264,23 @@ void render_hits(const hunt_state& st, const event_batch& batch, const std::vect
                  std::vector<rendered_hit>& out) {
   out.clear();
   out.reserve(hits.size());
-  for (const auto& h : hits) out.push_back(render_hit(st, batch, h));
+  for (std::size_t k = 0; k < hits.size(); ++k) {
+    // Hits come by event: several rules on one event render its JSON once.
+    const std::string* event_json = nullptr;
+    if (k && hits[k - 1].event_idx == hits[k].event_idx && out.back().alert) event_json = &out.back().alert->event_json;
+    out.push_back(render_hit(st, batch, hits[k], event_json));
+  }
 }
 
 // Reports a batch's hits in order; `rendered`, when given, holds
-// render_hit() of each hit, made on a worker.
+// render_hits() of them, made on a worker (else they are rendered here).
 void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hit>& hits,
                  std::vector<rendered_hit>* rendered = nullptr) {
+  std::vector<rendered_hit> here;
+  if (!rendered) {
+    render_hits(st, batch, hits, here);
+    rendered = &here;
+  }
   std::vector<std::uint32_t> subjects;
   if (st.gb) subjects = st.gb->observe(batch, [&](const event& ev) { return st.norm->host(batch, ev); });
   for (std::size_t k = 0; k < hits.size(); ++k) {
@@ -275,7 +288,7 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
     const std::string& src = st.sources[ev.source.source_idx];
-    rendered_hit made = rendered ? std::move((*rendered)[k]) : render_hit(st, batch, h);
+    rendered_hit made = std::move((*rendered)[k]);
     const std::optional<report::alert>& a = made.alert;
     std::string_view host = made.host;
     bool feeds = st.corr && st.corr->wants(h.rule_idx);

@@ -104,7 +104,7 @@ std::string event_to_json(const event_batch& batch, const event& ev) {
 }
 
 alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch& batch, const event& ev,
-                 std::string_view host, std::string_view source_file) {
+                 std::string_view host, std::string_view source_file, const std::string* event_json) {
   alert a;
   a.id = alert_id(r.id, source_file, ev.source.record);
   a.rule_idx = rule_idx;
@@ -113,7 +113,7 @@ alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch
   a.source_file = std::string(source_file);
   a.record = ev.source.record;
   a.logsource = ev.logsource;
-  a.event_json = event_to_json(batch, ev);
+  a.event_json = event_json ? *event_json : event_to_json(batch, ev);
   return a;
 }
 

@@ -37,8 +37,11 @@ struct alert {
 // in order of first appearance.
 [[nodiscard]] std::string event_to_json(const event_batch& batch, const event& ev);
 
+// `event_json`, when given, is event_to_json(batch, ev) made already (for
+// an earlier alert on the same event).
 [[nodiscard]] alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch& batch, const event& ev,
-                               std::string_view host, std::string_view source_file);
+                               std::string_view host, std::string_view source_file,
+                               const std::string* event_json = nullptr);
 
 // One JSON line (without the trailing newline).
 [[nodiscard]] std::string to_jsonl(const alert& a, const sigma::rule& r);
