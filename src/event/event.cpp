@@ -28,7 +28,7 @@ class name_cache {
     for (std::size_t at = h & mask_;; at = (at + 1) & mask_) {
       const slot& sl = slots_[at];
       if (sl.id == k_no_field) return k_no_field;
-      if (sl.hash == h && sl.name == name) return sl.id;
+      if (sl.hash == h && same_text(sl.name, name)) return sl.id;
     }
   }
   // `name` must outlive the cache (the table's own copy).

@@ -465,7 +465,7 @@ void engine::scan_value(std::int32_t db_idx, std::string_view text) {
   if (text.size() <= k_memo_max_text) {
     std::uint64_t h = hash_text(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
     slot = &memo_[h & (k_memo_slots - 1)];
-    if (slot->hash == h && slot->db == db_idx && slot->text == text) {
+    if (slot->hash == h && slot->db == db_idx && same_text(slot->text, text)) {
       ++memo_hits_;
       for (std::uint32_t id : slot->ids) on_field_match(id, 0, 0, 0, this);
       return;

@@ -85,6 +85,22 @@ TEST(Text, ShortWordsAndHashesTellTextsApart) {
   }
 }
 
+// Texts of every length up to 40 equal only themselves: one byte changed
+// anywhere, or a different length, is told apart.
+TEST(Text, SameTextComparesEveryByte) {
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'x'), b(n, 'x');
+    for (std::size_t k = 0; k < n; ++k) a[k] = static_cast<char>('a' + k % 26), b[k] = a[k];
+    EXPECT_TRUE(same_text(a, b)) << n;
+    EXPECT_FALSE(same_text(a, b + "y")) << n;
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string c = b;
+      c[at] = '\xff';
+      EXPECT_FALSE(same_text(a, c)) << n << " at " << at;
+    }
+  }
+}
+
 TEST(Text, StableIdsAreStable) {
   EXPECT_EQ(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n1"));
   EXPECT_NE(stable_id_hex("rule\nfile\n1"), stable_id_hex("rule\nfile\n2"));
