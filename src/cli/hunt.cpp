@@ -359,6 +359,7 @@ void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t sour
         return w;
       },
       [&](json_worker& w, ingest::line_segment& s, json_segment_out& out) {
+        seg.number(s);  // here, not under the pool's lock: the count is a pass over the bytes
         out.batch.clear();
         out.hits.clear();
         out.problems.clear();

@@ -108,10 +108,20 @@ bool line_segmenter::next(line_segment& seg) {
   }
   seg.begin = pos_;
   seg.end = end;
-  seg.first_line = line_;
-  line_ += count_byte(text_.substr(pos_, end - pos_), '\n');
+  seg.seq = seq_++;
   pos_ = end;
   return true;
+}
+
+void line_segmenter::number(line_segment& seg) {
+  const std::uint64_t lines = count_byte(text_.substr(seg.begin, seg.end - seg.begin), '\n');
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return numbered_ == seg.seq; });
+  seg.first_line = next_line_;
+  next_line_ += lines;
+  ++numbered_;
+  lk.unlock();
+  cv_.notify_all();
 }
 
 read_stats json_reader::read(std::string_view name, simdjson::padded_string_view padded, std::uint32_t source_idx,

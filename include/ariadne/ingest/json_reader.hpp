@@ -19,8 +19,10 @@
 //   reader.read(name, data, source_idx, batch, on_event, on_batch_full, problems);
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,22 +98,36 @@ class json_reader {
 };
 
 // Cuts JSON-lines text into segments of about `target` bytes at line ends
-// and numbers their first lines, for readers working in parallel.
+// and numbers their first lines, for readers working in parallel. Cutting
+// is cheap (one search for a newline) and done in order; numbering counts
+// the segment's newlines and may run on any thread, for any segment
+// (number() then waits until every earlier segment is numbered), so the
+// pass over the bytes is spread over the readers:
+//
+//   while (seg.next(s)) { ... on a worker: seg.number(s); read s ... }
 struct line_segment {
   std::size_t begin = 0, end = 0;
-  std::uint64_t first_line = 1;
+  std::uint64_t first_line = 1;  // set by number()
+  std::uint64_t seq = 0;         // 0, 1, 2, ... in input order
 };
 
 class line_segmenter {
  public:
   line_segmenter(std::string_view text, std::size_t body, std::uint64_t body_line, std::size_t target)
-      : text_(text), pos_(body), line_(body_line), target_(target ? target : 1) {}
+      : text_(text), pos_(body), next_line_(body_line), target_(target ? target : 1) {}
   bool next(line_segment& seg);
+  // Sets seg.first_line (thread-safe; each segment once; every earlier
+  // segment must be numbered by some thread, or this waits forever).
+  void number(line_segment& seg);
 
  private:
   std::string_view text_;
   std::size_t pos_;
-  std::uint64_t line_;
+  std::uint64_t seq_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t numbered_ = 0;  // segments numbered so far
+  std::uint64_t next_line_;     // the first line of segment `numbered_`
   std::size_t target_;
 };
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "test_support.hpp"
 
 namespace ariadne {
@@ -25,6 +30,37 @@ TEST(JsonReader, JsonLinesKeepLineNumbers) {
   EXPECT_EQ(b.events()[1].source.record, 3u);
   EXPECT_EQ(b.events()[2].source.record, 4u);
   EXPECT_TRUE(problems.empty());
+}
+
+// Segments end at line ends and cover the text; numbered on two threads (a
+// later segment's number() waits for the earlier ones), each first line is
+// the line its first byte is on.
+TEST(LineSegmenter, NumbersSegmentsInOrderFromAnyThread) {
+  std::string text;
+  for (int k = 0; k < 400; ++k) text += std::string(static_cast<std::size_t>(k % 37), 'x') + (k % 5 ? "\n" : "\n\n");
+  const std::uint64_t body_line = 3;
+  ingest::line_segmenter seg(text, 0, body_line, 64);
+  std::vector<ingest::line_segment> segs;
+  for (ingest::line_segment s; seg.next(s);) segs.push_back(s);
+  ASSERT_GT(segs.size(), 50u);
+  ASSERT_EQ(segs.front().begin, 0u);
+  ASSERT_EQ(segs.back().end, text.size());
+  for (std::size_t k = 0; k < segs.size(); ++k) {
+    EXPECT_EQ(segs[k].seq, k);
+    EXPECT_EQ(text[segs[k].end - 1], '\n');
+    if (k) {
+      EXPECT_EQ(segs[k].begin, segs[k - 1].end);
+    }
+  }
+  // One thread numbers the odd segments, the other the even ones, each in
+  // order: nearly every call waits for the other thread's last one.
+  std::thread odd([&] {
+    for (std::size_t k = 1; k < segs.size(); k += 2) seg.number(segs[k]);
+  });
+  for (std::size_t k = 0; k < segs.size(); k += 2) seg.number(segs[k]);
+  odd.join();
+  for (const auto& s : segs)
+    EXPECT_EQ(s.first_line, body_line + static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + s.begin, '\n')));
 }
 
 TEST(JsonReader, TruncatedLineIsReportedAndSkipped) {
