@@ -77,6 +77,20 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
   EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
 }
 
+// Which events of the batch a rule hits, by the indexed engine, which must
+// hit what the reference path hits.
+std::vector<bool> events_hit(const sigma::rule_set& set, const event_batch& batch) {
+  match::engine indexed(set.rules);
+  match::engine reference(set.rules, {.use_index = false});
+  std::vector<match::hit> a, b;
+  indexed.match_batch(batch, a);
+  reference.match_batch(batch, b);
+  expect_same_hits(a, b);
+  std::vector<bool> hit(batch.size(), false);
+  for (const auto& h : a) hit[h.event_idx] = true;
+  return hit;
+}
+
 // Values shorter than every keyword literal are left out of the keyword
 // scan; one of exactly a literal's length, or whose case-folded text (not
 // its bytes) spells a literal, is still found, as the reference finds it.
@@ -99,15 +113,7 @@ TEST(LiteralIndex, KeywordScanSkipsOnlyTextsTooShortToHoldALiteral) {
     batch.add_value(other, value::make_int(12345));
     batch.end_event();
   }
-  match::engine indexed(set.rules);
-  match::engine reference(set.rules, {.use_index = false});
-  std::vector<match::hit> a, b;
-  indexed.match_batch(batch, a);
-  reference.match_batch(batch, b);
-  expect_same_hits(a, b);
-  std::vector<bool> got(texts.size(), false);
-  for (const auto& h : a) got[h.event_idx] = true;
-  EXPECT_EQ(got, want);
+  EXPECT_EQ(events_hit(set, batch), want);
 }
 
 // Numbers and booleans are written out for the keyword scan only when their
@@ -130,15 +136,7 @@ TEST(LiteralIndex, KeywordScanWritesOutNumbersLongEnoughToHoldALiteral) {
     batch.add_value(other, v);
     batch.end_event();
   }
-  match::engine indexed(set.rules);
-  match::engine reference(set.rules, {.use_index = false});
-  std::vector<match::hit> a, b;
-  indexed.match_batch(batch, a);
-  reference.match_batch(batch, b);
-  expect_same_hits(a, b);
-  std::vector<bool> got(values.size(), false);
-  for (const auto& h : a) got[h.event_idx] = true;
-  EXPECT_EQ(got, want);
+  EXPECT_EQ(events_hit(set, batch), want);
 }
 
 // Keyword databases are compiled once per distinct set of keywords and
