@@ -35,7 +35,10 @@ char32_t fold_code_point(char32_t cp) {
 }
 
 std::size_t ascii_prefix(std::string_view text) {
-  // 32 bytes at a time (four words ORed), then word by word, then bytes.
+  // 32 bytes at a time (four words ORed), then word by word; fewer than 8
+  // bytes left are checked as one word (the last 8 bytes, overlapping ones
+  // known to be ASCII, or a short text's bytes), and only a word with a high
+  // byte is searched byte by byte.
   const char* p = text.data();
   std::size_t n = text.size(), k = 0;
   constexpr std::uint64_t high = 0x8080808080808080ull;
@@ -49,36 +52,17 @@ std::size_t ascii_prefix(std::string_view text) {
     std::memcpy(&w, p + k, sizeof w);
     if (w & high) break;
   }
+  if (k + 8 > n) {  // no high byte before k
+    std::uint64_t w;
+    if (n >= 8) std::memcpy(&w, p + n - 8, sizeof w);
+    else w = short_word(p, n);
+    if (!(w & high)) return n;
+  }
   while (k < n && static_cast<unsigned char>(p[k]) < 0x80) ++k;
   return k;
 }
 
-bool is_ascii(std::string_view text) {
-  // As ascii_prefix, without finding where: the words are ORed, and the
-  // tail is the last 8 bytes (overlapping), or a short text's bytes.
-  const char* p = text.data();
-  const std::size_t n = text.size();
-  constexpr std::uint64_t high = 0x8080808080808080ull;
-  std::uint64_t acc = 0;
-  std::size_t k = 0;
-  for (; k + 32 <= n; k += 32) {
-    std::uint64_t w[4];
-    std::memcpy(w, p + k, sizeof w);
-    acc |= w[0] | w[1] | w[2] | w[3];
-  }
-  for (; k + 8 <= n; k += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + k, sizeof w);
-    acc |= w;
-  }
-  if (k < n) {
-    std::uint64_t w;
-    if (n >= 8) std::memcpy(&w, p + n - 8, sizeof w);
-    else w = short_word(p, n);
-    acc |= w;
-  }
-  return (acc & high) == 0;
-}
+bool is_ascii(std::string_view text) { return ascii_prefix(text) == text.size(); }
 
 std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
   auto lead = static_cast<unsigned char>(text[pos]);
