@@ -431,9 +431,7 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
   }
   const base& b = base_it->second;
   plan p;
-  p.by_logsource = b.rules.size();
-  p.keyword_db = b.keyword_db;
-  p.keyword_min = b.keyword_min;
+  p.ls = &b;
   p.accepts.assign(rules_.size(), 0);
   for (std::uint32_t idx : b.rules) {
     if (eid.s != event_id_key::state::unknown && indexing_ && !index_->event_ids_[idx].empty()) {
@@ -451,7 +449,7 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
         }
   }
   for (std::uint32_t idx : p.all)
-    if (!indexing_ || !index_->indexed(idx) || (!p.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
+    if (!indexing_ || !index_->indexed(idx) || (!b.keyword_db && index_->uses_keywords(idx))) p.unindexed.push_back(idx);
   return plans_.emplace(std::string(key), std::move(p)).first->second;
 }
 
@@ -555,16 +553,14 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
   buf_.clear();
   scanned_.assign(fields_.size(), 0);
   const auto& field_db = index_->field_db_;
-  auto scan_padded = [&](::hs_database* db, const std::string& t, match_event_handler on) {
-    // `t` ends with k_scan_pad NUL bytes
-    hs_scan(db, t.data(), static_cast<unsigned>(std::min<std::size_t>(t.size(), UINT32_MAX)), 0, scratch_, on, this);
-  };
+  ::hs_database* const keyword_db = p.ls->keyword_db;
+  const std::size_t keyword_min = p.ls->keyword_min;
   for (std::uint32_t idx = 0; idx < fields_.size(); ++idx) {
     const field_entry& f = fields_[idx];
     if (f.val.kind == value_kind::null) continue;
     bool tested = f.id < p.tested.size() && p.tested[f.id];
     const std::int32_t db = tested && f.id < field_db.size() ? field_db[f.id] : -1;
-    if (db < 0 && (!p.keyword_db || (f.val.kind != value_kind::string && longest_text(f.val) < p.keyword_min)))
+    if (db < 0 && (!keyword_db || (f.val.kind != value_kind::string && longest_text(f.val) < keyword_min)))
       continue;  // a number or boolean too short to hold a keyword literal is not even written out
     std::string_view t = value_text(f.val, text_tmp_);
     bool ascii = is_ascii(t);
@@ -578,20 +574,21 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
       scan_value(db, t);
       if (!ascii) scan_value(db, folded_tmp_);
     }
-    if (p.keyword_db) {  // a text shorter than every keyword literal holds none
-      if (t.size() >= p.keyword_min) {
+    if (keyword_db) {  // a text shorter than every keyword literal holds none
+      if (t.size() >= keyword_min) {
         buf_.append(t);
         buf_.push_back('\0');
       }
-      if (!ascii && folded_tmp_.size() >= p.keyword_min) {
+      if (!ascii && folded_tmp_.size() >= keyword_min) {
         buf_.append(folded_tmp_);
         buf_.push_back('\0');
       }
     }
   }
-  if (p.keyword_db) {
+  if (keyword_db) {
     buf_.append(k_scan_pad, '\0');
-    scan_padded(p.keyword_db, buf_, on_keyword_match);
+    hs_scan(keyword_db, buf_.data(), static_cast<unsigned>(std::min<std::size_t>(buf_.size(), UINT32_MAX)), 0, scratch_,
+            on_keyword_match, this);
   }
 }
 
@@ -600,7 +597,7 @@ void engine::match_batch(const event_batch& batch, std::vector<hit>& out) {
   for (std::uint32_t ev_idx = 0; ev_idx < events.size(); ++ev_idx) {
     const event& ev = events[ev_idx];
     const plan& p = plan_for(ev.logsource, event_id_of(batch, ev));
-    ls_candidates_ += p.by_logsource;
+    ls_candidates_ += p.ls->rules.size();
     if (p.all.empty()) continue;
     const std::vector<std::uint32_t>* todo = &p.all;
     if (indexing_) {

@@ -176,24 +176,24 @@ class engine : private needle_oracle {
     std::int64_t value = 0;
   };
   [[nodiscard]] event_id_key event_id_of(const event_batch& batch, const event& ev) const;
+  // What a logsource alone decides, found once for all its plans.
+  struct base {
+    std::vector<std::uint32_t> rules;  // the rules it accepts
+    // The keyword literals of its indexed rules, if any (the index's), and
+    // the bytes of the shortest.
+    ::hs_database* keyword_db = nullptr;
+    std::size_t keyword_min = SIZE_MAX;
+  };
+  // What a logsource and an EventID decide.
   struct plan {
-    std::size_t by_logsource = 0;          // rules the logsource alone accepts
-    std::vector<std::uint32_t> all;        // every rule the logsource (and EventID) accept
+    const base* ls = nullptr;              // the logsource's (bases_ nodes do not move)
+    std::vector<std::uint32_t> all;        // every rule the logsource and EventID accept
     std::vector<std::uint32_t> unindexed;  // of those, the ones without literals
     std::vector<std::uint8_t> accepts;     // per rule
     // Per field id: does a rule here test the field? Only those values are
     // scanned against their field's database (other rules' literals there
     // mark nothing here, and their needles are never asked for).
     std::vector<std::uint8_t> tested;
-    // The keyword literals of the indexed rules here, if any (the index's).
-    ::hs_database* keyword_db = nullptr;
-    std::size_t keyword_min = SIZE_MAX;  // bytes of its shortest literal
-  };
-  // What a logsource alone decides, found once for all its plans.
-  struct base {
-    std::vector<std::uint32_t> rules;  // the rules it accepts
-    ::hs_database* keyword_db = nullptr;
-    std::size_t keyword_min = SIZE_MAX;
   };
   const plan& plan_for(const event_logsource& ls, event_id_key eid);
   void scan_event(const event_batch& batch, const event& ev, const plan& p);
