@@ -460,7 +460,7 @@ struct builder::impl {
     std::string key = !guid.empty() ? "g:" + guid
                                     : "pid:" + std::to_string(pid) + (start ? "@" : "~") + std::to_string(t == k_no_time ? 0 : t);
     bool created = false;
-    auto e = make(entity_kind::process, host, std::move(key), created);
+    auto e = make(entity_kind::process, host, key, created);
     if (created) {
       g.entities[e].pid = pid;
       if (start) g.entities[e].start = t;
