@@ -156,7 +156,7 @@ int step_load_rules(hunt_state& st) {
   st.by_rule.assign(st.rules.size(), 0);
   match::engine_options eo;
   eo.use_index = !st.opts.no_prefilter;
-  if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads);
+  if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads, st.loaded.digest);
   for (unsigned k = 0; k < st.threads; ++k) st.engines.push_back(std::make_unique<match::engine>(st.rules, eo, st.index));
   // The record prefilter skips records no rule can match; the entity graph
   // needs every record, so it is used only without incidents.
@@ -595,7 +595,7 @@ int step_summary(hunt_state& st) {
                      "the cache), {} rules tied to EventIDs, {} rules evaluated whenever their logsource and EventID allow; {} rule "
                      "evaluations of {} by logsource ({:.1f}%)\n",
                      st.index->literal_count(), st.index->text_count(), st.index->database_count(),
-                     st.index->from_cache() ? " (from the cache)" : "", st.index->keyword_database_count(),
+                     st.index->restored() ? " (index and databases from the cache)" : st.index->from_cache() ? " (from the cache)" : "", st.index->keyword_database_count(),
                      st.index->keyword_databases_from_cache(), st.index->event_id_rules(), st.index->unindexed_rules(), evaluated,
                      by_logsource, by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
   if (st.index && st.index->active() && value_scans)

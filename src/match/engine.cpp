@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "ariadne/core/bytes.hpp"
 #include "ariadne/core/cache.hpp"
 #include "ariadne/core/unicode.hpp"
 #include "literals.hpp"
@@ -79,6 +80,10 @@ namespace {
 constexpr std::size_t k_cache_min_literals = 256;
 constexpr std::size_t k_cache_max_files = 16;
 constexpr std::size_t k_cache_max_keyword_files = 64;
+// The index itself ("lix-", see literal_index::save) is cached under the
+// rules' digest; its file names the database file it uses.
+constexpr std::string_view k_index_magic = "ariadne-literal-index\n";
+constexpr std::uint64_t k_index_format = 1;
 using literal_group = std::vector<std::pair<std::string_view, std::uint32_t>>;
 
 std::string cache_name(const std::vector<literal_group>& groups, std::string_view prefix = "hs-") {
@@ -117,19 +122,19 @@ bool load_cached(const std::filesystem::path& file, std::vector<::hs_database*>&
   return false;
 }
 
-void store_cached(const std::filesystem::path& dir, const std::string& name, const std::vector<::hs_database*>& dbs,
+bool store_cached(const std::filesystem::path& dir, const std::string& name, const std::vector<::hs_database*>& dbs,
                   std::string_view prefix = "hs-", std::size_t max_files = k_cache_max_files) {
   std::string bytes;
   for (const auto* db : dbs) {
     char* data = nullptr;
     std::size_t len = 0;
-    if (hs_serialize_database(db, &data, &len) != HS_SUCCESS) return;
+    if (hs_serialize_database(db, &data, &len) != HS_SUCCESS) return false;
     std::uint64_t n = len;
     bytes.append(reinterpret_cast<const char*>(&n), sizeof n);
     bytes.append(data, len);
     std::free(data);
   }
-  cache::store(dir, name, bytes, prefix, ".db", max_files);
+  return cache::store(dir, name, bytes, prefix, ".db", max_files);
 }
 
 // Every text is scanned with this many NUL bytes after it. vectorscan 5.4.9
@@ -149,9 +154,33 @@ bool scannable(std::string_view t) {
 
 }  // namespace
 
-literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned threads)
-    : indexed_(rules.size(), 0), keyword_rule_(rules.size(), 0), event_ids_(rules.size()) {
+literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned threads, std::string_view rules_digest) {
   event_id_field_ = field_names().intern("EventID");
+  std::filesystem::path dir = rules_digest.empty() ? std::filesystem::path() : cache::directory();
+  std::string name;
+  if (!dir.empty()) {
+    cache::hasher h;
+    h.add(k_index_magic);
+    h.add_u64(k_index_format);
+    h.add(rules_digest);
+    h.add_u64(rules.size());
+    name = "lix-" + h.hex() + ".bin";
+    std::string bytes;
+    if (cache::read(dir / name, bytes) && restore(bytes, rules)) {
+      restored_ = from_cache_ = true;
+      return;
+    }
+  }
+  build(rules, threads);
+  // An index keyed by matcher addresses is this process's alone.
+  if (!name.empty() && active_ && needle_at_.empty() && !db_file_.empty())
+    cache::store(dir, name, save(), "lix-", ".bin", k_cache_max_files);
+}
+
+void literal_index::build(const std::vector<sigma::rule>& rules, unsigned threads) {
+  indexed_.assign(rules.size(), 0);
+  keyword_rule_.assign(rules.size(), 0);
+  event_ids_.assign(rules.size(), {});
   for (std::uint32_t r = 0; r < rules.size(); ++r)
     if (auto ids = detail::required_integers(rules[r], event_id_field_)) {
       event_ids_[r] = std::move(*ids);
@@ -269,6 +298,7 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
   std::string name = dir.empty() ? std::string() : cache_name(groups);
   if (!dir.empty() && load_cached(dir / name, dbs_)) {
     from_cache_ = true;
+    db_file_ = name;
   } else {
     std::vector<std::string> whys(groups.size());
     std::atomic<std::size_t> next{0};
@@ -289,13 +319,156 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
         needle_by_ordinal_.clear();
         return;  // the destructor frees what was compiled
       }
-    if (!dir.empty()) store_cached(dir, name, dbs_);
+    if (!dir.empty() && store_cached(dir, name, dbs_)) db_file_ = name;
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (group_field[g] >= field_db_.size()) field_db_.resize(group_field[g] + 1, -1);
     field_db_[group_field[g]] = static_cast<std::int32_t>(g);
   }
   active_ = true;
+}
+
+// The cached index: its derived tables, with field ids written as indexes
+// into a table of their names (ids differ between processes), the name of
+// its database file, and a hash of all that, checked before anything is
+// trusted. Only an active index keyed by matcher ordinals is saved.
+std::string literal_index::save() const {
+  std::vector<field_id> fields;  // local index -> id
+  std::unordered_map<field_id, std::uint32_t> local;
+  auto field_ix = [&](field_id f) -> std::uint32_t {
+    if (f == k_no_field) return UINT32_MAX;
+    auto [it, fresh] = local.try_emplace(f, static_cast<std::uint32_t>(fields.size()));
+    if (fresh) fields.push_back(f);
+    return it->second;
+  };
+  byte_writer body;
+  body.u32(indexed_.size());
+  body.pods(indexed_);
+  body.pods(keyword_rule_);
+  for (const auto& ids : event_ids_) body.pods(ids);
+  body.pod<std::uint64_t>(event_id_rules_);
+  body.u32(lit_rules_.size());
+  for (const auto& rs : lit_rules_) body.pods(rs);
+  body.pods(post_begin_);
+  body.u32(posts_.size());
+  for (const auto& p : posts_) {
+    body.u32(field_ix(p.field));
+    body.u32(p.lit);
+  }
+  body.pods(needle_by_ordinal_);
+  body.pods(needle_ids_);
+  body.strs(texts_);
+  for (const auto& ts : keyword_texts_) body.pods(ts);
+  std::vector<std::uint32_t> db_fields(dbs_.size(), UINT32_MAX);
+  for (std::size_t f = 0; f < field_db_.size(); ++f)
+    if (field_db_[f] >= 0) db_fields[static_cast<std::size_t>(field_db_[f])] = field_ix(static_cast<field_id>(f));
+  body.pods(db_fields);
+  body.str(db_file_);
+  byte_writer out;
+  out.u32(fields.size());
+  for (field_id f : fields) out.str(field_names().name(f));
+  out.out += body.out;
+  cache::hasher h;
+  h.add(out.out);
+  out.str(h.hex());
+  return std::move(out.out);
+}
+
+bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rule>& rules) {
+  // The trailing hash first: a damaged file is not read further.
+  constexpr std::size_t k_hash = 4 + 32;
+  if (bytes.size() < k_hash) return false;
+  cache::hasher h;
+  h.add(bytes.substr(0, bytes.size() - k_hash));
+  byte_reader tail(bytes.substr(bytes.size() - k_hash));
+  if (tail.str() != h.hex() || !tail.done()) return false;
+  byte_reader in(bytes.substr(0, bytes.size() - k_hash));
+  std::vector<field_id> fields(in.count(4));
+  for (auto& f : fields) f = field_names().intern(in.str());
+  auto field_of = [&](std::uint32_t k) {
+    if (k == UINT32_MAX) return k_no_field;
+    if (k >= fields.size()) in.ok = false;
+    return in.ok ? fields[k] : k_no_field;
+  };
+  const std::size_t n = in.count(1);
+  if (n != rules.size()) return false;
+  indexed_ = in.pods<std::uint8_t>();
+  keyword_rule_ = in.pods<std::uint8_t>();
+  event_ids_.assign(in.ok ? n : 0, {});
+  for (auto& ids : event_ids_) ids = in.pods<std::int64_t>();
+  event_id_rules_ = in.pod<std::uint64_t>();
+  lit_rules_.resize(in.count(4));
+  for (auto& rs : lit_rules_) rs = in.pods<std::uint32_t>();
+  post_begin_ = in.pods<std::uint32_t>();
+  posts_.resize(in.count(8));
+  for (auto& p : posts_) {
+    p.field = field_of(in.pod<std::uint32_t>());
+    p.lit = in.pod<std::uint32_t>();
+  }
+  needle_by_ordinal_ = in.pods<std::uint32_t>();
+  needle_ids_ = in.pods<std::uint32_t>();
+  texts_ = in.strs();
+  keyword_texts_.assign(in.ok ? n : 0, {});
+  for (auto& ts : keyword_texts_) ts = in.pods<std::uint32_t>();
+  auto db_fields = in.pods<std::uint32_t>();
+  db_file_ = in.str();
+  // Every id in range, so that no later lookup leaves its table.
+  auto fail = [&] {
+    indexed_.clear();
+    keyword_rule_.clear();
+    event_ids_.clear();
+    event_id_rules_ = 0;
+    lit_rules_.clear();
+    post_begin_.clear();
+    posts_.clear();
+    needle_by_ordinal_.clear();
+    needle_ids_.clear();
+    texts_.clear();
+    keyword_texts_.clear();
+    field_db_.clear();
+    db_file_.clear();
+    for (auto* db : dbs_)
+      if (db) hs_free_database(db);
+    dbs_.clear();
+    return false;
+  };
+  if (!in.done() || indexed_.size() != n || keyword_rule_.size() != n || db_fields.empty() ||
+      post_begin_.size() != texts_.size() + 1 || post_begin_.front() != 0 || post_begin_.back() != posts_.size() ||
+      !std::is_sorted(post_begin_.begin(), post_begin_.end()))
+    return fail();
+  for (const auto& p : posts_)
+    if (p.lit >= lit_rules_.size()) return fail();
+  for (const auto& rs : lit_rules_)
+    for (std::uint32_t r : rs)
+      if (r >= n) return fail();
+  for (const auto& ts : keyword_texts_)
+    for (std::uint32_t t : ts)
+      if (t >= texts_.size()) return fail();
+  for (std::uint32_t t : needle_ids_)
+    if (t != needle_oracle::k_none && t >= texts_.size()) return fail();
+  // Needle rows: each matcher's row must fit (it is as long as the
+  // matcher's alternatives).
+  for (const auto& r : rules)
+    for (const auto& s : r.searches)
+      for (const auto& conj : s.alternatives)
+        for (const auto& item : conj)
+          for (const auto& m : item.values) {
+            if (m.ordinal >= needle_by_ordinal_.size()) continue;
+            std::uint32_t at = needle_by_ordinal_[m.ordinal];
+            if (at != needle_ids_.size() && (at > needle_ids_.size() || needle_ids_.size() - at < m.alternatives.size()))
+              return fail();
+          }
+  for (std::size_t g = 0; g < db_fields.size(); ++g) {
+    field_id f = field_of(db_fields[g]);
+    if (f == k_no_field) return fail();
+    if (f >= field_db_.size()) field_db_.resize(f + 1, -1);
+    field_db_[f] = static_cast<std::int32_t>(g);
+  }
+  std::filesystem::path dir = cache::directory();
+  dbs_.assign(db_fields.size(), nullptr);
+  if (dir.empty() || db_file_.empty() || !load_cached(dir / db_file_, dbs_)) return fail();
+  active_ = true;
+  return true;
 }
 
 literal_index::~literal_index() {

@@ -489,6 +489,7 @@ void restrict_to_level(rule_set& set, level min) {
   }
   set.rules = std::move(rules);
   set.correlation_rules = std::move(corrs);
+  if (!set.digest.empty()) set.digest += "|min-level:" + std::to_string(static_cast<int>(min));
 }
 
 namespace detail {

@@ -1,8 +1,6 @@
-// Rule-set snapshots (see snapshot.hpp). The format is this machine's byte
-// order, written and read by the same executable only (the cache name holds
-// the executable's identity); it is still read defensively, as a file on
-// disk may be cut short or damaged: every read is bounds-checked, counts are
-// checked against the bytes left, and nesting is limited.
+// Rule-set snapshots (see snapshot.hpp), written and read with
+// core/bytes.hpp (this machine's byte order, the same executable only, read
+// defensively); nesting is limited too.
 #include "ariadne/rules/snapshot.hpp"
 
 #include <re2/re2.h>
@@ -14,6 +12,7 @@
 #include <map>
 #include <type_traits>
 
+#include "ariadne/core/bytes.hpp"
 #include "ariadne/core/cache.hpp"
 #include "reader.hpp"
 
@@ -27,28 +26,12 @@ constexpr std::size_t k_keep_files = 8;
 
 // ---- writing
 
-class writer {
+class writer : public byte_writer {
  public:
   // Field ids are written as indexes into a table of the names used, in id
   // order, so that restoring interns them in the same relative order.
   explicit writer(std::vector<field_id> fields) : fields_(std::move(fields)) {}
 
-  std::string out;
-
-  template <class T>
-  void pod(T v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  void u32(std::uint64_t v) { pod(static_cast<std::uint32_t>(v)); }
-  void str(std::string_view s) {
-    u32(s.size());
-    out.append(s);
-  }
-  void strs(const std::vector<std::string>& v) {
-    u32(v.size());
-    for (const auto& s : v) str(s);
-  }
   void field(field_id id) {
     if (id == k_no_field) return u32(UINT32_MAX);
     auto it = std::lower_bound(fields_.begin(), fields_.end(), id);
@@ -190,55 +173,16 @@ void collect_fields(const rule& r, std::vector<field_id>& out) {
 
 // ---- reading
 
-class reader {
+class reader : public byte_reader {
  public:
-  explicit reader(std::string_view in) : in_(in) {}
+  using byte_reader::byte_reader;
 
-  bool ok = true;
-
-  [[nodiscard]] bool done() const { return ok && at_ == in_.size(); }
-
-  template <class T>
-  T pod() {
-    static_assert(std::is_trivially_copyable_v<T>);
-    T v{};
-    if (!ok || in_.size() - at_ < sizeof v) {
-      ok = false;
-      return v;
-    }
-    std::memcpy(&v, in_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
   // An enum stored as its underlying byte, checked against its last value.
   template <class E>
   E enumerated(E last) {
     auto v = pod<std::underlying_type_t<E>>();
     if (v > static_cast<std::underlying_type_t<E>>(last)) ok = false;
     return ok ? static_cast<E>(v) : E{};
-  }
-  bool flag() {
-    auto v = pod<std::uint8_t>();
-    if (v > 1) ok = false;
-    return v == 1;
-  }
-  // A count of items each taking at least `min_bytes`: more than the bytes
-  // left is a damaged file, not a reason to allocate.
-  std::size_t count(std::size_t min_bytes = 1) {
-    auto n = pod<std::uint32_t>();
-    if (ok && n > (in_.size() - at_) / min_bytes) ok = false;
-    return ok ? n : 0;
-  }
-  std::string str() {
-    std::size_t n = count();
-    std::string s(in_.substr(at_, n));
-    at_ += n;
-    return s;
-  }
-  std::vector<std::string> strs() {
-    std::vector<std::string> v(count(4));
-    for (auto& s : v) s = str();
-    return v;
   }
   field_id field() {
     auto k = pod<std::uint32_t>();
@@ -389,8 +333,6 @@ class reader {
     return std::all_of(c.kids.begin(), c.kids.end(), [&](const auto& k) { return search_refs_valid(k, searches); });
   }
 
-  std::string_view in_;
-  std::size_t at_ = 0;
 };
 
 // ---- the cache key
@@ -510,12 +452,14 @@ rule_set load_rules_cached(const std::vector<std::string>& paths, const load_opt
   if (cache::read(dir / name, bytes)) {
     if (auto set = restore_snapshot(bytes)) {
       if (from_cache) *from_cache = true;
+      set->digest = name;
       return std::move(*set);
     }
   }
   rule_set set = load_rules(paths, opts);
-  if (newest < began - std::int64_t{settle_ms} * 1'000'000)
-    cache::store(dir, name, save_snapshot(set), "rules-", ".bin", k_keep_files);
+  if (newest < began - std::int64_t{settle_ms} * 1'000'000 &&
+      cache::store(dir, name, save_snapshot(set), "rules-", ".bin", k_keep_files))
+    set.digest = name;
   return set;
 }
 

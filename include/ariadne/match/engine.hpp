@@ -42,6 +42,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -67,8 +68,12 @@ class literal_index {
   static constexpr std::size_t k_min_literal = 3;  // bytes; rules with a shorter one are not indexed
 
   // Databases not in the cache are compiled on `threads` threads (0: one
-  // per core, at most 8).
-  explicit literal_index(const std::vector<sigma::rule>& rules, unsigned threads = 0);
+  // per core, at most 8). `rules_digest` names the rules (see
+  // sigma::rule_set::digest; the caller vouches that equal digests mean
+  // equal rules): when given, the whole index is cached on disk under it, and
+  // a later index over the same rules is read back instead of derived.
+  explicit literal_index(const std::vector<sigma::rule>& rules, unsigned threads = 0,
+                         std::string_view rules_digest = {});
   ~literal_index();
   literal_index(const literal_index&) = delete;
   literal_index& operator=(const literal_index&) = delete;
@@ -83,6 +88,8 @@ class literal_index {
   // a large rule set is cached: see engine.cpp).
   [[nodiscard]] std::size_t database_count() const { return dbs_.size(); }
   [[nodiscard]] bool from_cache() const { return from_cache_; }
+  // The whole index (not only its databases) was read from the cache.
+  [[nodiscard]] bool restored() const { return restored_; }
   // Keyword databases compiled so far (one per distinct set of keyword
   // literals that the logsources met use, shared by every engine).
   [[nodiscard]] std::size_t keyword_database_count() const;
@@ -103,6 +110,13 @@ class literal_index {
     field_id field;    // the field the literal must occur in; k_no_field: any
     std::uint32_t lit;  // index into lit_rules_
   };
+  // Derives the index from the rules (the constructor without a cached copy).
+  void build(const std::vector<sigma::rule>& rules, unsigned threads);
+  // The index as bytes for the cache, and back; restore() is false (and
+  // leaves a state to rebuild from) when the bytes do not fit these rules.
+  [[nodiscard]] std::string save() const;
+  bool restore(std::string_view bytes, const std::vector<sigma::rule>& rules);
+
   // The needle ids of a matcher's alternatives, or null.
   [[nodiscard]] const std::uint32_t* needles(const sigma::matcher& m) const;
   // The keyword database of these keyword texts (sorted, unique), compiled
@@ -129,7 +143,8 @@ class literal_index {
   std::vector<std::string> texts_;                      // text id -> text
   std::vector<std::vector<std::uint32_t>> keyword_texts_;  // rule -> its keyword literals' text ids
   std::vector<::hs_database*> dbs_;                     // owned
-  bool from_cache_ = false;
+  bool from_cache_ = false, restored_ = false;
+  std::string db_file_;                                 // the cache file of dbs_, or empty
   std::vector<std::int32_t> field_db_;                  // field id -> index in dbs_, or -1
   mutable std::mutex keyword_mu_;
   mutable std::map<std::vector<std::uint32_t>, ::hs_database*> keyword_dbs_;  // owned

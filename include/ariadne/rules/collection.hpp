@@ -49,6 +49,12 @@ struct rule_set {
   std::size_t filters = 0;        // meta-filter documents applied
   std::size_t correlations = 0;   // correlation documents read (usable ones are in correlation_rules)
   std::size_t unreadable_files = 0;
+  // Names the rules as loaded: two sets with the same non-empty digest hold
+  // the same rules (it keys caches of what is derived from them). Set by
+  // load_rules_cached when the set was read from or written to the cache
+  // (the snapshot's name covers the executable and every rule file);
+  // restrict_to_level extends it. Empty: unknown.
+  std::string digest;
 
   [[nodiscard]] std::size_t loaded() const { return rules.size(); }
 };

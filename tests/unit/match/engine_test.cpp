@@ -503,6 +503,133 @@ TEST(LiteralIndexCache, KeywordDatabasesComeBackFromTheCache) {
   EXPECT_EQ(fourth->keyword_databases_from_cache(), 1u);  // written whole again
 }
 
+// Rules that exercise every table of the index: many needles on one field
+// (enough to be cached), keywords, EventIDs, a negation, and needles on a
+// second field; with events that hit and miss each.
+std::string mixed_rules() {
+  return big_rule() +
+         "---\ntitle: kw\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\ndetection:\n"
+         "  keywords:\n    - 'sekurlsa::logonpasswords'\n    - 'lsadump::dcsync'\n  condition: keywords\n"
+         "---\ntitle: eid\nid: 33333333-3333-3333-3333-333333333333\nlogsource:\n  product: windows\ndetection:\n"
+         "  sel:\n    EventID: 4688\n    Image|endswith:\n      - '\\\\cmd.exe'\n      - '\\\\pwsh.exe'\n"
+         "  filter:\n    CommandLine|contains: 'safe'\n  condition: sel and not filter\n";
+}
+
+std::vector<match::hit> mixed_hits(const sigma::rule_set& set, std::shared_ptr<const match::literal_index> ix,
+                                   bool use_index = true) {
+  event_batch batch;
+  field_id cmd = field_names().intern("CommandLine"), img = field_names().intern("Image"),
+           eid = field_names().intern("EventID");
+  struct row {
+    std::int64_t id;
+    const char* image;
+    const char* line;
+  };
+  for (const row& r : std::initializer_list<row>{{4688, "C:\\cmd.exe", "a NEEDLE17X b"},
+                                                 {4688, "C:\\pwsh.exe", "safe run"},
+                                                 {4688, "C:\\PWSH.EXE", "ran LSADUMP::DCSync"},
+                                                 {1, "C:\\cmd.exe", "needle299x"},
+                                                 {4688, "C:\\x.exe", "nothing"}}) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_value(eid, value::make_int(r.id));
+    batch.add_string(img, r.image);
+    batch.add_string(cmd, r.line);
+    batch.end_event();
+  }
+  match::engine eng(set.rules, {.use_index = use_index}, std::move(ix));
+  std::vector<match::hit> out;
+  eng.match_batch(batch, out);
+  return out;
+}
+
+// With the rules' digest, the whole index is cached: a second index over
+// the same digest is read back (not derived), tells the same figures and
+// finds the reference's hits; another digest derives its own.
+TEST(LiteralIndexCache, AWholeIndexComesBackUnderItsDigest) {
+  test::scoped_cache_dir cache;
+  auto set = test::rules_from(mixed_rules());
+  ASSERT_EQ(set.rules.size(), 3u);
+  auto expected = mixed_hits(set, nullptr, false);
+  // big: NEEDLE17X, needle299x; kw: LSADUMP; eid: cmd (not safe), PWSH with LSADUMP
+  ASSERT_EQ(expected.size(), 5u);
+  auto first = std::make_shared<const match::literal_index>(set.rules, 1, "digest-a");
+  ASSERT_TRUE(first->active());
+  EXPECT_FALSE(first->restored());
+  auto second = std::make_shared<const match::literal_index>(set.rules, 1, "digest-a");
+  ASSERT_TRUE(second->active());
+  EXPECT_TRUE(second->restored());
+  EXPECT_TRUE(second->from_cache());
+  EXPECT_EQ(second->literal_count(), first->literal_count());
+  EXPECT_EQ(second->text_count(), first->text_count());
+  EXPECT_EQ(second->database_count(), first->database_count());
+  EXPECT_EQ(second->event_id_rules(), first->event_id_rules());
+  EXPECT_EQ(second->unindexed_rules(), first->unindexed_rules());
+  for (std::uint32_t r = 0; r < set.rules.size(); ++r) {
+    EXPECT_EQ(second->indexed(r), first->indexed(r)) << r;
+    EXPECT_EQ(second->uses_keywords(r), first->uses_keywords(r)) << r;
+    EXPECT_EQ(second->event_ids(r), first->event_ids(r)) << r;
+  }
+  expect_same_hits(mixed_hits(set, first), expected);
+  expect_same_hits(mixed_hits(set, second), expected);
+  auto other = std::make_shared<const match::literal_index>(set.rules, 1, "digest-b");
+  EXPECT_FALSE(other->restored());
+  auto none = std::make_shared<const match::literal_index>(set.rules, 1);
+  EXPECT_FALSE(none->restored());
+  std::size_t index_files = 0;
+  for (const auto& e : fs::directory_iterator(cache.dir))
+    index_files += e.path().filename().string().rfind("lix-", 0) == 0;
+  EXPECT_EQ(index_files, 2u);  // digest-a and digest-b; none without a digest
+}
+
+// A damaged index file (cut short, a byte changed anywhere, its database
+// file gone) is not trusted: the index is derived anew, finds the same
+// hits, and the file is written whole again.
+TEST(LiteralIndexCache, ADamagedIndexFileIsDerivedAnew) {
+  test::scoped_cache_dir cache;
+  auto set = test::rules_from(mixed_rules());
+  auto expected = mixed_hits(set, nullptr, false);
+  ASSERT_EQ(expected.size(), 5u);
+  auto first = std::make_shared<const match::literal_index>(set.rules, 1, "d");
+  fs::path file, db;
+  for (const auto& e : fs::directory_iterator(cache.dir)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("lix-", 0) == 0) file = e.path();
+    if (name.rfind("hs-", 0) == 0) db = e.path();
+  }
+  ASSERT_FALSE(file.empty());
+  ASSERT_FALSE(db.empty());
+  const auto size = fs::file_size(file);
+  std::string whole;
+  {
+    std::ifstream f(file, std::ios::binary);
+    whole.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  auto expect_derived = [&](const char* what) {
+    SCOPED_TRACE(what);
+    auto again = std::make_shared<const match::literal_index>(set.rules, 1, "d");
+    ASSERT_TRUE(again->active());
+    EXPECT_FALSE(again->restored());
+    expect_same_hits(mixed_hits(set, again), expected);
+    EXPECT_EQ(fs::file_size(file), size);
+    auto back = std::make_shared<const match::literal_index>(set.rules, 1, "d");
+    EXPECT_TRUE(back->restored());
+    expect_same_hits(mixed_hits(set, back), expected);
+  };
+  for (std::uintmax_t cut : {size - 1, size / 2, std::uintmax_t{3}}) {
+    fs::resize_file(file, cut);
+    expect_derived("cut short");
+  }
+  for (std::size_t at : {std::size_t{0}, whole.size() / 3, whole.size() / 2, whole.size() - 40, whole.size() - 1}) {
+    std::string bad = whole;
+    bad[at] = static_cast<char>(bad[at] ^ 0x5a);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bad;
+    expect_derived("a byte changed");
+  }
+  fs::remove(db);
+  expect_derived("its database gone");
+}
+
 TEST(LiteralIndexCache, OffMeansNoFile) {
   test::scoped_cache_dir cache;
   ::setenv("ARIADNE_CACHE_DIR", "off", 1);

@@ -213,5 +213,43 @@ TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
   EXPECT_FALSE(cached);
 }
 
+// The digest names a set's rules: set only when the set was written to or
+// read from the cache, the same for both, different once a file changes,
+// extended by a level restriction, and empty without a cache.
+TEST_F(SnapshotCache, TheDigestNamesTheRulesAsLoaded) {
+  write("a.yml", '1', "First", "\\a.exe");
+  bool cached = true;
+  auto fresh = load(cached, 60'000);  // not stored: no digest
+  EXPECT_FALSE(cached);
+  EXPECT_TRUE(fresh.digest.empty());
+  settle();
+  auto stored = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_FALSE(stored.digest.empty());
+  auto restored = load(cached);
+  EXPECT_TRUE(cached);
+  EXPECT_EQ(restored.digest, stored.digest);
+
+  auto restricted = restored;
+  sigma::restrict_to_level(restricted, sigma::level::high);
+  EXPECT_NE(restricted.digest, restored.digest);
+  auto restricted_again = load(cached);
+  sigma::restrict_to_level(restricted_again, sigma::level::high);
+  EXPECT_EQ(restricted_again.digest, restricted.digest);
+  auto low = load(cached);
+  sigma::restrict_to_level(low, sigma::level::low);
+  EXPECT_NE(low.digest, restricted.digest);
+
+  write("a.yml", '1', "First, edited", "\\a2.exe");
+  settle();
+  auto edited = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_FALSE(edited.digest.empty());
+  EXPECT_NE(edited.digest, stored.digest);
+
+  ::setenv("ARIADNE_CACHE_DIR", "off", 1);
+  EXPECT_TRUE(load(cached).digest.empty());
+}
+
 }  // namespace
 }  // namespace ariadne
