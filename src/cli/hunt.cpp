@@ -595,7 +595,10 @@ int step_summary(hunt_state& st) {
                      "the cache), {} rules tied to EventIDs, {} rules evaluated whenever their logsource and EventID allow; {} rule "
                      "evaluations of {} by logsource ({:.1f}%)\n",
                      st.index->literal_count(), st.index->text_count(), st.index->database_count(),
-                     st.index->restored() ? " (index and databases from the cache)" : st.index->from_cache() ? " (from the cache)" : "", st.index->keyword_database_count(),
+                     st.index->restored()     ? " (index and databases from the cache)"
+                     : st.index->from_cache() ? " (from the cache)"
+                                              : "",
+                     st.index->keyword_database_count(),
                      st.index->keyword_databases_from_cache(), st.index->event_id_rules(), st.index->unindexed_rules(), evaluated,
                      by_logsource, by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
   if (st.index && st.index->active() && value_scans)
