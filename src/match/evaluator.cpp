@@ -288,7 +288,7 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
         if (s.size() < m.run) return false;  // a character is a byte or more
         if (auto r = long_run(s, m.run, m.run_dot_all)) return *r;
       }
-      return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *m.re);
+      return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), m.re->get());
     }
     case matcher::kind::cidr:
       if (v.kind != value_kind::string) return false;

@@ -47,6 +47,19 @@ bool parse_ip_address(std::string_view text, ip_network& out) {
   return false;
 }
 
+lazy_regex::~lazy_regex() { delete re_.load(std::memory_order_acquire); }
+
+const re2::RE2& lazy_regex::get() const {
+  if (const re2::RE2* re = re_.load(std::memory_order_acquire)) return *re;
+  std::lock_guard lock(mu_);
+  const re2::RE2* re = re_.load(std::memory_order_relaxed);
+  if (!re) {
+    re = detail::compile_regex(pattern_).release();
+    re_.store(re, std::memory_order_release);
+  }
+  return *re;
+}
+
 }  // namespace ariadne::sigma
 
 namespace ariadne::sigma::detail {
@@ -562,10 +575,11 @@ struct item_parser {
       if (has(mod::re_m)) pattern += "(?m)";
       if (has(mod::re_s)) pattern += "(?s)";
       pattern += v.text;
-      auto re = compile_regex(pattern);
-      if (!re->ok()) return fail("invalid-regex", "regular expression not supported: " + re->error());
+      auto re = std::make_shared<const lazy_regex>(pattern);
+      const RE2& compiled = re->get();
+      if (!compiled.ok()) return fail("invalid-regex", "regular expression not supported: " + compiled.error());
       m.k = matcher::kind::regex;
-      m.re_atoms = regex_atoms(pattern, re->options());
+      m.re_atoms = regex_atoms(pattern, compiled.options());
       m.re = std::move(re);
       m.run = counted_any(v.text);
       m.run_dot_all = has(mod::re_s);
@@ -1178,11 +1192,11 @@ bool read_correlation(const yaml::node& root, const yaml::document& doc, const s
 
 }  // namespace
 
-std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern) {
+std::unique_ptr<const re2::RE2> compile_regex(const std::string& pattern) {
   RE2::Options ro;
   ro.set_log_errors(false);
   ro.set_max_mem(64 << 20);
-  return std::make_shared<const RE2>(pattern, ro);
+  return std::make_unique<const RE2>(pattern, ro);
 }
 
 read_result read_document(const yaml::document& doc, const std::string& path, const load_options& opts,

@@ -41,7 +41,7 @@ struct read_result {
 bool list_rule_files(const std::string& path, std::vector<std::string>& files, std::string& problem);
 
 // A rule's regex as the reader compiles it (options included).
-std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern);
+std::unique_ptr<const re2::RE2> compile_regex(const std::string& pattern);
 
 read_result read_document(const yaml::document& doc, const std::string& path, const load_options& opts,
                           std::vector<diagnostic>& diags);

@@ -209,8 +209,7 @@ class reader : public byte_reader {
     m.alternatives.resize(count(6));
     for (auto& t : m.alternatives) get(t);
     if (flag()) {
-      m.re = detail::compile_regex(str());
-      if (!m.re->ok()) ok = false;  // it compiled when it was saved
+      m.re = std::make_shared<const lazy_regex>(str());  // it compiled when it was saved
     }
     m.run = pod<std::uint32_t>();
     m.run_dot_all = flag();

@@ -11,8 +11,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +67,28 @@ enum class cmp_op : std::uint8_t { eq, gt, gte, lt, lte, neq };  // neq: correla
 [[nodiscard]] bool compare(double a, cmp_op op, double b);
 enum class time_part : std::uint8_t { minute, hour, day, week, month, year };
 
+// A rule's regular expression, compiled by RE2 on first use (once, from
+// any thread): a rule set restored from the cache does not compile the many
+// regexes no event of a run reaches. The reader compiles each one as it
+// loads a rule, to refuse those RE2 does not support.
+class lazy_regex {
+ public:
+  explicit lazy_regex(std::string pattern) : pattern_(std::move(pattern)) {}
+  lazy_regex(const lazy_regex&) = delete;
+  lazy_regex& operator=(const lazy_regex&) = delete;
+  ~lazy_regex();
+
+  [[nodiscard]] const std::string& pattern() const { return pattern_; }
+  // The compiled expression (ok() false if RE2 refused it).
+  [[nodiscard]] const re2::RE2& get() const;
+  [[nodiscard]] bool compiled() const { return re_.load(std::memory_order_acquire) != nullptr; }
+
+ private:
+  std::string pattern_;
+  mutable std::mutex mu_;                          // held while compiling
+  mutable std::atomic<const re2::RE2*> re_{nullptr};  // owned; set once
+};
+
 // One value of a detection item, lowered.
 struct matcher {
   enum class kind : std::uint8_t {
@@ -80,7 +104,7 @@ struct matcher {
   };
   kind k = kind::strings;
   std::vector<string_test> alternatives;
-  std::shared_ptr<const re2::RE2> re;
+  std::shared_ptr<const lazy_regex> re;  // shared by copies of the rule
   // A regex that is only ".{N,}" or "(.){N,}": N characters in a row (no
   // newline among them unless `run_dot_all`, from the `s` modifier). RE2 is
   // slow on large counted repetitions, so the evaluator counts (0: not one).

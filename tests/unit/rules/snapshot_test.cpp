@@ -87,7 +87,7 @@ TEST(Snapshot, TheWholeSigmaTreeComesBackAsLoaded) {
           for (std::size_t v = 0; v < x.values.size(); ++v)
             if (x.values[v].re) {
               ++regexes;
-              ASSERT_TRUE(y.values[v].re && y.values[v].re->ok()) << a.id;
+              ASSERT_TRUE(y.values[v].re && y.values[v].re->get().ok()) << a.id;
               EXPECT_EQ(x.values[v].re->pattern(), y.values[v].re->pattern());
             }
         }
@@ -108,6 +108,56 @@ TEST(Snapshot, RestoredRulesHitWhatLoadedRulesHit) {
   auto expected = regression_hits(whole_tree());
   EXPECT_GT(expected.size(), 100u);
   EXPECT_EQ(regression_hits(*back), expected);
+}
+
+// A restored rule's regex is compiled when an event first reaches it, not
+// when the set is restored; a loaded rule's was compiled by the reader
+// (which refuses what RE2 cannot run). Either way it matches alike.
+TEST(Snapshot, RestoredRegexesCompileOnFirstUse) {
+  auto set = test::rules_from(
+      "title: re\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CommandLine|re: 'who(ami|is) +/all'\n  condition: sel\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  const auto& loaded = set.rules[0].searches[0].alternatives[0][0].values[0];
+  ASSERT_TRUE(loaded.re);
+  EXPECT_TRUE(loaded.re->compiled());
+  auto back = sigma::restore_snapshot(sigma::save_snapshot(set));
+  ASSERT_TRUE(back.has_value());
+  const auto& restored = back->rules[0].searches[0].alternatives[0][0].values[0];
+  ASSERT_TRUE(restored.re);
+  EXPECT_EQ(restored.re->pattern(), loaded.re->pattern());
+  EXPECT_FALSE(restored.re->compiled());
+  field_id cmd = field_names().intern("CommandLine");
+  auto hits = [&](const sigma::rule_set& rules) {
+    event_batch batch;
+    for (const char* line : {"whoami  /all", "whois /all", "whoami /priv"}) {
+      event& ev = batch.begin_event(0, batch.size() + 1);
+      ev.logsource.product = rules.rules[0].source.product_id;
+      batch.add_string(cmd, line);
+      batch.end_event();
+    }
+    match::engine eng(rules.rules, match::engine_options{false});
+    std::vector<match::hit> out;
+    eng.match_batch(batch, out);
+    return out.size();
+  };
+  EXPECT_EQ(hits(*back), 2u);
+  EXPECT_TRUE(restored.re->compiled());
+  EXPECT_EQ(hits(set), 2u);
+}
+
+// Threads asking a fresh regex at once all get the one compiled expression.
+TEST(Snapshot, ALazyRegexCompilesOnceForAllThreads) {
+  sigma::lazy_regex re("a+b");
+  std::vector<const re2::RE2*> seen(4, nullptr);
+  std::vector<std::thread> pool;
+  for (std::size_t k = 0; k < seen.size(); ++k) pool.emplace_back([&, k] { seen[k] = &re.get(); });
+  for (auto& t : pool) t.join();
+  for (const auto* p : seen) EXPECT_EQ(p, seen[0]);
+  EXPECT_TRUE(seen[0]->ok());
+  EXPECT_TRUE(RE2::PartialMatch("xaab", *seen[0]));
+  sigma::lazy_regex bad("a(");
+  EXPECT_FALSE(bad.get().ok());  // refused at use, not a crash
 }
 
 TEST(Snapshot, DamagedBytesAreRefusedWithoutCrashing) {
