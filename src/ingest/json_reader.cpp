@@ -250,6 +250,7 @@ json_reader::outcome json_reader::parse_record(std::string_view name, const char
 
   batch.begin_event(source_idx, line);
   truncated_depth_ = false;
+  last_id_ = k_no_field;
   simdjson::dom::object event_obj, system_obj;
   if (!obj["Event"].get_object().get(event_obj) && !event_obj["System"].get_object().get(system_obj)) {
     flatten_evtx(event_obj, batch);
@@ -312,7 +313,7 @@ void json_reader::flatten(const simdjson::dom::element& el, std::string& path, e
       break;
     }
     default:
-      if (!path.empty()) emit_scalar(field_names().intern(path), el, batch);
+      if (!path.empty()) emit_scalar(name_id(path), el, batch);
   }
 }
 
@@ -338,7 +339,18 @@ void json_reader::emit(std::string_view name, const simdjson::dom::element& el, 
     flatten_leaves(el, name, batch, depth + 1);
     return;
   }
-  emit_scalar(field_names().intern(name), el, batch);
+  emit_scalar(name_id(name), el, batch);
+}
+
+field_id json_reader::name_id(std::string_view name) {
+  const std::size_t slot = last_id_ == k_no_field ? 0 : std::size_t{last_id_} + 1;
+  if (slot >= next_.size()) next_.resize(slot + 64);
+  successor& s = next_[slot];
+  if (s.id == k_no_field || s.name != name) {
+    s.name.assign(name);
+    s.id = field_names().intern(name);
+  }
+  return last_id_ = s.id;
 }
 
 void json_reader::flatten_leaves(const simdjson::dom::element& el, std::string_view parent, event_batch& batch,

@@ -91,6 +91,18 @@ class json_reader {
   void emit(std::string_view name, const simdjson::dom::element& el, event_batch& batch, std::size_t depth);
   void flatten_evtx(const simdjson::dom::object& ev, event_batch& batch);
   void flatten_leaves(const simdjson::dom::element& el, std::string_view parent, event_batch& batch, std::size_t depth);
+  // The id of field `name`, emitted after the field last_id_ of the same
+  // record: records of one source repeat their fields in the same order, so
+  // the name that followed last_id_ last time is compared first (bytes in
+  // this reader's cache) before the process-wide table is asked.
+  field_id name_id(std::string_view name);
+
+  struct successor {
+    std::string name;
+    field_id id = k_no_field;
+  };
+  std::vector<successor> next_;  // by previous field id + 1 (0: a record's first field)
+  field_id last_id_ = k_no_field;
 
   simdjson::dom::parser parser_;
   std::string scratch_;

@@ -63,6 +63,36 @@ TEST(LineSegmenter, NumbersSegmentsInOrderFromAnyThread) {
     EXPECT_EQ(s.first_line, body_line + static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + s.begin, '\n')));
 }
 
+// Records of varying shapes (fields reordered, missing, added, nested, a
+// name at a new place) keep every field under its own name: the reader's
+// memo of which name followed which is only a first guess.
+TEST(JsonReader, FieldsKeepTheirNamesWhateverTheOrder) {
+  const std::vector<std::string> lines = {
+      R"({"ja":1,"jb":"x","jc":true})",     R"({"ja":2,"jb":"y","jc":false})", R"({"jb":"z","ja":3})",
+      R"({"ja":4,"jd":"w","jc":true})",     R"({"jc":false,"jb":"v","ja":5})", R"({"ja":6,"jn":{"jb":"inner"},"jb":"u"})",
+      R"({"jbb":"long","ja":7,"jb":"t"})", R"({"ja":8,"jb":"s","jc":true})"};
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(text, b, problems);
+  ASSERT_TRUE(problems.empty());
+  ASSERT_EQ(b.size(), lines.size());
+  std::vector<std::string> got;
+  for (const auto& ev : b.events()) {
+    std::string row;
+    for (const auto& f : b.fields(ev)) {
+      std::string scratch;
+      row += std::string(field_names().name(f.id)) + "=" + std::string(value_text(f.val, scratch)) + " ";
+    }
+    got.push_back(row);
+  }
+  const std::vector<std::string> want = {
+      "ja=1 jb=x jc=true ",  "ja=2 jb=y jc=false ",         "jb=z ja=3 ",           "ja=4 jd=w jc=true ",
+      "jc=false jb=v ja=5 ", "ja=6 jn.jb=inner jb=u ", "jbb=long ja=7 jb=t ", "ja=8 jb=s jc=true "};
+  EXPECT_EQ(got, want);
+}
+
 TEST(JsonReader, TruncatedLineIsReportedAndSkipped) {
   event_batch b;
   std::vector<ingest::input_problem> problems;
