@@ -137,14 +137,10 @@ bool store_cached(const std::filesystem::path& dir, const std::string& name, con
   return cache::store(dir, name, bytes, prefix, ".db", max_files);
 }
 
-// Every text is scanned with this many NUL bytes after it. vectorscan 5.4.9
-// (Debian 12) can miss a literal of a small set (".vbs" with ".bat") that
-// ends in the last 24 or so bytes of a subject longer than 64 bytes; with
-// 32 bytes of padding 1.2M random scans miss nothing, 64 leaves a margin
-// (bench/vectorscan/tail_check.cpp; test:
-// LiteralIndex.SmallSetMatchesAtTheEndOfALongValue). No text
-// holds a NUL (scannable()), so the padding adds no match.
-constexpr std::size_t k_scan_pad = 64;
+// Every text is scanned with detail::k_scan_pad NUL bytes after it (see
+// literals.hpp). No text holds a NUL (scannable()), so the padding adds no
+// match.
+using detail::k_scan_pad;
 
 // A text the scan can look for: long enough not to occur everywhere, and
 // free of the NUL byte that keeps values apart in the scanned text.

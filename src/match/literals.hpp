@@ -21,6 +21,15 @@
 
 namespace ariadne::match::detail {
 
+// vectorscan 5.4.9 (Debian 12) can miss a literal of a small set (".vbs"
+// with ".bat") that ends in the last 24 or so bytes of a subject longer than
+// 64 bytes; with 32 bytes of padding 1.2M random scans miss nothing. So
+// every subject is scanned with this many NUL bytes after it, a margin
+// (bench/vectorscan/tail_check.cpp; tests:
+// LiteralIndex.SmallSetMatchesAtTheEndOfALongValue,
+// Prefilter.FindsALiteralAtTheVeryEndOfALongRecord).
+inline constexpr std::size_t k_scan_pad = 64;
+
 struct literal {
   std::string text;
   bool number = false;             // the text of a number (the event may spell it differently)

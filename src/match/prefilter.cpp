@@ -1,11 +1,15 @@
 // Literal prefilter (see prefilter.hpp for what it may and may not drop).
 #include "ariadne/match/prefilter.hpp"
 
-#include "literals.hpp"
+#include <hs/hs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
+
+#include "ariadne/core/unicode.hpp"
+#include "literals.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -68,30 +72,34 @@ bool exponent_like(std::string_view raw) {
   return exponent_like_scalar(p, k, n);
 }
 
-// Substring search: candidates where the needle's first and last bytes sit
-// at the right distance, checked 16 positions at a time, then compared.
-bool contains(const char* h, std::size_t n, const std::string& needle) {
-  const std::size_t m = needle.size();
-  if (m == 0) return true;
-  if (m > n) return false;
-  std::size_t k = 0;
-#if defined(__SSE2__)
-  const __m128i first = _mm_set1_epi8(needle[0]);
-  const __m128i last = _mm_set1_epi8(needle[m - 1]);
-  for (; k + m - 1 + 16 <= n; k += 16) {
-    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + k));
-    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + k + m - 1));
-    unsigned mask = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
-    while (mask) {
-      unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));
-      if (std::memcmp(h + k + bit + 1, needle.data() + 1, m - 1) == 0) return true;
-      mask &= mask - 1;
-    }
+// What a scan of one record found; vectorscan stops at the first reason
+// to keep it.
+struct scan_state {
+  const char* p;
+  std::uint32_t escape_u, escape_slash;  // the ids of "\\u" and "\\/"
+  bool keep = false;
+};
+
+// Ids below escape_u are literals. An escape-start match ends after a
+// backslash and 'u' or '/': it is an escape when that backslash ends an odd
+// run of them (in JSON every backslash starts a pair: "\\\\u" is an escaped
+// backslash, then 'u').
+int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
+  auto& st = *static_cast<scan_state*>(ctx);
+  if (id < st.escape_u) {
+    st.keep = true;
+    return 1;
   }
-#endif
-  return memmem(h + k, n - k, needle.data(), m) != nullptr;
+  std::size_t run = 0;
+  for (std::size_t at = static_cast<std::size_t>(to) - 1; at-- > 0 && st.p[at] == '\\';) ++run;
+  if (run % 2 == 1) {
+    st.keep = true;
+    return 1;
+  }
+  return 0;
 }
+
+std::atomic<std::uint64_t> next_serial{1};
 
 }  // namespace
 
@@ -129,41 +137,67 @@ prefilter::prefilter(const std::vector<sigma::rule>& rules) {
     }
     kept.push_back(&l);
   }
-  for (const std::string* l : kept) {
-    bool letters = std::any_of(l->begin(), l->end(), [](char c) { return c >= 'a' && c <= 'z'; });
-    (letters ? lettered_ : plain_).push_back(*l);
+  for (const std::string* l : kept) literals_.push_back(*l);
+  // One database: the literals (caseless, each reported once) and the two
+  // escape starts (every place, case kept).
+  std::vector<const char*> exprs;
+  std::vector<std::size_t> lens;
+  std::vector<unsigned> flags, ids;
+  auto add = [&](const std::string& text, unsigned f) {
+    exprs.push_back(text.data());
+    lens.push_back(text.size());
+    flags.push_back(f);
+    ids.push_back(static_cast<unsigned>(ids.size()));
+  };
+  static const std::string k_escape_u = "\\u", k_escape_slash = "\\/";
+  for (const auto& l : literals_) add(l, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+  add(k_escape_u, 0);
+  add(k_escape_slash, 0);
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(), static_cast<unsigned>(exprs.size()),
+                           HS_MODE_BLOCK, nullptr, &db_, &err) != HS_SUCCESS) {
+    why_ = std::string("vectorscan could not compile the literals: ") + (err && err->message ? err->message : "?");
+    if (err) hs_free_compile_error(err);
+    db_ = nullptr;
+    literals_.clear();
+    return;
   }
+  serial_ = next_serial.fetch_add(1);
   active_ = true;
+}
+
+prefilter::~prefilter() {
+  if (db_) hs_free_database(db_);
 }
 
 bool prefilter::keep(std::string_view raw) const {
   if (!active_) return true;
-  const char* p = raw.data();
-  const std::size_t n = raw.size();
-  // A \u or \/ escape may spell a value differently from its text: keep.
-  // (Every backslash in JSON starts an escape pair, so pairs are skipped.)
-  for (std::size_t i = 0; i < n;) {
-    const void* b = std::memchr(p + i, '\\', n - i);
-    if (!b) break;
-    std::size_t j = static_cast<std::size_t>(static_cast<const char*>(b) - p);
-    if (j + 1 < n && (p[j + 1] == 'u' || p[j + 1] == '/')) return true;
-    i = j + 2;
-  }
-  for (const auto& l : plain_)  // no letters: case does not matter
-    if (contains(p, n, l)) return true;
-  if (!lettered_.empty()) {
-    thread_local std::string lower;
-    lower.resize(n);
-    unsigned char high = 0;
-    for (std::size_t k = 0; k < n; ++k) {  // branch-free, vectorised
-      auto c = static_cast<unsigned char>(p[k]);
-      high |= c;
-      lower[k] = static_cast<char>(c | ((static_cast<unsigned>(c - 'A') < 26u) << 5));
+  // Each thread's scratch, grown for the newest prefilter it scanned with.
+  struct scratch {
+    std::uint64_t serial = 0;
+    ::hs_scratch* s = nullptr;
+    ~scratch() {
+      if (s) hs_free_scratch(s);
     }
-    if (high & 0x80) return true;  // non-ASCII: may fold differently
-    for (const auto& l : lettered_)
-      if (contains(lower.data(), n, l)) return true;
+  };
+  thread_local scratch local;
+  if (local.serial != serial_) {
+    if (hs_alloc_scratch(db_, &local.s) != HS_SUCCESS) return true;
+    local.serial = serial_;
   }
+  if (raw.size() > UINT32_MAX - detail::k_scan_pad) return true;
+  // A copy with NUL bytes after it (detail::k_scan_pad); NUL is in no
+  // literal and in no escape start.
+  thread_local std::string padded;
+  padded.assign(raw);
+  padded.append(detail::k_scan_pad, '\0');
+  const auto escape_u = static_cast<std::uint32_t>(literals_.size());
+  scan_state st{padded.data(), escape_u, escape_u + 1};
+  if (hs_scan(db_, padded.data(), static_cast<unsigned>(padded.size()), 0, local.s, on_match, &st) ==
+          HS_SCAN_TERMINATED ||
+      st.keep)
+    return true;
+  if (!is_ascii(raw)) return true;  // non-ASCII: may fold differently
   return number_literals_ && exponent_like(raw);
 }
 
