@@ -346,7 +346,7 @@ field_id json_reader::name_id(std::string_view name) {
   const std::size_t slot = last_id_ == k_no_field ? 0 : std::size_t{last_id_} + 1;
   if (slot >= next_.size()) next_.resize(slot + 64);
   successor& s = next_[slot];
-  if (s.id == k_no_field || s.name != name) {
+  if (s.id == k_no_field || !same_text(s.name, name)) {
     s.name.assign(name);
     s.id = field_names().intern(name);
   }
