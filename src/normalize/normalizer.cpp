@@ -1,5 +1,7 @@
 #include "ariadne/normalize/normalizer.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 
 #include <fstream>
@@ -76,7 +78,10 @@ result<normalizer> normalizer::from_yaml(std::string_view text, std::string_view
       for (const auto& e : yaml::scalar_list(c.find("event_ids"))) {
         auto eid = parse_int64(e);
         if (!eid) return make_error(errc::parse, "event id '" + e + "' is not an integer", {std::string(name), c.line});
-        n.categories_[category_key(fold_case(ch->text), *eid)].push_back(rule);
+        auto [it, fresh] = n.categories_.try_emplace(category_key(fold_case(ch->text), *eid),
+                                                     static_cast<std::uint32_t>(n.category_lists_.size()));
+        if (fresh) n.category_lists_.emplace_back();
+        n.category_lists_[it->second].push_back(rule);
       }
     }
   }
@@ -105,6 +110,28 @@ const normalizer& normalizer::builtin() {
 std::uint64_t normalizer::next_serial() {
   static std::atomic<std::uint64_t> n{0};
   return ++n;
+}
+
+normalizer::channel_memo& normalizer::channel_of(std::string_view raw) const {
+  thread_local std::uint64_t owner = 0;
+  thread_local std::array<channel_memo, 8> memos;
+  thread_local std::size_t used = 0, next = 0;
+  if (owner != serial_) {
+    owner = serial_;
+    used = next = 0;
+  }
+  for (std::size_t k = 0; k < used; ++k)
+    if (same_text(memos[k].raw, raw)) return memos[k];
+  channel_memo& memo = memos[next];  // the oldest entry goes
+  next = (next + 1) % memos.size();
+  used = std::max(used, next == 0 ? memos.size() : next);
+  memo.raw.assign(raw);
+  memo.lower = fold_case(raw);
+  auto svc = services_.find(memo.lower);
+  memo.service = svc == services_.end() ? 0 : svc->second;
+  memo.is_linux = std::find(linux_channels_.begin(), linux_channels_.end(), memo.lower) != linux_channels_.end();
+  memo.lists.clear();
+  return memo;
 }
 
 std::vector<field_id>& normalizer::strip_cache() const {
@@ -163,17 +190,13 @@ void normalizer::apply(event_batch& batch, event& ev) const {
       }
   }
   // 3. Logsource.
-  std::string channel_lower;
+  channel_memo* ch_memo = nullptr;
   if (const value* ch = batch.find(ev, channel_)) {
     std::string scratch;
-    channel_lower = fold_case(value_text(*ch, scratch));
-    auto svc = services_.find(channel_lower);
-    if (svc != services_.end()) ev.logsource.service = svc->second;
+    ch_memo = &channel_of(value_text(*ch, scratch));
+    if (ch_memo->service) ev.logsource.service = ch_memo->service;
   }
-  bool is_linux = false;
-  for (const auto& lc : linux_channels_)
-    if (channel_lower == lc) is_linux = true;
-  if (is_linux) {
+  if (ch_memo && ch_memo->is_linux) {
     ev.logsource.product = linux_;
   } else {
     for (field_id f : windows_fields_)
@@ -182,14 +205,22 @@ void normalizer::apply(event_batch& batch, event& ev) const {
         break;
       }
   }
-  if (const value* eidv = batch.find(ev, event_id_); eidv && !channel_lower.empty()) {
+  if (const value* eidv = batch.find(ev, event_id_); eidv && ch_memo && !ch_memo->lower.empty()) {
     std::optional<std::int64_t> eid;
     if (eidv->kind == value_kind::integer) eid = eidv->integer;
     else if (eidv->kind == value_kind::string) eid = parse_int64(trim(eidv->text));
     if (eid) {
-      auto it = categories_.find(category_key(channel_lower, *eid));
-      if (it != categories_.end()) {
-        for (const auto& rule : it->second) {
+      std::uint32_t list = k_no_list;
+      auto known = std::find_if(ch_memo->lists.begin(), ch_memo->lists.end(), [&](const auto& p) { return p.first == *eid; });
+      if (known != ch_memo->lists.end()) {
+        list = known->second;
+      } else {
+        auto it = categories_.find(category_key(ch_memo->lower, *eid));
+        if (it != categories_.end()) list = it->second;
+        if (ch_memo->lists.size() < 64) ch_memo->lists.emplace_back(*eid, list);
+      }
+      if (list != k_no_list) {
+        for (const auto& rule : category_lists_[list]) {
           bool ok = true;
           for (const auto& [fid, vals] : rule.where) {
             const value* v = batch.find(ev, fid);

@@ -47,7 +47,10 @@ class normalizer {
   std::vector<field_id> windows_fields_;
   std::vector<std::string> linux_channels_;  // lower case
   std::unordered_map<std::string, ls_id> services_;  // lower-case channel -> service
-  std::unordered_map<std::string, std::vector<category_rule>> categories_;  // "channel\x1f" + event id
+  // "channel\x1f" + event id -> index into category_lists_ (an index, not a
+  // pointer, so that the per-thread channel memo stays valid for copies).
+  std::unordered_map<std::string, std::uint32_t> categories_;
+  std::vector<std::vector<category_rule>> category_lists_;
   field_id channel_ = k_no_field, event_id_ = k_no_field;
   ls_id windows_ = 0, linux_ = 0;
   // Per-thread cache (apply() runs on many threads at once): field id ->
@@ -56,6 +59,18 @@ class normalizer {
   static std::uint64_t next_serial();
   std::uint64_t serial_ = next_serial();
   [[nodiscard]] std::vector<field_id>& strip_cache() const;
+  // What a channel's text gives, worked out once for each of the last few
+  // channels met (per thread, for this serial; logs interleave a handful of
+  // channels): its folded text, service, whether it is a Linux channel, and
+  // the category list of each event id met (k_no_list: none).
+  static constexpr std::uint32_t k_no_list = UINT32_MAX;
+  struct channel_memo {
+    std::string raw, lower;
+    ls_id service = 0;
+    bool is_linux = false;
+    std::vector<std::pair<std::int64_t, std::uint32_t>> lists;
+  };
+  [[nodiscard]] channel_memo& channel_of(std::string_view raw) const;
 };
 
 }  // namespace ariadne
