@@ -1,7 +1,14 @@
 // The collector: walks files, reads documents, applies meta-filters.
 #include "ariadne/rules/collection.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <unordered_map>
 #include <filesystem>
@@ -494,26 +501,106 @@ void restrict_to_level(rule_set& set, level min) {
 
 namespace detail {
 
-bool list_rule_files(const std::string& path, std::vector<std::string>& files, std::string& problem) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) {
+namespace {
+
+file_stamp stamp_of(const struct ::stat& st) {
+  file_stamp s;
+  s.ok = true;
+  s.size = static_cast<std::uint64_t>(st.st_size);
+  s.inode = static_cast<std::uint64_t>(st.st_ino);
+  s.mtime_sec = st.st_mtim.tv_sec;
+  s.mtime_nsec = st.st_mtim.tv_nsec;
+  s.ctime_sec = st.st_ctim.tv_sec;
+  s.ctime_nsec = st.st_ctim.tv_nsec;
+  return s;
+}
+
+// "x.yml", "x.yaml" (not ".yml" alone, whose name has no extension).
+bool rule_file_name(std::string_view name) {
+  auto ends = [&](std::string_view ext) { return name.size() > ext.size() && name.ends_with(ext); };
+  return ends(".yml") || ends(".yaml");
+}
+
+struct walker {
+  std::vector<std::pair<std::string, file_stamp>> found;
+  std::vector<file_stamp>* stamps;
+  std::string problem;
+
+  // Adds the rule files under the directory open as `fd`, whose path text
+  // is `at`; takes `fd`.
+  void walk(int fd, const std::string& at) {
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      problem = std::strerror(errno);
+      return;
+    }
+    const std::string prefix = at.empty() || at.back() == '/' ? at : at + "/";
+    while (const dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      unsigned char type = e->d_type;
+      struct ::stat st {};
+      if (type == DT_UNKNOWN) {
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+      }
+      if (type == DT_DIR) {
+        int sub = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) {
+          if (errno != EACCES && errno != EPERM) problem = std::strerror(errno);
+          continue;
+        }
+        walk(sub, prefix + e->d_name);
+        continue;
+      }
+      if ((type != DT_REG && type != DT_LNK) || !rule_file_name(name)) continue;
+      // A link counts when it leads to a regular file; a file's stamp is
+      // taken when asked for.
+      file_stamp stamp;
+      if (type == DT_LNK || stamps) {
+        if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0) {
+          if (type == DT_LNK) continue;  // dangling
+        } else {
+          if (!S_ISREG(st.st_mode)) continue;
+          stamp = stamp_of(st);
+        }
+      }
+      found.emplace_back(prefix + e->d_name, stamp);
+    }
+    ::closedir(d);
+  }
+};
+
+}  // namespace
+
+file_stamp stamp_file(const char* path) {
+  struct ::stat st {};
+  return ::stat(path, &st) == 0 ? stamp_of(st) : file_stamp{};
+}
+
+bool list_rule_files(const std::string& path, std::vector<std::string>& files, std::string& problem,
+                     std::vector<file_stamp>* stamps) {
+  struct ::stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) {
     problem = "no such file or directory";
     return false;
   }
-  if (!fs::is_directory(status)) {
+  if (!S_ISDIR(st.st_mode)) {
     files.push_back(path);
+    if (stamps) stamps->push_back(stamp_of(st));
     return true;
   }
-  fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    auto ext = it->path().extension().string();
-    if (ext == ".yml" || ext == ".yaml") files.push_back(it->path().string());
+  walker w{{}, stamps, {}};
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) w.walk(fd, path);
+  else if (errno != EACCES && errno != EPERM) w.problem = std::strerror(errno);
+  problem = w.problem;
+  std::sort(w.found.begin(), w.found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [f, stamp] : w.found) {
+    files.push_back(std::move(f));
+    if (stamps) stamps->push_back(stamp);
   }
-  if (ec) problem = ec.message();
-  std::sort(files.begin(), files.end());
   return true;
 }
 

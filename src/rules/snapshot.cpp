@@ -4,7 +4,6 @@
 #include "ariadne/rules/snapshot.hpp"
 
 #include <re2/re2.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -336,20 +335,23 @@ class reader : public byte_reader {
 
 // ---- the cache key
 
-// Size, inode and times of a file; false if it cannot be stat'ed. `newest`
-// keeps the latest change time seen (ns since the epoch).
-bool add_stat(cache::hasher& h, const char* path, std::int64_t& newest) {
-  struct ::stat st {};
-  if (::stat(path, &st) != 0) return false;
-  newest = std::max<std::int64_t>(newest, std::int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec);
-  newest = std::max<std::int64_t>(newest, std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec);
-  h.add_u64(static_cast<std::uint64_t>(st.st_size));
-  h.add_u64(static_cast<std::uint64_t>(st.st_ino));
-  h.add_u64(static_cast<std::uint64_t>(st.st_mtim.tv_sec));
-  h.add_u64(static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
-  h.add_u64(static_cast<std::uint64_t>(st.st_ctim.tv_sec));
-  h.add_u64(static_cast<std::uint64_t>(st.st_ctim.tv_nsec));
+// Size, inode and times of a file; false if it could not be stat'ed.
+// `newest` keeps the latest change time seen (ns since the epoch).
+bool add_stamp(cache::hasher& h, const detail::file_stamp& s, std::int64_t& newest) {
+  if (!s.ok) return false;
+  newest = std::max<std::int64_t>(newest, s.ctime_sec * 1'000'000'000 + s.ctime_nsec);
+  newest = std::max<std::int64_t>(newest, s.mtime_sec * 1'000'000'000 + s.mtime_nsec);
+  h.add_u64(s.size);
+  h.add_u64(s.inode);
+  h.add_u64(static_cast<std::uint64_t>(s.mtime_sec));
+  h.add_u64(static_cast<std::uint64_t>(s.mtime_nsec));
+  h.add_u64(static_cast<std::uint64_t>(s.ctime_sec));
+  h.add_u64(static_cast<std::uint64_t>(s.ctime_nsec));
   return true;
+}
+
+bool add_stat(cache::hasher& h, const char* path, std::int64_t& newest) {
+  return add_stamp(h, detail::stamp_file(path), newest);
 }
 
 // The snapshot's file name, or empty when the inputs cannot be pinned down
@@ -372,14 +374,15 @@ std::string snapshot_name(const std::vector<std::string>& paths, const load_opti
   for (const auto& p : paths) {
     h.add(p);
     std::vector<std::string> files;
+    std::vector<detail::file_stamp> stamps;
     std::string problem;
-    bool exists = detail::list_rule_files(p, files, problem);
+    bool exists = detail::list_rule_files(p, files, problem, &stamps);
     if (!problem.empty() && exists) return {};  // a directory not listed whole
     h.add_u64(exists);
     h.add_u64(files.size());
-    for (const auto& f : files) {
-      h.add(f);
-      if (!add_stat(h, f.c_str(), newest)) return {};
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      h.add(files[k]);
+      if (!add_stamp(h, stamps[k], newest)) return {};
     }
   }
   return "rules-" + h.hex() + ".bin";

@@ -263,6 +263,45 @@ TEST_F(SnapshotCache, SeesEveryChangeToTheRuleFiles) {
   EXPECT_FALSE(cached);
 }
 
+// Which files a directory gives, in which order: *.yml and *.yaml at any
+// depth, sorted by path; links to rule files count, links to directories
+// are not followed, dangling links and other files are left out; a root
+// given with a trailing slash names files the same way. The snapshot key
+// sees a file added through a link.
+TEST_F(SnapshotCache, RuleFilesAreFoundAndOrderedAsTheLoaderDoes) {
+  fs::create_directories(rules_dir() / "b" / "deep");
+  fs::create_directories(rules_dir() / "a");
+  fs::path outside = rules_dir().string() + "-outside";
+  fs::create_directories(outside);
+  write("z.yml", '1', "Z", "\\z.exe");
+  write("b/deep/x.yaml", '2', "X", "\\x.exe");
+  write("a/y.yml", '3', "Y", "\\y.exe");
+  write(".yml", '4', "NoName", "\\n.exe");      // no extension: not a rule file
+  write("a/notes.txt", '5', "Txt", "\\t.exe");  // not a rule file
+  std::ofstream(outside / "linked.yml") << "title: L\nid: 00000000-0000-4000-8000-000000000006\nlogsource:\n"
+                                            "  category: process_creation\n  product: windows\ndetection:\n"
+                                            "  sel:\n    Image|endswith: '\\l.exe'\n  condition: sel\n";
+  fs::create_directory_symlink(outside, rules_dir() / "c-dirlink");  // not followed
+  fs::create_symlink(rules_dir() / "missing.yml", rules_dir() / "dangling.yml");
+  std::vector<std::string> want = {"a/y.yml", "b/deep/x.yaml", "z.yml"};
+  for (const std::string& root : {rules_dir().string(), rules_dir().string() + "/"}) {
+    auto set = sigma::load_rules({root}, {});
+    std::vector<std::string> got;
+    for (const auto& r : set.rules) got.push_back(r.path.substr(root.size() + (root.back() == '/' ? 0 : 1)));
+    EXPECT_EQ(got, want) << root;
+    EXPECT_EQ(set.unreadable_files, 0u) << root;  // the dangling link is not a file
+    for (const auto& r : set.rules) EXPECT_EQ(r.path.find("//"), std::string::npos) << r.path;
+  }
+  settle();
+  bool cached = false;
+  auto before = load(cached);
+  fs::create_symlink(outside / "linked.yml", rules_dir() / "b" / "linked.yml");
+  auto after = load(cached);
+  EXPECT_FALSE(cached);
+  EXPECT_EQ(after.rules.size(), before.rules.size() + 1);
+  fs::remove_all(outside);
+}
+
 // The digest names a set's rules: set only when the set was written to or
 // read from the cache, the same for both, different once a file changes,
 // extended by a level restriction, and empty without a cache.
