@@ -76,17 +76,16 @@ bool exponent_like(std::string_view raw) {
 // to keep it.
 struct scan_state {
   const char* p;
-  std::uint32_t escape_u, escape_slash;  // the ids of "\\u" and "\\/"
+  std::uint32_t escapes;  // ids from here on are escape starts (a backslash, then 'u' or '/')
   bool keep = false;
 };
 
-// Ids below escape_u are literals. An escape-start match ends after a
-// backslash and 'u' or '/': it is an escape when that backslash ends an odd
-// run of them (in JSON every backslash starts a pair: "\\\\u" is an escaped
-// backslash, then 'u').
+// Ids below `escapes` are literals. An escape start is an escape when its
+// backslash ends an odd run of them: in JSON every backslash starts a pair,
+// so two backslashes and a 'u' are an escaped backslash, then a 'u'.
 int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
   auto& st = *static_cast<scan_state*>(ctx);
-  if (id < st.escape_u) {
+  if (id < st.escapes) {
     st.keep = true;
     return 1;
   }
@@ -191,8 +190,7 @@ bool prefilter::keep(std::string_view raw) const {
   thread_local std::string padded;
   padded.assign(raw);
   padded.append(detail::k_scan_pad, '\0');
-  const auto escape_u = static_cast<std::uint32_t>(literals_.size());
-  scan_state st{padded.data(), escape_u, escape_u + 1};
+  scan_state st{padded.data(), static_cast<std::uint32_t>(literals_.size())};
   if (hs_scan(db_, padded.data(), static_cast<unsigned>(padded.size()), 0, local.s, on_match, &st) ==
           HS_SCAN_TERMINATED ||
       st.keep)
