@@ -226,6 +226,17 @@ graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::str
   return gb.finish();
 }
 
+event_batch one_field_events(field_id field, std::initializer_list<const char*> texts, ls_id product) {
+  event_batch batch;
+  for (const char* text : texts) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = product;
+    batch.add_string(field, text);
+    batch.end_event();
+  }
+  return batch;
+}
+
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems) {
   ingest::json_reader reader;
   reader.batch_events = SIZE_MAX;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
@@ -66,6 +67,10 @@ bool matches(const std::string& yaml, const std::string& json);
 // An event's fields as "name=kind:text" strings, for comparing events read
 // different ways (order-independent).
 std::multiset<std::string> field_set(const event_batch& batch, const event& ev);
+
+// A batch of events of one field each (one event per text), all of
+// logsource product `product`.
+event_batch one_field_events(field_id field, std::initializer_list<const char*> texts, ls_id product);
 
 // Normalized events of a JSON text, for inspection.
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);

@@ -467,13 +467,8 @@ TEST(LiteralIndexCache, KeywordDatabasesComeBackFromTheCache) {
   ASSERT_EQ(set.rules.size(), 1u);
   field_id msg = field_names().intern("Message");
   auto hits_with = [&](std::shared_ptr<const match::literal_index> ix) {
-    event_batch batch;
-    for (const char* text : {"nothing here", "ran LSADUMP::DCSync", "sekurlsa::logonpasswords"}) {
-      event& ev = batch.begin_event(0, batch.size() + 1);
-      ev.logsource.product = set.rules[0].source.product_id;
-      batch.add_string(msg, text);
-      batch.end_event();
-    }
+    auto batch = test::one_field_events(msg, {"nothing here", "ran LSADUMP::DCSync", "sekurlsa::logonpasswords"},
+                                        set.rules[0].source.product_id);
     match::engine eng(set.rules, {}, std::move(ix));
     std::vector<match::hit> hits;
     eng.match_batch(batch, hits);

@@ -129,13 +129,7 @@ TEST(Snapshot, RestoredRegexesCompileOnFirstUse) {
   EXPECT_FALSE(restored.re->compiled());
   field_id cmd = field_names().intern("CommandLine");
   auto hits = [&](const sigma::rule_set& rules) {
-    event_batch batch;
-    for (const char* line : {"whoami  /all", "whois /all", "whoami /priv"}) {
-      event& ev = batch.begin_event(0, batch.size() + 1);
-      ev.logsource.product = rules.rules[0].source.product_id;
-      batch.add_string(cmd, line);
-      batch.end_event();
-    }
+    auto batch = test::one_field_events(cmd, {"whoami  /all", "whois /all", "whoami /priv"}, rules.rules[0].source.product_id);
     match::engine eng(rules.rules, match::engine_options{false});
     std::vector<match::hit> out;
     eng.match_batch(batch, out);
