@@ -83,7 +83,7 @@ constexpr std::size_t k_cache_max_keyword_files = 64;
 // The index itself ("lix-", see literal_index::save) is cached under the
 // rules' digest; its file names the database file it uses.
 constexpr std::string_view k_index_magic = "ariadne-literal-index\n";
-constexpr std::uint64_t k_index_format = 1;
+constexpr std::uint64_t k_index_format = 2;
 using literal_group = std::vector<std::pair<std::string_view, std::uint32_t>>;
 
 std::string cache_name(const std::vector<literal_group>& groups, std::string_view prefix = "hs-") {
@@ -283,6 +283,7 @@ void literal_index::build(const std::vector<sigma::rule>& rules, unsigned thread
     group_field.push_back(field);
     groups.emplace_back();
     for (std::uint32_t t : ts) groups.back().emplace_back(texts_[t], t);
+    db_texts_.push_back(ts);
   }
   std::vector<std::size_t> order(groups.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -359,6 +360,7 @@ std::string literal_index::save() const {
   for (std::size_t f = 0; f < field_db_.size(); ++f)
     if (field_db_[f] >= 0) db_fields[static_cast<std::size_t>(field_db_[f])] = field_ix(static_cast<field_id>(f));
   body.pods(db_fields);
+  for (const auto& ts : db_texts_) body.pods(ts);
   body.str(db_file_);
   byte_writer out;
   out.u32(fields.size());
@@ -407,6 +409,8 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
   keyword_texts_.assign(in.ok ? n : 0, {});
   for (auto& ts : keyword_texts_) ts = in.pods<std::uint32_t>();
   auto db_fields = in.pods<std::uint32_t>();
+  db_texts_.assign(in.ok ? db_fields.size() : 0, {});
+  for (auto& ts : db_texts_) ts = in.pods<std::uint32_t>();
   db_file_ = in.str();
   // Every id in range, so that no later lookup leaves its table.
   auto fail = [&] {
@@ -422,6 +426,7 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
     texts_.clear();
     keyword_texts_.clear();
     field_db_.clear();
+    db_texts_.clear();
     db_file_.clear();
     for (auto* db : dbs_)
       if (db) hs_free_database(db);
@@ -442,6 +447,16 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
       if (t >= texts_.size()) return fail();
   for (std::uint32_t t : needle_ids_)
     if (t != needle_oracle::k_none && t >= texts_.size()) return fail();
+  // The database file is named by its texts and ids (cache_name): the name
+  // the stored lists give must be the file's, so that every id a scan
+  // reports is one of these texts.
+  std::vector<literal_group> groups(db_texts_.size());
+  for (std::size_t g = 0; g < db_texts_.size(); ++g)
+    for (std::uint32_t t : db_texts_[g]) {
+      if (t >= texts_.size()) return fail();
+      groups[g].emplace_back(texts_[t], t);
+    }
+  if (cache_name(groups) != db_file_) return fail();
   // Needle rows: each matcher's row must fit (it is as long as the
   // matcher's alternatives).
   for (const auto& r : rules)

@@ -145,6 +145,7 @@ class literal_index {
   std::vector<::hs_database*> dbs_;                     // owned
   bool from_cache_ = false, restored_ = false;
   std::string db_file_;                                 // the cache file of dbs_, or empty
+  std::vector<std::vector<std::uint32_t>> db_texts_;    // per database, its text ids (sorted)
   std::vector<std::int32_t> field_db_;                  // field id -> index in dbs_, or -1
   mutable std::mutex keyword_mu_;
   mutable std::map<std::vector<std::uint32_t>, ::hs_database*> keyword_dbs_;  // owned
