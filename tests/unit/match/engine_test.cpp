@@ -39,14 +39,9 @@ void expect_same_hits(const std::vector<match::hit>& a, const std::vector<match:
 }
 
 std::vector<match::hit> run(const sigma::rule_set& set, std::shared_ptr<const match::literal_index> ix) {
-  event_batch batch;
-  field_id cmd = field_names().intern("CommandLine");
-  for (const char* text : {"a NEEDLE17X b", "needle1 x", "nothing", "needle299x"}) {
-    event& ev = batch.begin_event(0, batch.size() + 1);
-    ev.logsource.product = set.rules[0].source.product_id;
-    batch.add_string(cmd, text);
-    batch.end_event();
-  }
+  auto batch = test::one_field_events(field_names().intern("CommandLine"),
+                                      {"a NEEDLE17X b", "needle1 x", "nothing", "needle299x"},
+                                      set.rules[0].source.product_id);
   match::engine eng(set.rules, {}, std::move(ix));
   std::vector<match::hit> hits;
   eng.match_batch(batch, hits);
@@ -60,14 +55,8 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
       "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
       "  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords\n");
   ASSERT_EQ(set.rules.size(), 1u);
-  event_batch batch;
-  field_id msg = field_names().intern("Message");
-  for (const char* text : {"nothing here", "ran SEKURLSA::LogonPasswords"}) {
-    event& ev = batch.begin_event(0, batch.size() + 1);
-    ev.logsource.product = set.rules[0].source.product_id;
-    batch.add_string(msg, text);
-    batch.end_event();
-  }
+  auto batch = test::one_field_events(field_names().intern("Message"), {"nothing here", "ran SEKURLSA::LogonPasswords"},
+                                      set.rules[0].source.product_id);
   match::engine eng(set.rules);
   std::vector<match::hit> hits;
   eng.match_batch(batch, hits);
@@ -197,14 +186,8 @@ TEST(LiteralIndex, RegexRulesAreIndexedByTheirAtoms) {
       "  sel:\n    CommandLine|re: '\\$PSHome\\[\\s*\\d{1,3}'\n  condition: sel\n");
   ASSERT_EQ(set.rules.size(), 1u);
   match::engine eng(set.rules);
-  event_batch batch;
-  field_id cmd = field_names().intern("CommandLine");
-  for (const char* text : {"nothing here", "x $PSHOME[ 12", "x $PSHome[ 12"}) {
-    event& ev = batch.begin_event(0, batch.size() + 1);
-    ev.logsource.product = set.rules[0].source.product_id;
-    batch.add_string(cmd, text);
-    batch.end_event();
-  }
+  auto batch = test::one_field_events(field_names().intern("CommandLine"), {"nothing here", "x $PSHOME[ 12", "x $PSHome[ 12"},
+                                      set.rules[0].source.product_id);
   std::vector<match::hit> hits;
   eng.match_batch(batch, hits);
   ASSERT_EQ(hits.size(), 1u);
