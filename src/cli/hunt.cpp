@@ -359,13 +359,30 @@ void read_json_lines(hunt_state& st, const ingest::member& m, std::uint32_t sour
         return w;
       },
       [&](json_worker& w, ingest::line_segment& s, json_segment_out& out) {
-        seg.number(s);  // here, not under the pool's lock: the count is a pass over the bytes
-        out.batch.clear();
+        // Read with the segment's lines numbered from 1; numbered in input
+        // order from the newlines the read counted (no pass over the bytes
+        // just to count them), and the events' line numbers then moved to
+        // the segment's. Numbering waits for the earlier segments' reads:
+        // if one is not done, this segment is matched first. A segment
+        // with problems, whose messages name lines, is numbered at once
+        // and read again (rare).
+        auto read = [&](std::uint64_t first_line) {
+          out.batch.clear();
+          out.problems.clear();
+          out.stats = w.reader.read_lines(m.name, *m.data, s.begin, s.end, first_line, source_idx, out.batch, on_event,
+                                          nullptr, out.problems);
+        };
+        read(1);
+        if (!out.problems.empty()) {
+          seg.number(s, out.stats.newlines);
+          if (s.first_line != 1) read(s.first_line);
+        }
+        const bool numbered = !out.problems.empty() || seg.try_number(s, out.stats.newlines);
         out.hits.clear();
-        out.problems.clear();
-        out.stats = w.reader.read_lines(m.name, *m.data, s.begin, s.end, s.first_line, source_idx, out.batch, on_event,
-                                        nullptr, out.problems);
         w.eng->match_batch(out.batch, out.hits);
+        if (!numbered) seg.number(s, out.stats.newlines);
+        if (out.problems.empty() && s.first_line != 1)
+          for (event& ev : out.batch.events()) ev.source.record += s.first_line - 1;
         render_hits(st, out.batch, out.hits, out.rendered);
       },
       [&](ingest::line_segment& s, json_segment_out& out) {

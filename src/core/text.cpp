@@ -12,31 +12,6 @@
 
 namespace ariadne {
 
-std::size_t count_byte(std::string_view s, char c) {
-  const char* p = s.data();
-  const std::size_t n = s.size();
-  std::size_t k = 0, count = 0;
-#if defined(__SSE2__) && defined(__x86_64__)
-  // Per-byte counters (a match is -1 from the compare, subtracted), summed
-  // every 255 blocks; no popcount, which the baseline x86-64 target lacks
-  // (libgcc's is slow).
-  const __m128i want = _mm_set1_epi8(c);
-  const __m128i zero = _mm_setzero_si128();
-  while (k + 16 <= n) {
-    __m128i acc = zero;
-    for (int round = 0; round < 255 && k + 16 <= n; ++round, k += 16) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
-      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, want));
-    }
-    __m128i sums = _mm_sad_epu8(acc, zero);  // two 64-bit sums of 8 bytes each
-    count += static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
-             static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
-  }
-#endif
-  for (; k < n; ++k) count += p[k] == c;
-  return count;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
     s.remove_prefix(1);

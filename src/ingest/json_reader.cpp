@@ -93,6 +93,7 @@ read_stats json_reader::read_lines(std::string_view name, simdjson::padded_strin
     while (b > a && is_ws(text[b - 1])) --b;
     if (a < b)
       take_record(name, text.data() + a, b - a, line, source_idx, batch, on_event, on_batch_full, stats, problems);
+    stats.newlines += nl != std::string_view::npos;
     pos = end + 1;
     ++line;
   }
@@ -113,15 +114,18 @@ bool line_segmenter::next(line_segment& seg) {
   return true;
 }
 
-void line_segmenter::number(line_segment& seg) {
-  const std::uint64_t lines = count_byte(text_.substr(seg.begin, seg.end - seg.begin), '\n');
+void line_segmenter::number(line_segment& seg, std::uint64_t newlines) { try_number(seg, newlines, true); }
+
+bool line_segmenter::try_number(line_segment& seg, std::uint64_t newlines, bool wait) {
   std::unique_lock lk(mu_);
-  cv_.wait(lk, [&] { return numbered_ == seg.seq; });
+  if (wait) cv_.wait(lk, [&] { return numbered_ == seg.seq; });
+  else if (numbered_ != seg.seq) return false;
   seg.first_line = next_line_;
-  next_line_ += lines;
+  next_line_ += newlines;
   ++numbered_;
   lk.unlock();
   cv_.notify_all();
+  return true;
 }
 
 read_stats json_reader::read(std::string_view name, simdjson::padded_string_view padded, std::uint32_t source_idx,

@@ -16,8 +16,6 @@
 namespace ariadne {
 
 [[nodiscard]] std::string_view trim(std::string_view s);
-// How many times `c` occurs in `s` (16 bytes at a time).
-[[nodiscard]] std::size_t count_byte(std::string_view s, char c);
 
 // Up to 7 bytes at `p` (n < 8) as one word, every byte in it (for the same
 // n, different bytes give different words), with fixed-size loads only: a

@@ -39,6 +39,7 @@ struct read_stats {
   std::uint64_t events = 0;    // events produced
   std::uint64_t bad = 0;       // records skipped as malformed
   std::uint64_t filtered = 0;  // records keep_record() ruled out: shape-checked, not parsed, no event
+  std::uint64_t newlines = 0;  // line ends passed (read_lines: those of its segment)
 };
 
 class json_reader {
@@ -128,9 +129,14 @@ class line_segmenter {
   line_segmenter(std::string_view text, std::size_t body, std::uint64_t body_line, std::size_t target)
       : text_(text), pos_(body), next_line_(body_line), target_(target ? target : 1) {}
   bool next(line_segment& seg);
-  // Sets seg.first_line (thread-safe; each segment once; every earlier
-  // segment must be numbered by some thread, or this waits forever).
-  void number(line_segment& seg);
+  // Sets seg.first_line, given the segment's `newlines` (as its reader
+  // counted them: read_lines' stats), so no pass over the bytes is made
+  // for it. Thread-safe; each segment once; every earlier segment must be
+  // numbered by some thread, or this waits forever.
+  void number(line_segment& seg, std::uint64_t newlines);
+  // As number(), unless an earlier segment is not numbered yet and `wait`
+  // is false: then false, and the segment is still to be numbered.
+  bool try_number(line_segment& seg, std::uint64_t newlines, bool wait = false);
 
  private:
   std::string_view text_;

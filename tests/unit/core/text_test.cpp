@@ -48,18 +48,6 @@ TEST(Text, Numbers) {
   EXPECT_FALSE(parse_number("abc").has_value());
 }
 
-// The vector count keeps per-byte counters that must be summed before they
-// wrap (every 255 blocks of 16): lengths around those limits, every byte.
-TEST(Text, CountByteMatchesAPlainCount) {
-  for (std::size_t n : {0, 1, 15, 16, 17, 255 * 16 - 1, 255 * 16, 255 * 16 + 1, 3 * 255 * 16 + 7, 100000}) {
-    std::string s(n, '\n');
-    for (std::size_t k = 0; k < n; k += 3) s[k] = 'x';
-    EXPECT_EQ(count_byte(s, '\n'), static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'))) << n;
-    EXPECT_EQ(count_byte(s, 'x'), static_cast<std::size_t>(std::count(s.begin(), s.end(), 'x'))) << n;
-    EXPECT_EQ(count_byte(s, '\xff'), 0u);
-  }
-}
-
 // A short text's word holds every one of its bytes: all texts of one
 // length over three letters give different words, and so different
 // hashes; bytes outside the text are never read into it.

@@ -52,15 +52,44 @@ TEST(LineSegmenter, NumbersSegmentsInOrderFromAnyThread) {
       EXPECT_EQ(segs[k].begin, segs[k - 1].end);
     }
   }
+  // Each segment's newlines, as its reader counts them.
+  auto newlines = [&](const ingest::line_segment& s) {
+    event_batch b;
+    std::vector<ingest::input_problem> problems;
+    ingest::json_reader r;
+    std::string padded = text + std::string(simdjson::SIMDJSON_PADDING, '\0');
+    auto stats = r.read_lines("t", simdjson::padded_string_view(padded.data(), text.size(), padded.size()), s.begin, s.end,
+                              1, 0, b, nullptr, nullptr, problems);
+    return stats.newlines;
+  };
   // One thread numbers the odd segments, the other the even ones, each in
   // order: nearly every call waits for the other thread's last one.
   std::thread odd([&] {
-    for (std::size_t k = 1; k < segs.size(); k += 2) seg.number(segs[k]);
+    for (std::size_t k = 1; k < segs.size(); k += 2) seg.number(segs[k], newlines(segs[k]));
   });
-  for (std::size_t k = 0; k < segs.size(); k += 2) seg.number(segs[k]);
+  for (std::size_t k = 0; k < segs.size(); k += 2) seg.number(segs[k], newlines(segs[k]));
   odd.join();
   for (const auto& s : segs)
     EXPECT_EQ(s.first_line, body_line + static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + s.begin, '\n')));
+}
+
+// try_number() numbers a segment only when every earlier one is numbered,
+// and leaves it to be numbered later otherwise.
+TEST(LineSegmenter, TryNumberDoesNotWaitForEarlierSegments) {
+  const std::string text = "a\nb\nc\nd\ne\nf\n";
+  ingest::line_segmenter seg(text, 0, 1, 4);
+  std::vector<ingest::line_segment> segs;
+  for (ingest::line_segment s; seg.next(s);) segs.push_back(s);
+  ASSERT_EQ(segs.size(), 3u);  // "a\nb\n", "c\nd\n", "e\nf\n"
+  EXPECT_FALSE(seg.try_number(segs[1], 2));
+  EXPECT_FALSE(seg.try_number(segs[2], 2));
+  EXPECT_TRUE(seg.try_number(segs[0], 2));
+  EXPECT_EQ(segs[0].first_line, 1u);
+  EXPECT_FALSE(seg.try_number(segs[2], 2));
+  EXPECT_TRUE(seg.try_number(segs[1], 2));
+  EXPECT_EQ(segs[1].first_line, 3u);
+  seg.number(segs[2], 2);
+  EXPECT_EQ(segs[2].first_line, 5u);
 }
 
 // Records of varying shapes (fields reordered, missing, added, nested, a
