@@ -115,9 +115,24 @@ field_id field_table::find(std::string_view name) const {
 }
 
 std::string_view field_table::name(field_id id) const {
+  // Per thread, the names asked for before, by id (an id's name never
+  // changes and its text never moves): reports name every field of every
+  // event they render, and take no lock for a name seen before.
+  struct cache {
+    std::uint64_t serial = 0;
+    std::vector<std::string_view> names;
+  };
+  thread_local cache local;
+  if (local.serial != serial_) {
+    local.names.clear();
+    local.serial = serial_;
+  }
+  if (id < local.names.size() && local.names[id].data()) return local.names[id];
   std::shared_lock lock(mu_);
   ARIADNE_ASSERT(id < names_.size(), "field ids come from intern()");
-  return names_[id];
+  if (id >= local.names.size()) local.names.resize(names_.size());
+  local.names[id] = names_[id];
+  return local.names[id];
 }
 
 std::size_t field_table::size() const {

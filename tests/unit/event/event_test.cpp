@@ -48,6 +48,7 @@ TEST(FieldTable, ThreadsAgreeOnIds) {
         (void)table.intern(names[at]);
       }
       for (const auto& n : names) got[t].push_back(table.intern(n));
+      for (std::size_t k = 0; k < names.size(); ++k) EXPECT_EQ(table.name(got[t][k]), names[k]);
     });
   for (auto& th : pool) th.join();
   EXPECT_EQ(table.size(), names.size());
@@ -57,17 +58,20 @@ TEST(FieldTable, ThreadsAgreeOnIds) {
 }
 
 // A table made after another was destroyed may reuse its address: a
-// thread's cache must not answer with the old table's ids.
+// thread's caches must not answer with the old table's ids or names.
 TEST(FieldTable, ANewTableDoesNotSeeAnOldOnesCache) {
   field_id old_id = 0;
   {
     field_table a;
-    (void)a.intern("x");
+    EXPECT_EQ(a.name(a.intern("x")), "x");
     old_id = a.intern("y");
+    EXPECT_EQ(a.name(old_id), "y");
   }
   field_table b;
   EXPECT_EQ(b.find("y"), k_no_field);
   EXPECT_EQ(b.intern("y"), 0u);
+  EXPECT_EQ(b.name(0), "y");
+  EXPECT_EQ(b.name(b.intern("z")), "z");
   EXPECT_NE(old_id, 0u);
 }
 
