@@ -7,6 +7,7 @@
 
 #include "ariadne/core/result.hpp"
 #include "ariadne/core/text.hpp"
+#include "ariadne/core/unicode.hpp"
 
 namespace ariadne {
 
@@ -224,7 +225,16 @@ std::string_view event_batch::store(std::string_view s) {
   return {dst, s.size()};
 }
 
-void event_batch::add_string(field_id id, std::string_view s) { add_value(id, value::make_string(store(s))); }
+void event_batch::add_string(field_id id, std::string_view s) {
+  // Noted while the bytes are in cache: matching asks for every value.
+  std::string_view kept = store(s);
+  add_value(id, value::make_string(kept, is_ascii(kept) ? value::k_ascii : value::k_not_ascii));
+}
+
+bool value_text_is_ascii(const value& v) {
+  if (v.kind != value_kind::string) return true;
+  return v.ascii == value::k_ascii_unknown ? is_ascii(v.text) : v.ascii == value::k_ascii;
+}
 void event_batch::add_stored_string(field_id id, std::string_view s) { add_value(id, value::make_string(s)); }
 
 void event_batch::add_value(field_id id, value v) {

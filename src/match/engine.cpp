@@ -747,7 +747,7 @@ void engine::scan_event(const event_batch& batch, const event& ev, const plan& p
     if (db < 0 && (!keyword_db || (f.val.kind != value_kind::string && longest_text(f.val) < keyword_min)))
       continue;  // a number or boolean too short to hold a keyword literal is not even written out
     std::string_view t = value_text(f.val, text_tmp_);
-    bool ascii = is_ascii(t);
+    bool ascii = value_text_is_ascii(f.val);
     if (!ascii) {
       folded_tmp_.clear();
       fold_case_append(t, folded_tmp_);

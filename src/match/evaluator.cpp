@@ -149,7 +149,7 @@ std::string_view reference_evaluator::folded(std::uint32_t idx) {
 }
 
 bool reference_evaluator::ascii(std::uint32_t idx) {
-  if (ascii_[idx] == 0) ascii_[idx] = is_ascii(raw_text(idx)) ? 1 : 2;
+  if (ascii_[idx] == 0) ascii_[idx] = value_text_is_ascii(fields_[idx].val) ? 1 : 2;
   return ascii_[idx] == 1;
 }
 

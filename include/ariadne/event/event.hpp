@@ -67,17 +67,22 @@ field_table& field_names();
 enum class value_kind : std::uint8_t { null, string, integer, floating, boolean };
 
 struct value {
+  enum : std::uint8_t { k_ascii_unknown, k_ascii, k_not_ascii };
   value_kind kind = value_kind::null;
   bool boolean = false;
+  // Strings: whether every byte is ASCII, if the batch noted it on storing.
+  std::uint8_t ascii = k_ascii_unknown;
   std::int64_t integer = 0;
   double floating = 0;
   std::string_view text;  // for strings; owned by the batch
 
   static value make_null() { return {}; }
-  static value make_string(std::string_view s) { return {value_kind::string, false, 0, 0, s}; }
-  static value make_int(std::int64_t v) { return {value_kind::integer, false, v, 0, {}}; }
-  static value make_double(double v) { return {value_kind::floating, false, 0, v, {}}; }
-  static value make_bool(bool v) { return {value_kind::boolean, v, 0, 0, {}}; }
+  static value make_string(std::string_view s, std::uint8_t ascii = k_ascii_unknown) {
+    return {value_kind::string, false, ascii, 0, 0, s};
+  }
+  static value make_int(std::int64_t v) { return {value_kind::integer, false, k_ascii_unknown, v, 0, {}}; }
+  static value make_double(double v) { return {value_kind::floating, false, k_ascii_unknown, 0, v, {}}; }
+  static value make_bool(bool v) { return {value_kind::boolean, v, k_ascii_unknown, 0, 0, {}}; }
 };
 
 // Renders a value as text the way Sigma string matching sees it: strings as
@@ -88,6 +93,9 @@ std::string_view non_string_text(const value& v, std::string& scratch);
 inline std::string_view value_text(const value& v, std::string& scratch) {
   return v.kind == value_kind::string ? v.text : non_string_text(v, scratch);
 }
+// Whether value_text(v) is all ASCII (the text of a number, a boolean or
+// null always is); a string's noted answer when it has one.
+bool value_text_is_ascii(const value& v);
 
 struct field_entry {
   field_id id;

@@ -137,5 +137,38 @@ TEST(EventBatch, AliasCopiesTheSourceValuesInItsRange) {
   EXPECT_EQ(batch.fields(batch.events()[0]).size(), 1u);  // (events may have moved: looked up again)
 }
 
+
+// A stored string notes whether it is all ASCII, whatever its length and
+// wherever its one high byte is; a string made elsewhere leaves it to be
+// found; the texts of other kinds are ASCII.
+TEST(EventBatch, StoredStringsNoteWhetherTheyAreAscii) {
+  const field_id f = field_names().intern("ascii.f");
+  event_batch batch;
+  batch.begin_event(0, 1);
+  std::vector<std::string> texts;
+  for (std::size_t n : {1, 7, 8, 9, 31, 32, 33, 100}) {
+    texts.push_back(std::string(n, 'a'));
+    for (std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+      std::string t(n, 'a');
+      t[at] = '\xc3';
+      texts.push_back(t);
+    }
+  }
+  for (const auto& t : texts) batch.add_string(f, t);
+  batch.end_event();
+  auto fields = batch.fields(batch.events()[0]);
+  ASSERT_EQ(fields.size(), texts.size());
+  for (std::size_t k = 0; k < texts.size(); ++k) {
+    const bool want = texts[k].find('\xc3') == std::string::npos;
+    EXPECT_EQ(fields[k].val.ascii, want ? value::k_ascii : value::k_not_ascii) << k;
+    EXPECT_EQ(value_text_is_ascii(fields[k].val), want) << k;
+  }
+  EXPECT_EQ(value::make_string("caf\xc3\xa9").ascii, value::k_ascii_unknown);
+  EXPECT_FALSE(value_text_is_ascii(value::make_string("caf\xc3\xa9")));
+  EXPECT_TRUE(value_text_is_ascii(value::make_string("cafe")));
+  for (const value& v : {value::make_int(-12), value::make_double(2.5), value::make_bool(true), value::make_null()})
+    EXPECT_TRUE(value_text_is_ascii(v));
+}
+
 }  // namespace
 }  // namespace ariadne
