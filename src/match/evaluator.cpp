@@ -72,14 +72,35 @@ bool reference_evaluator::eval(const sigma::rule& r, const sigma::condition_node
   return false;
 }
 
+namespace {
+// An item that runs a regex: the dearest test, left for last in its
+// conjunction (an AND of pure tests holds in any order).
+bool runs_regex(const sigma::detection_item& item) {
+  for (const auto& m : item.values)
+    if (m.k == matcher::kind::regex) return true;
+  return false;
+}
+}  // namespace
+
 bool reference_evaluator::eval_search(const sigma::search& s) {
   for (const auto& conj : s.alternatives) {
-    bool all = true;
-    for (const auto& item : conj)
+    bool all = true, deferred = false;
+    for (const auto& item : conj) {
+      if (conj.size() > 1 && runs_regex(item)) {
+        deferred = true;
+        continue;
+      }
       if (!eval_item(item)) {
         all = false;
         break;
       }
+    }
+    if (all && deferred)
+      for (const auto& item : conj)
+        if (runs_regex(item) && !eval_item(item)) {
+          all = false;
+          break;
+        }
     if (all) return true;
   }
   return false;

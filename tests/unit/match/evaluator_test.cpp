@@ -167,6 +167,26 @@ TEST(Modifiers, RegexIsCaseSensitiveSubstring) {
   EXPECT_FALSE(hit("  sel:\n    C|re: 'a.b'\n  condition: sel", R"("C":"a\nb")"));
 }
 
+// A regex item is tested after the other items of its selection: every
+// combination of two regexes' and a plain item's outcomes, with the items
+// in both orders, and in a list of maps (an OR of two conjunctions), gives
+// what the plain AND and OR give.
+TEST(Modifiers, RegexItemsKeepTheirMeaningWhereverTheyStand) {
+  const std::string re_a = "A|re: 'a.c'", plain_b = "B: 'yes'", re_c = "C|re: '[0-9]+'";
+  for (int bits = 0; bits < 8; ++bits) {
+    const bool a = bits & 1, b = bits & 2, c = bits & 4;
+    const std::string ev = std::string("\"A\":\"") + (a ? "abc" : "xyz") + "\",\"B\":\"" + (b ? "yes" : "no") +
+                           "\",\"C\":\"" + (c ? "123" : "---") + "\"";
+    const std::string forward = "  sel:\n    " + re_a + "\n    " + plain_b + "\n    " + re_c + "\n  condition: sel";
+    const std::string reverse = "  sel:\n    " + re_c + "\n    " + plain_b + "\n    " + re_a + "\n  condition: sel";
+    const std::string either = "  sel:\n    - " + re_a + "\n      " + plain_b + "\n    - " + re_c + "\n      " + plain_b +
+                               "\n  condition: sel";
+    EXPECT_EQ(hit(forward, ev), a && b && c) << bits;
+    EXPECT_EQ(hit(reverse, ev), a && b && c) << bits;
+    EXPECT_EQ(hit(either, ev), (a && b) || (c && b)) << bits;
+  }
+}
+
 // ".{N,}" is counted, not run through RE2 (slow on large counts): the count
 // must say what RE2 says, on runs across newlines, multi-byte characters
 // and (where the count steps aside) invalid UTF-8.
