@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <span>
 
 #include "ariadne/core/text.hpp"
 
@@ -20,20 +21,32 @@ const std::vector<std::pair<std::string_view, std::string_view>>& attack_ics();
 namespace ariadne::attack {
 namespace {
 
-// Rows of a TSV text without its header; each row's cells.
-std::vector<std::vector<std::string_view>> rows(std::string_view text) {
-  std::vector<std::vector<std::string_view>> out;
+// Calls f(cells) for each row of a TSV text after its header (blank lines
+// skipped, a CR before the newline dropped); the cells view the text and
+// one vector is reused, so a large table costs no allocation per row.
+template <class F>
+void each_row(std::string_view text, F&& f) {
+  std::vector<std::string_view> cells;
   bool header = true;
-  for (auto line : split(text, '\n')) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     if (header) {
       header = false;
       continue;
     }
-    out.push_back(split(line, '\t'));
+    cells.clear();
+    for (std::size_t at = 0;;) {
+      std::size_t tab = line.find('\t', at);
+      cells.push_back(line.substr(at, tab == std::string_view::npos ? std::string_view::npos : tab - at));
+      if (tab == std::string_view::npos) break;
+      at = tab + 1;
+    }
+    f(cells);
   }
-  return out;
 }
 
 std::string upper(std::string_view s) {
@@ -73,57 +86,74 @@ result<knowledge> knowledge::parse(const std::vector<std::pair<std::string_view,
     }
     return {};
   };
-  for (const auto& r : rows(text_of("tactics.tsv"))) {
-    if (r.size() < 4) return make_error(errc::parse, "tactics.tsv: a row needs 4 cells");
+  // The first malformed row's message (the tables are walked to the end).
+  std::string bad;
+  auto need = [&](std::span<const std::string_view> r, std::size_t n, const char* what) {
+    if (r.size() >= n) return true;
+    if (bad.empty()) bad = what;
+    return false;
+  };
+  using row = std::span<const std::string_view>;
+  each_row(text_of("tactics.tsv"), [&](row r) {
+    if (!need(r, 4, "tactics.tsv: a row needs 4 cells")) return;
     k.tactics.push_back({std::string(r[0]), std::string(r[1]), std::string(r[2]), static_cast<int>(parse_int64(r[3]).value_or(0))});
-  }
-  for (const auto& r : rows(text_of("techniques.tsv"))) {
-    if (r.size() < 3) return make_error(errc::parse, "techniques.tsv: a row needs 3 cells");
+  });
+  each_row(text_of("techniques.tsv"), [&](row r) {
+    if (!need(r, 3, "techniques.tsv: a row needs 3 cells")) return;
     technique t{std::string(r[0]), std::string(r[1]), {}};
     for (auto s : split(r[2], ','))
       if (!s.empty()) t.tactics.emplace_back(s);
     k.technique_at_.emplace(t.id, static_cast<std::uint32_t>(k.techniques.size()));
     k.techniques.push_back(std::move(t));
-  }
-  for (const auto& r : rows(text_of("retired.tsv")))
+  });
+  each_row(text_of("retired.tsv"), [&](row r) {
     if (r.size() >= 2) k.retired_.emplace(std::string(r[0]), std::string(r[1]));
+  });
   // SigmaHQ's v19 ids: the v18 id most rules were retagged from (pairs with
   // few rules are noise from rules that carry several tags).
   std::unordered_map<std::string, std::int64_t> best;
-  for (const auto& r : rows(text_of("crosswalk.tsv"))) {
-    if (r.size() < 3) continue;
+  each_row(text_of("crosswalk.tsv"), [&](row r) {
+    if (r.size() < 3) return;
     auto n = parse_int64(r[2]).value_or(0);
     auto& b = best[std::string(r[0])];
     if (k.crosswalk_[std::string(r[0])].empty() || n > b) {
       k.crosswalk_[std::string(r[0])] = {std::string(r[1])};
       b = n;
     }
-  }
-  for (const auto& r : rows(text_of("software.tsv")))
+  });
+  each_row(text_of("software.tsv"), [&](row r) {
     if (r.size() >= 2) k.software_.emplace(std::string(r[0]), std::string(r[1]));
-  for (const auto& r : rows(text_of("groups.tsv"))) {
-    if (r.size() < 2) return make_error(errc::parse, "groups.tsv: a row needs 2 cells");
+  });
+  each_row(text_of("groups.tsv"), [&](row r) {
+    if (!need(r, 2, "groups.tsv: a row needs 2 cells")) return;
     group g{std::string(r[0]), std::string(r[1]), {}, {}};
     if (r.size() > 2)
       for (auto a : split(r[2], ';'))
         if (!trim(a).empty()) g.aliases.emplace_back(trim(a));
     k.group_at_.emplace(g.id, static_cast<std::uint32_t>(k.groups.size()));
     k.groups.push_back(std::move(g));
-  }
-  for (const auto& r : rows(text_of("group_techniques.tsv"))) {
-    if (r.size() < 3) return make_error(errc::parse, "group_techniques.tsv: a row needs 3 cells");
-    auto g = k.group_at_.find(std::string(r[0]));
-    auto t = k.technique_at_.find(std::string(r[1]));
-    if (g == k.group_at_.end() || t == k.technique_at_.end()) continue;
+  });
+  std::string key;  // one buffer for the lookups of every link
+  each_row(text_of("group_techniques.tsv"), [&](row r) {
+    if (!need(r, 3, "group_techniques.tsv: a row needs 3 cells")) return;
+    key.assign(r[0]);
+    auto g = k.group_at_.find(key);
+    key.assign(r[1]);
+    auto t = k.technique_at_.find(key);
+    if (g == k.group_at_.end() || t == k.technique_at_.end()) return;
     group_link l;
     l.technique = t->second;
-    for (auto v : split(r[2], ',')) {
+    for (std::size_t at = 0; at <= r[2].size();) {  // the cell's comma-separated refs
+      std::size_t comma = std::min(r[2].find(',', at), r[2].size());
+      std::string_view v = r[2].substr(at, comma - at);
+      at = comma + 1;
       if (v == "d") l.direct = true;
       else if (!v.empty() && v[0] == 'C') l.campaigns.emplace_back(v);
       else if (!v.empty() && v[0] == 'S') l.software.emplace_back(v);
     }
     k.groups[g->second].links.push_back(std::move(l));
-  }
+  });
+  if (!bad.empty()) return make_error(errc::parse, bad);
   if (k.techniques.empty() || k.tactics.empty()) return make_error(errc::parse, "ATT&CK tables are empty");
   return k;
 }

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <system_error>
 #include <utility>
@@ -69,18 +71,57 @@ bool store(const std::filesystem::path& dir, const std::string& name, std::strin
   return true;
 }
 
+namespace {
+inline std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+inline std::uint64_t avalanche(std::uint64_t x) {  // MurmurHash3's 64-bit finaliser
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+}  // namespace
+
+void hasher::mix(std::uint64_t w) {
+  a_ = rotl((a_ ^ w) * 0x9e3779b97f4a7c15ULL, 29);
+  b_ = rotl((b_ + w) * 0xc2b2ae3d27d4eb4fULL, 31) ^ a_;
+}
+
 void hasher::add_bytes(const void* p, std::size_t n) {
   const auto* c = static_cast<const unsigned char*>(p);
-  for (std::size_t k = 0; k < n; ++k) {
-    a_ = (a_ ^ c[k]) * 1099511628211ULL;
-    b_ = (b_ ^ c[k]) * 0x100000001b3ULL + 0x5bd1e995ULL;
+  std::size_t k = 0;
+  // Eight bytes at a time, wherever the stream's words begin: `tail_` holds
+  // the r bytes after the last whole word, so the next word is those and the
+  // first 8 - r bytes of this load, and its last r bytes are the new tail.
+  const unsigned r = static_cast<unsigned>(length_ & 7);
+  for (; k + 8 <= n; k += 8, length_ += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, c + k, sizeof w);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);  // words read low byte first
+    if (r == 0) {
+      mix(w);
+    } else {
+      mix(tail_ | (w << (8 * r)));
+      tail_ = w >> (64 - 8 * r);
+    }
+  }
+  for (; k < n; ++k) {
+    tail_ |= static_cast<std::uint64_t>(c[k]) << (8 * (length_ & 7));
+    if ((++length_ & 7) == 0) {
+      mix(tail_);
+      tail_ = 0;
+    }
   }
 }
 
 std::string hasher::hex() const {
+  hasher h = *this;
+  h.mix(h.tail_);
+  h.mix(h.length_);
+  std::uint64_t a = avalanche(h.a_ ^ rotl(h.b_, 17)), b = avalanche(h.b_ + a);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a_),
-                static_cast<unsigned long long>(b_));
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
   return buf;
 }
 

@@ -33,8 +33,11 @@ bool read(const std::filesystem::path& file, std::string& out);
 bool store(const std::filesystem::path& dir, const std::string& name, std::string_view bytes, std::string_view prefix,
            std::string_view suffix, std::size_t keep);
 
-// A 128-bit name hash (two 64-bit FNV-1a-style lanes with different
-// offsets); not cryptographic: it names cache files, it does not guard them.
+// A 128-bit hash of a byte stream: two 64-bit lanes, each mixing 8 bytes
+// at a time with a multiply, then finished with the stream's length and an
+// avalanche. The stream may be fed in any pieces: the same bytes give the
+// same hash. Not cryptographic: it names cache files and checks that one
+// was not damaged, it does not guard them against tampering.
 class hasher {
  public:
   void add_bytes(const void* p, std::size_t n);
@@ -47,8 +50,11 @@ class hasher {
   [[nodiscard]] std::string hex() const;
 
  private:
+  void mix(std::uint64_t w);
   std::uint64_t a_ = 14695981039346656037ULL;
   std::uint64_t b_ = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t tail_ = 0;    // the bytes after the last whole word, low byte first
+  std::uint64_t length_ = 0;  // bytes added
 };
 
 }  // namespace ariadne::cache

@@ -25,6 +25,42 @@ TEST(Knowledge, EmbeddedTablesLoad) {
   EXPECT_EQ(i.domain, "ics-attack");
 }
 
+// Small tables with CRLF line ends, blank lines and every kind of link
+// reference read as the embedded ones do; a short row is an error naming
+// its table; a group link to an unknown technique is dropped.
+TEST(Knowledge, ParsesTablesAndRefusesShortRows) {
+  const std::string tactics = "shortname\ttactic_id\tname\torder\r\ncredential-access\tTA0006\tCredential Access\t7\r\n\r\n";
+  const std::string techniques =
+      "technique_id\tname\ttactics\nT1003\tOS Credential Dumping\tcredential-access\nT1003.001\tLSASS Memory\tcredential-access,\n";
+  const std::string groups = "group_id\tname\taliases\nG0016\tAPT29\tCozy Bear; The Dukes ;\n";
+  const std::string links = "group_id\ttechnique_id\tvia\nG0016\tT1003.001\td,C0001,S0002,\nG0016\tT9999\td\nG0016\tT1003\tS0002\n";
+  const std::vector<std::pair<std::string_view, std::string_view>> files = {
+      {"x/tactics.tsv", tactics}, {"x/techniques.tsv", techniques}, {"groups.tsv", groups}, {"group_techniques.tsv", links}};
+  auto k = knowledge::parse(files, "test");
+  ASSERT_TRUE(k.has_value());
+  ASSERT_EQ(k->tactics.size(), 1U);
+  EXPECT_EQ(k->tactics[0].id, "TA0006");
+  EXPECT_EQ(k->tactics[0].name, "Credential Access");
+  EXPECT_EQ(k->tactics[0].order, 7);  // the CR is not part of the last cell
+  ASSERT_EQ(k->techniques.size(), 2U);
+  EXPECT_EQ(k->techniques[1].tactics, std::vector<std::string>{"credential-access"});
+  ASSERT_EQ(k->groups.size(), 1U);
+  EXPECT_EQ(k->groups[0].aliases, (std::vector<std::string>{"Cozy Bear", "The Dukes"}));
+  ASSERT_EQ(k->groups[0].links.size(), 2U);
+  const auto& l = k->groups[0].links[0];
+  EXPECT_EQ(k->techniques[l.technique].id, "T1003.001");
+  EXPECT_TRUE(l.direct);
+  EXPECT_EQ(l.campaigns, std::vector<std::string>{"C0001"});
+  EXPECT_EQ(l.software, std::vector<std::string>{"S0002"});
+  EXPECT_FALSE(k->groups[0].links[1].direct);
+  EXPECT_EQ(k->groups[0].links[1].software, std::vector<std::string>{"S0002"});
+
+  const std::string short_row = techniques + "T1059\tCommand and Scripting Interpreter\n";
+  auto bad = knowledge::parse({{"tactics.tsv", tactics}, {"techniques.tsv", short_row}}, "test");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().to_string().find("techniques.tsv"), std::string::npos);
+}
+
 TEST(Tags, TechniquesTacticsGroupsSoftware) {
   auto t = resolve_tag("attack.t1059.001");
   EXPECT_EQ(t.k, tag_meaning::kind::technique);
