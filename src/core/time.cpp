@@ -125,10 +125,25 @@ std::string format_rfc3339(time_ns t) {
     --secs;
   }
   civil_time c = civil_from_seconds(secs);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lldZ", static_cast<long long>(c.year), c.month,
-                c.day, c.hour, c.minute, c.second, static_cast<long long>(ns));
-  return buf;
+  if (c.year < 0 || c.year > 9999) {  // rare: the general format
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lldZ", static_cast<long long>(c.year), c.month,
+                  c.day, c.hour, c.minute, c.second, static_cast<long long>(ns));
+    return buf;
+  }
+  // Digits written in place: every alert is stamped, and snprintf is slow.
+  std::string out = "0000-00-00T00:00:00.000000000Z";
+  auto put = [&out](std::size_t end, std::uint64_t v, int digits) {
+    for (int k = 0; k < digits; ++k, v /= 10) out[end - static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+  };
+  put(3, static_cast<std::uint64_t>(c.year), 4);
+  put(6, c.month, 2);
+  put(9, c.day, 2);
+  put(12, c.hour, 2);
+  put(15, c.minute, 2);
+  put(18, c.second, 2);
+  put(28, static_cast<std::uint64_t>(ns), 9);
+  return out;
 }
 
 }  // namespace ariadne

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -116,6 +118,31 @@ TEST(Time, ParsesCommonForms) {
   EXPECT_TRUE(parse_timestamp("1700-01-01T00:00:00Z").has_value());
   EXPECT_FALSE(parse_timestamp("20211111111305").has_value());  // "milliseconds" in year 642,000
   EXPECT_EQ(parse_timestamp("1700000000000"), 1700000000000LL * 1000000);
+}
+
+// The digits written in place say what the general format says, over the
+// whole range of 64-bit nanoseconds (before 1970 too) and at its ends.
+TEST(Time, Rfc3339DigitsMatchTheGeneralFormat) {
+  auto reference = [](time_ns t) {
+    std::int64_t secs = t / 1000000000LL, ns = t % 1000000000LL;
+    if (ns < 0) {
+      ns += 1000000000LL;
+      --secs;
+    }
+    civil_time c = civil_from_seconds(secs);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%09lldZ", static_cast<long long>(c.year), c.month,
+                  c.day, c.hour, c.minute, c.second, static_cast<long long>(ns));
+    return std::string(buf);
+  };
+  std::mt19937_64 rng(11);
+  std::vector<time_ns> times = {0, 1, -1, 999999999, 1000000000, INT64_MAX, INT64_MIN + 1, 1700000000123456789LL};
+  for (int k = 0; k < 20000; ++k) times.push_back(static_cast<time_ns>(rng()));
+  for (time_ns t : times) {
+    if (t == k_no_time) continue;
+    EXPECT_EQ(format_rfc3339(t), reference(t)) << t;
+  }
+  EXPECT_EQ(format_rfc3339(k_no_time), "");
 }
 
 }  // namespace
