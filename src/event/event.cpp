@@ -208,6 +208,12 @@ event& event_batch::begin_event(std::uint32_t source_idx, std::uint64_t record) 
 }
 
 std::string_view event_batch::store(std::string_view s) {
+  bool ascii = false;
+  return store(s, ascii);
+}
+
+std::string_view event_batch::store(std::string_view s, bool& ascii) {
+  ascii = true;
   if (s.empty()) return {};
   if (blocks_.empty() || block_used_ + s.size() > blocks_[block_idx_].size) {
     std::size_t next = blocks_.empty() ? 0 : block_idx_ + 1;
@@ -220,15 +226,38 @@ std::string_view event_batch::store(std::string_view s) {
     block_used_ = 0;
   }
   char* dst = blocks_[block_idx_].data.get() + block_used_;
-  std::memcpy(dst, s.data(), s.size());
-  block_used_ += s.size();
-  return {dst, s.size()};
+  // Copied a word at a time, ORing the words: one pass tells whether any
+  // byte has its high bit set.
+  const char* src = s.data();
+  const std::size_t n = s.size();
+  std::uint64_t seen = 0;
+  std::size_t k = 0;
+  for (; k + 32 <= n; k += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, src + k, sizeof w);
+    std::memcpy(dst + k, w, sizeof w);
+    seen |= w[0] | w[1] | w[2] | w[3];
+  }
+  for (; k + 8 <= n; k += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, src + k, sizeof w);
+    std::memcpy(dst + k, &w, sizeof w);
+    seen |= w;
+  }
+  for (; k < n; ++k) {
+    dst[k] = src[k];
+    seen |= static_cast<unsigned char>(src[k]);
+  }
+  ascii = (seen & 0x8080808080808080ULL) == 0;
+  block_used_ += n;
+  return {dst, n};
 }
 
 void event_batch::add_string(field_id id, std::string_view s) {
-  // Noted while the bytes are in cache: matching asks for every value.
-  std::string_view kept = store(s);
-  add_value(id, value::make_string(kept, is_ascii(kept) ? value::k_ascii : value::k_not_ascii));
+  // Noted while copying: matching asks it of every value.
+  bool ascii = false;
+  std::string_view kept = store(s, ascii);
+  add_value(id, value::make_string(kept, ascii ? value::k_ascii : value::k_not_ascii));
 }
 
 bool value_text_is_ascii(const value& v) {

@@ -155,6 +155,8 @@ class event_batch {
 
   // Copies bytes into batch-owned storage and returns a view of the copy.
   std::string_view store(std::string_view s);
+  // The same, noting whether every byte is ASCII.
+  std::string_view store(std::string_view s, bool& ascii);
 
   [[nodiscard]] std::span<const event> events() const { return events_; }
   [[nodiscard]] std::span<event> events() { return events_; }
