@@ -46,9 +46,17 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
 }
 
 void assign_lower_ascii(std::string& out, std::string_view s) {
-  out.assign(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  if (!s.empty() && s.data() >= out.data() && s.data() < out.data() + out.size()) {  // a view of `out` itself
+    const std::string copy(s);
+    assign_lower_ascii(out, copy);
+    return;
+  }
+  out.resize(s.size());
+  char* d = out.data();
+  for (std::size_t k = 0; k < s.size(); ++k) {  // no branch: the compiler vectorises it
+    auto c = static_cast<unsigned char>(s[k]);
+    d[k] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
+  }
 }
 
 std::string to_lower_ascii(std::string_view s) {

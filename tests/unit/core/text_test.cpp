@@ -100,6 +100,21 @@ TEST(Text, StableIdsAreStable) {
   EXPECT_EQ(stable_id_hex("abc"), "a802ab985002163df58a2d2a661b4dea");
 }
 
+// Every byte: only 'A'..'Z' change; the output's storage is reused, also
+// when the text is a view of the output itself.
+TEST(Text, LowerAsciiChangesOnlyAsciiCapitals) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  std::string out = "previous";
+  assign_lower_ascii(out, all);
+  ASSERT_EQ(out.size(), 256u);
+  for (int c = 0; c < 256; ++c) EXPECT_EQ(static_cast<unsigned char>(out[c]), c >= 'A' && c <= 'Z' ? c + 32 : c) << c;
+  EXPECT_EQ(to_lower_ascii("C:\\Windows\\ÉCHO.EXE"), "c:\\windows\\Écho.exe");
+  std::string self = "MiXeD Case TEXT";
+  assign_lower_ascii(self, std::string_view(self).substr(6));
+  EXPECT_EQ(self, "case text");
+}
+
 TEST(Time, ParsesCommonForms) {
   auto a = parse_timestamp("2020-10-21 12:19:01.088");
   ASSERT_TRUE(a.has_value());
