@@ -286,6 +286,7 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
       const std::uint32_t* ids = oracle_ ? oracle_->needles(m) : nullptr;
       for (std::size_t k = 0; k < m.alternatives.size(); ++k) {
         const auto& alt = m.alternatives[k];
+        if (alt.op == string_op::any) return true;  // any text (its folded copy is not needed)
         if (ids && ids[k] != needle_oracle::k_none) {
           int o = oracle_->occurs(ids[k], idx);
           if (o == 0) continue;

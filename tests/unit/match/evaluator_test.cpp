@@ -69,6 +69,19 @@ TEST(Wildcards, StarAndQuestionMark) {
   EXPECT_TRUE(hit("  sel:\n    Name: 'a?c'\n  condition: sel", R"("Name":"aЖc")"));
   EXPECT_FALSE(hit("  sel:\n    Name: 'a?c'\n  condition: sel", R"("Name":"ac")"));
   EXPECT_TRUE(hit("  sel:\n    Name: 'a*'\n  condition: sel", R"("Name":"a")"));
+  // A lone '*' (bare or under contains, startswith, endswith, cased or not)
+  // holds for any value, an empty or non-ASCII one too, and not for null or a
+  // missing field; beside other alternatives it decides the list.
+  for (const char* mod : {"", "|contains", "|startswith", "|endswith", "|contains|cased"}) {
+    const std::string sel = std::string("  sel:\n    Name") + mod + ": '*'\n  condition: sel";
+    EXPECT_TRUE(hit(sel, R"("Name":"")")) << mod;
+    EXPECT_TRUE(hit(sel, R"("Name":"Ärger über 5 KB? egal")")) << mod;
+    EXPECT_TRUE(hit(sel, R"("Name":42)")) << mod;
+    EXPECT_FALSE(hit(sel, R"("Name":null)")) << mod;
+    EXPECT_FALSE(hit(sel, R"("Other":"x")")) << mod;
+    const std::string list = std::string("  sel:\n    Name") + mod + ":\n      - 'zzz'\n      - '*'\n  condition: sel";
+    EXPECT_TRUE(hit(list, R"("Name":"abc")")) << mod;
+  }
 }
 
 TEST(Escapes, BackslashRules) {
