@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "ariadne/core/text.hpp"
+
 namespace ariadne::cache {
 
 std::filesystem::path directory() {
@@ -71,21 +73,9 @@ bool store(const std::filesystem::path& dir, const std::string& name, std::strin
   return true;
 }
 
-namespace {
-inline std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-inline std::uint64_t avalanche(std::uint64_t x) {  // MurmurHash3's 64-bit finaliser
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-}  // namespace
-
 void hasher::mix(std::uint64_t w) {
-  a_ = rotl((a_ ^ w) * 0x9e3779b97f4a7c15ULL, 29);
-  b_ = rotl((b_ + w) * 0xc2b2ae3d27d4eb4fULL, 31) ^ a_;
+  a_ = std::rotl((a_ ^ w) * 0x9e3779b97f4a7c15ULL, 29);
+  b_ = std::rotl((b_ + w) * 0xc2b2ae3d27d4eb4fULL, 31) ^ a_;
 }
 
 void hasher::add_bytes(const void* p, std::size_t n) {
@@ -119,7 +109,7 @@ std::string hasher::hex() const {
   hasher h = *this;
   h.mix(h.tail_);
   h.mix(h.length_);
-  std::uint64_t a = avalanche(h.a_ ^ rotl(h.b_, 17)), b = avalanche(h.b_ + a);
+  std::uint64_t a = avalanche64(h.a_ ^ std::rotl(h.b_, 17)), b = avalanche64(h.b_ + a);
   char buf[40];
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
   return buf;

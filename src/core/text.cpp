@@ -219,13 +219,7 @@ std::uint64_t stable_hash64(std::string_view s, std::uint64_t seed) {
     h ^= c;
     h *= 0x100000001b3ULL;
   }
-  // Final avalanche (splitmix64) so short inputs spread over all bits.
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h;
+  return avalanche64(h);  // so short inputs spread over all bits
 }
 
 std::string stable_id_hex(std::string_view s) {

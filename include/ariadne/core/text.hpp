@@ -90,6 +90,15 @@ void append_json_escaped(std::string& out, char c);
 
 // 64-bit FNV-1a: stable across platforms and runs (used for alert ids).
 [[nodiscard]] std::uint64_t stable_hash64(std::string_view s, std::uint64_t seed = 0);
+// splitmix64's finaliser: spreads every input bit over the whole word.
+[[nodiscard]] inline std::uint64_t avalanche64(std::uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
 // 128-bit id as 32 lower-case hex digits, from two seeded 64-bit hashes.
 [[nodiscard]] std::string stable_id_hex(std::string_view s);
 
