@@ -264,6 +264,7 @@ bool value_text_is_ascii(const value& v) {
   if (v.kind != value_kind::string) return true;
   return v.ascii == value::k_ascii_unknown ? is_ascii(v.text) : v.ascii == value::k_ascii;
 }
+
 void event_batch::add_stored_string(field_id id, std::string_view s) { add_value(id, value::make_string(s)); }
 
 void event_batch::add_value(field_id id, value v) {
