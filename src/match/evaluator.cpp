@@ -292,6 +292,9 @@ bool reference_evaluator::match_value(const matcher& m, std::uint32_t idx) {
           if (o == 0) continue;
           if (o == 1 && alt.op == string_op::contains) return true;
         }
+        // An ASCII text (and its folded copy, ASCII too) holds no needle with
+        // a byte outside ASCII (needles are folded at load): no search.
+        if (alt.op != string_op::glob && ascii(idx) && !is_ascii(alt.needle)) continue;
         if (alt.cased) {
           if (test_subject(alt, raw_text(idx))) return true;
         } else if ((alt.op == string_op::equals || alt.op == string_op::prefix || alt.op == string_op::suffix) &&

@@ -62,6 +62,22 @@ TEST(Plain, UnicodeCaseFolding) {
   EXPECT_FALSE(hit("  sel:\n    Name: 'ÄRGER'\n  condition: sel", R"("Name":"arger")"));
 }
 
+// A needle outside ASCII never occurs in an ASCII value, under any
+// modifier; it does in a value that holds it (in any case); a needle that
+// folds to ASCII (the Kelvin sign folds to 'k') still finds ASCII text.
+TEST(Plain, NonAsciiNeedlesAndAsciiValues) {
+  const std::string homoglyph = "  sel:\n    C|contains:\n      - '\u0430'\n      - 'x\u0435y'\n  condition: sel";
+  EXPECT_FALSE(hit(homoglyph, R"("C":"powershell -a xey")"));
+  EXPECT_TRUE(hit(homoglyph, R"("C":"powershell -\u0430")"));
+  EXPECT_TRUE(hit(homoglyph, R"("C":"X\u0415Y")"));  // Cyrillic capital Ie folds to the needle's small one
+  for (const char* mod : {"", "|startswith", "|endswith", "|contains|cased"}) {
+    const std::string sel = std::string("  sel:\n    C") + mod + ": '\u00e9t\u00e9'\n  condition: sel";
+    EXPECT_FALSE(hit(sel, R"("C":"ete")")) << mod;
+    EXPECT_TRUE(hit(sel, R"("C":"\u00e9t\u00e9")")) << mod;
+  }
+  EXPECT_TRUE(hit("  sel:\n    C|contains: '\u212a'\n  condition: sel", R"("C":"ok")"));
+}
+
 TEST(Wildcards, StarAndQuestionMark) {
   EXPECT_TRUE(hit("  sel:\n    Image: '*\\cmd.exe'\n  condition: sel", R"("Image":"C:\\x\\cmd.exe")"));
   EXPECT_TRUE(hit("  sel:\n    Url: 'http://a/?id=1'\n  condition: sel", R"("Url":"http://a/Xid=1")"));
