@@ -52,11 +52,7 @@ void assign_lower_ascii(std::string& out, std::string_view s) {
     return;
   }
   out.resize(s.size());
-  char* d = out.data();
-  for (std::size_t k = 0; k < s.size(); ++k) {  // no branch: the compiler vectorises it
-    auto c = static_cast<unsigned char>(s[k]);
-    d[k] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
-  }
+  lower_ascii_copy(out.data(), s.data(), s.size());
 }
 
 std::string to_lower_ascii(std::string_view s) {

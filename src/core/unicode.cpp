@@ -125,18 +125,13 @@ void append_utf8(char32_t cp, std::string& out) {
 void fold_case_append(std::string_view text, std::string& out) {
   std::size_t pos = 0;
   while (pos < text.size()) {
-    // A run of ASCII is lowered in bulk (a loop the compiler vectorises);
-    // folding only changes lengths outside ASCII.
+    // A run of ASCII is lowered in bulk; folding only changes lengths
+    // outside ASCII.
     std::size_t run = pos + ascii_prefix(text.substr(pos));
     if (run > pos) {
       std::size_t at = out.size();
       out.resize(at + (run - pos));
-      char* d = out.data() + at;
-      const char* s = text.data() + pos;
-      for (std::size_t k = 0; k < run - pos; ++k) {
-        auto c = static_cast<unsigned char>(s[k]);
-        d[k] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
-      }
+      lower_ascii_copy(out.data() + at, text.data() + pos, run - pos);
       pos = run;
       continue;
     }

@@ -65,6 +65,14 @@ namespace ariadne {
 }
 [[nodiscard]] std::vector<std::string_view> split(std::string_view s, char sep);
 [[nodiscard]] bool iequals_ascii(std::string_view a, std::string_view b);
+// Copies n bytes to `d`, 'A'..'Z' lowered, others as they are (no branch:
+// the compiler vectorises it).
+inline void lower_ascii_copy(char* d, const char* s, std::size_t n) {
+  for (std::size_t k = 0; k < n; ++k) {
+    auto c = static_cast<unsigned char>(s[k]);
+    d[k] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
+  }
+}
 [[nodiscard]] std::string to_lower_ascii(std::string_view s);
 // The same into `out` (its storage reused).
 void assign_lower_ascii(std::string& out, std::string_view s);
