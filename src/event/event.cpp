@@ -314,25 +314,7 @@ void field_spans::reset(std::span<const field_entry> fields) {
     for (auto& sl : slots_) sl.epoch = 0;
     epoch_ = 1;
   }
-  if (fields.empty()) return;
-  field_id top = 0;  // the table grows once, before the loop
-  for (const field_entry& f : fields) top = std::max(top, f.id);
-  if (top >= slots_.size()) slots_.resize(static_cast<std::size_t>(top) + 64);
-  slot* const table = slots_.data();
-  const std::uint32_t now = epoch_;
-  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) {
-    const field_entry& f = fields[idx];
-    slot& sl = table[f.id];
-    const bool null = f.val.kind == value_kind::null;
-    if (sl.epoch != now) {
-      sl.epoch = now;
-      sl.at.first = idx;
-      sl.at.any_null = null;
-    } else {
-      sl.at.any_null = sl.at.any_null || null;
-    }
-    sl.at.last = idx;
-  }
+  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) add(fields[idx], idx);
 }
 
 void field_spans::add(const field_entry& f, std::uint32_t idx) {
