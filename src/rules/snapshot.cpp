@@ -3,8 +3,6 @@
 // defensively); nesting is limited too.
 #include "ariadne/rules/snapshot.hpp"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -329,7 +327,6 @@ class reader : public byte_reader {
     if (c.k == condition_node::kind::search_ref && c.search_idx >= searches) return false;
     return std::all_of(c.kids.begin(), c.kids.end(), [&](const auto& k) { return search_refs_valid(k, searches); });
   }
-
 };
 
 // ---- the cache key
