@@ -18,6 +18,7 @@
 #include "ariadne/core/cache.hpp"
 #include "ariadne/match/engine.hpp"
 #include "ariadne/rules/collection.hpp"
+#include "rule_fixtures.hpp"
 
 namespace {
 
@@ -26,11 +27,8 @@ namespace fs = std::filesystem;
 // 300 needles (enough for the index to be cached), keywords, EventIDs and a
 // negation: every table of the index has rows.
 std::string rules_yaml() {
-  std::string y =
-      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n  sel:\n"
-      "    CommandLine|contains:\n";
-  for (int k = 0; k < 300; ++k) y += "      - 'needle" + std::to_string(k) + "x'\n";
-  y += "  condition: sel\n---\ntitle: kw\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\n"
+  std::string y = ariadne::test::many_needles_rule();
+  y += "---\ntitle: kw\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\n"
        "detection:\n  keywords:\n    - 'sekurlsa::logonpasswords'\n  condition: keywords\n---\ntitle: eid\n"
        "id: 33333333-3333-3333-3333-333333333333\nlogsource:\n  product: windows\ndetection:\n  sel:\n    EventID: 4688\n"
        "    Image|endswith: '\\\\cmd.exe'\n  filter:\n    CommandLine|contains: 'safe'\n  condition: sel and not filter\n";

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ariadne/match/engine.hpp"
+#include "rule_fixtures.hpp"
 #include "test_support.hpp"
 
 namespace ariadne {
@@ -20,14 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // A rule set large enough to be cached: 300 needles on one field.
-std::string big_rule() {
-  std::string y =
-      "title: t\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n  sel:\n"
-      "    CommandLine|contains:\n";
-  for (int k = 0; k < 300; ++k) y += "      - 'needle" + std::to_string(k) + "x'\n";
-  y += "  condition: sel\n";
-  return y;
-}
+std::string big_rule() { return test::many_needles_rule(); }
 
 // The indexed engine's hits are the reference path's, in the same order.
 void expect_same_hits(const std::vector<match::hit>& a, const std::vector<match::hit>& b) {
