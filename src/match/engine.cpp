@@ -83,7 +83,7 @@ constexpr std::size_t k_cache_max_keyword_files = 64;
 // The index itself ("lix-", see literal_index::save) is cached under the
 // rules' digest; its file names the database file it uses.
 constexpr std::string_view k_index_magic = "ariadne-literal-index\n";
-constexpr std::uint64_t k_index_format = 2;
+constexpr std::uint64_t k_index_format = 3;
 using literal_group = std::vector<std::pair<std::string_view, std::uint32_t>>;
 
 std::string cache_name(const std::vector<literal_group>& groups, std::string_view prefix = "hs-") {
@@ -194,20 +194,30 @@ void literal_index::build(const std::vector<sigma::rule>& rules, unsigned thread
   std::map<field_id, std::vector<std::uint32_t>> db_texts;
   // Literals: (field, text) -> rules.
   std::map<std::pair<field_id, std::string>, std::uint32_t> ids;
+  if (rules.size() > k_max_rules) {
+    why_ = "too many rules to index";
+    return;
+  }
   for (std::uint32_t r = 0; r < rules.size(); ++r) {
-    auto set = detail::required_literals(rules[r], {value_literal, false});
-    if (!set) continue;
+    auto sets = detail::required_literal_groups(rules[r], {value_literal, false});
+    if (!sets) continue;
     // A very short literal occurs in nearly every event and slows the whole
-    // scan down: such a rule is evaluated on every event instead.
-    if (!std::all_of(set->begin(), set->end(), [](const detail::literal& l) { return scannable(l.text); })) continue;
-    indexed_[r] = 1;
-    for (auto& l : *set) {
-      if (l.field == k_no_field) keyword_rule_[r] = 1;
-      auto [it, fresh] = ids.emplace(std::make_pair(l.field, std::move(l.text)), static_cast<std::uint32_t>(lit_rules_.size()));
-      if (fresh) lit_rules_.emplace_back();
-      auto& v = lit_rules_[it->second];
-      if (v.empty() || v.back() != r) v.push_back(r);
-    }
+    // scan down: a set with one is not used (a rule left with none is
+    // evaluated on every event). Of the rest, the most selective few.
+    std::erase_if(*sets, [](const std::vector<detail::literal>& set) {
+      return !std::all_of(set.begin(), set.end(), [](const detail::literal& l) { return scannable(l.text); });
+    });
+    if (sets->size() > k_max_sets) sets->resize(k_max_sets);
+    indexed_[r] = static_cast<std::uint8_t>(sets->size());
+    for (std::uint32_t g = 0; g < sets->size(); ++g)
+      for (auto& l : (*sets)[g]) {
+        if (l.field == k_no_field) keyword_rule_[r] = 1;
+        auto [it, fresh] = ids.emplace(std::make_pair(l.field, std::move(l.text)), static_cast<std::uint32_t>(lit_rules_.size()));
+        if (fresh) lit_rules_.emplace_back();
+        auto& v = lit_rules_[it->second];
+        const std::uint32_t entry = r << k_set_bits | g;
+        if (v.empty() || v.back() != entry) v.push_back(entry);
+      }
   }
   std::vector<std::pair<std::uint32_t, posting>> by_text;
   keyword_texts_.resize(rules.size());
@@ -215,7 +225,7 @@ void literal_index::build(const std::vector<sigma::rule>& rules, unsigned thread
     std::uint32_t t = text_id(key.second);
     by_text.push_back({t, {key.first, lit}});
     if (key.first == k_no_field) {
-      for (std::uint32_t r : lit_rules_[lit]) keyword_texts_[r].push_back(t);
+      for (std::uint32_t e : lit_rules_[lit]) keyword_texts_[e >> k_set_bits].push_back(t);
     } else {
       db_texts[key.first].push_back(t);
     }
@@ -440,8 +450,10 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
   for (const auto& p : posts_)
     if (p.lit >= lit_rules_.size()) return fail();
   for (const auto& rs : lit_rules_)
-    for (std::uint32_t r : rs)
-      if (r >= n) return fail();
+    for (std::uint32_t e : rs)
+      if ((e >> k_set_bits) >= n || (e & k_set_mask) >= indexed_[e >> k_set_bits]) return fail();
+  for (std::uint8_t sets : indexed_)
+    if (sets > k_max_sets) return fail();
   for (const auto& ts : keyword_texts_)
     for (std::uint32_t t : ts)
       if (t >= texts_.size()) return fail();
@@ -534,7 +546,7 @@ const std::uint32_t* literal_index::needles(const sigma::matcher& m) const {
 }
 
 engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::shared_ptr<const literal_index> index)
-    : rules_(rules), opts_(o), index_(std::move(index)), mark_(rules.size(), 0) {
+    : rules_(rules), opts_(o), index_(std::move(index)), mark_(rules.size(), 0), sets_(rules.size(), 0) {
   if (!opts_.use_index) return;
   if (!index_) index_ = std::make_shared<literal_index>(rules_);
   if (!index_->active()) return;
@@ -703,10 +715,17 @@ int engine::on_keyword_match(unsigned int id, unsigned long long, unsigned long 
 }
 
 void engine::mark_rules(std::uint32_t lit) {
-  for (std::uint32_t r : index_->lit_rules_[lit]) {
-    if (!plan_->accepts[r] || mark_[r] == epoch_) continue;
-    mark_[r] = epoch_;
-    marked_.push_back(r);
+  for (std::uint32_t e : index_->lit_rules_[lit]) {
+    const std::uint32_t r = e >> literal_index::k_set_bits;
+    if (!plan_->accepts[r]) continue;
+    if (mark_[r] != epoch_) {
+      mark_[r] = epoch_;
+      sets_[r] = 0;
+    }
+    const auto all = static_cast<std::uint8_t>((1u << index_->indexed_[r]) - 1);
+    if (sets_[r] == all) continue;  // marked already
+    sets_[r] |= static_cast<std::uint8_t>(1u << (e & literal_index::k_set_mask));
+    if (sets_[r] == all) marked_.push_back(r);
   }
 }
 

@@ -201,7 +201,77 @@ struct integer_deriver : condition_walk<integer_deriver, std::int64_t> {
   static void tie(std::vector<std::int64_t>&, const sigma::detection_item&) {}
 };
 
+// Several sets, all of which a match needs (one of each set's literals
+// occurs): the walk above gives one set where a condition ANDs several;
+// this one keeps them all. An AND (of nodes, of a search's items, or of an
+// item's values under `all`) concatenates its parts' sets; anything else
+// gives the one set of the walk above.
+struct group_deriver {
+  const deriver& d;
+
+  void add(literal_groups& out, literal_groups&& more) const {
+    if (!more) return;
+    if (!out) out.emplace();
+    for (auto& g : *more) out->push_back(std::move(g));
+  }
+
+  literal_groups one(literal_set&& s) const {
+    if (!s) return std::nullopt;
+    return std::vector<std::vector<literal>>{std::move(*s)};
+  }
+
+  literal_groups of_item(const sigma::detection_item& item) const {
+    if (!item.all || item.negate || item.values.size() < 2) return one(d.of_item(item));
+    literal_groups out;  // every value must match: each value's set is needed
+    for (const auto& v : item.values) {
+      auto s = d.of_matcher(v);
+      if (!s) continue;
+      d.tie(*s, item);
+      add(out, one(std::move(s)));
+    }
+    return out;
+  }
+
+  literal_groups of_search(const sigma::search& s) const {
+    if (s.alternatives.size() != 1) return one(d.of_search(s));
+    literal_groups out;  // one AND of items
+    for (const auto& item : s.alternatives.front()) add(out, of_item(item));
+    return out;
+  }
+
+  literal_groups of_condition(const condition_node& n, const sigma::rule& r) const {
+    switch (n.k) {
+      case condition_node::kind::search_ref:
+        return n.search_idx < r.searches.size() ? of_search(r.searches[n.search_idx]) : std::nullopt;
+      case condition_node::kind::op_and: {
+        literal_groups out;
+        for (const auto& k : n.kids) add(out, of_condition(k, r));
+        return out;
+      }
+      default: return one(d.of_condition(n, r));
+    }
+  }
+};
+
 }  // namespace
+
+literal_groups required_literal_groups(const sigma::rule& r, const literal_policy& p) {
+  deriver d(p);
+  auto out = group_deriver{d}.of_condition(r.condition, r);
+  if (!out) return out;
+  // Most selective first; a set that another one repeats is dropped.
+  std::stable_sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return deriver::better(a, b); });
+  std::vector<std::vector<literal>> unique;
+  for (auto& g : *out) {
+    auto same = [&](const std::vector<literal>& u) {
+      return u.size() == g.size() && std::equal(u.begin(), u.end(), g.begin(), [](const literal& x, const literal& y) {
+               return x.text == y.text && x.field == y.field && x.number == y.number;
+             });
+    };
+    if (std::none_of(unique.begin(), unique.end(), same)) unique.push_back(std::move(g));
+  }
+  return unique;
+}
 
 literal_set required_literals(const sigma::rule& r, const literal_policy& p) {
   return deriver(p).of_condition(r.condition, r);

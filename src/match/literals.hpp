@@ -8,7 +8,10 @@
 // its values (or, under `all`, any one value will do); an AND keeps its
 // most selective child; an OR needs every child and unites them; `not`,
 // CIDRs, field references, null and exists tests and regexes without atoms
-// give nothing, and nothing spreads upwards through an OR.
+// give nothing, and nothing spreads upwards through an OR. The engine keeps
+// several such sets per rule where the condition ANDs parts
+// (required_literal_groups); the prefilter, which looks at whole records,
+// one.
 #pragma once
 
 #include <functional>
@@ -45,6 +48,13 @@ struct literal_policy {
 };
 
 [[nodiscard]] literal_set required_literals(const sigma::rule& r, const literal_policy& p);
+
+// Sets of literals all of which every match needs (one literal of each
+// occurs), most selective first: where the condition ANDs parts (an `and`,
+// the items of one map, the values of an item under `all`), each part's
+// set is kept, not only the best one. nullopt: none known.
+using literal_groups = std::optional<std::vector<std::vector<literal>>>;
+[[nodiscard]] literal_groups required_literal_groups(const sigma::rule& r, const literal_policy& p);
 
 // The integers one of which `field` equals in every event the rule matches
 // (sorted, unique), derived as above: equality with an integral number, or

@@ -6,10 +6,11 @@
 //    integers (derived from the condition tree like literals) only meets
 //    events with one of them; an event whose EventID is not one integer
 //    (several, or text that is no number) meets them all;
-//  - by literal: for each rule, a set of literals one of which every event
-//    it matches contains (derived from the condition tree, see
-//    src/match/literals.hpp), each tied to the field it must occur in (or
-//    to none, for keywords);
+//  - by literal: for each rule, up to four sets of literals such that every
+//    event it matches contains one literal of each set (derived from the
+//    condition tree, see src/match/literals.hpp: where it ANDs parts, each
+//    part gives a set), each tied to the field it must occur in (or to
+//    none, for keywords);
 //  - by needle: the needles of the rules' string tests (equals, prefix,
 //    suffix, contains; 3 bytes or more, not `cased`).
 // Each field has one vectorscan database of its literals and needles;
@@ -23,7 +24,8 @@
 // rules whose literals occur there and record which value each needle
 // occurs in. When keyword rules apply, all values (those long enough to
 // hold one of its literals) are scanned once more against the keyword
-// database. Only the marked rules, plus those with no literal (pure
+// database. A rule is marked once a literal of each of its sets has
+// occurred. Only the marked rules, plus those with no literal (pure
 // negations, numeric tests, regexes without atoms), are evaluated, by the
 // reference evaluator, which asks the scan's record before reading a value:
 // a needle the scan did not find in a value settles its test as false, one
@@ -98,6 +100,9 @@ class literal_index {
   // Rules evaluated on every event of their logsource (no literal known).
   [[nodiscard]] std::size_t unindexed_rules() const;
   [[nodiscard]] bool indexed(std::uint32_t rule) const { return indexed_[rule] != 0; }
+  // How many literal sets index the rule (a match needs one literal of
+  // each); 0: not indexed.
+  [[nodiscard]] std::size_t literal_sets(std::uint32_t rule) const { return indexed_[rule]; }
   [[nodiscard]] bool uses_keywords(std::uint32_t rule) const { return keyword_rule_[rule] != 0; }
   // Rules tied to EventID values (see above), and a rule's values (sorted;
   // empty: not tied).
@@ -126,11 +131,17 @@ class literal_index {
 
   bool active_ = false;
   std::string why_;
-  std::vector<std::uint8_t> indexed_, keyword_rule_;    // per rule
+  // Per rule: how many literal sets it is indexed by (0: none; a match
+  // needs one literal of each), and whether one is of keywords.
+  std::vector<std::uint8_t> indexed_, keyword_rule_;
   std::vector<std::vector<std::int64_t>> event_ids_;    // per rule
   std::size_t event_id_rules_ = 0;
   field_id event_id_field_ = k_no_field;
-  std::vector<std::vector<std::uint32_t>> lit_rules_;   // literal id -> rules
+  // Literal id -> rule << k_set_bits | the rule's set it is in.
+  std::vector<std::vector<std::uint32_t>> lit_rules_;
+  static constexpr std::uint32_t k_set_bits = 2, k_set_mask = (1u << k_set_bits) - 1;
+  static constexpr std::size_t k_max_sets = 1u << k_set_bits;
+  static constexpr std::size_t k_max_rules = std::size_t{1} << (32 - k_set_bits);
   std::vector<std::uint32_t> post_begin_;               // text id -> first posting (texts + 1 entries)
   std::vector<posting> posts_;
   // Matcher -> offset of its row in needle_ids_ (asked for every string
@@ -244,6 +255,7 @@ class engine : private needle_oracle {
   std::vector<std::uint32_t> hit_epoch_, hit_val_;
   static constexpr std::uint32_t k_multi = UINT32_MAX;
   std::vector<std::uint32_t> mark_;  // per rule: epoch of the last event that marked it
+  std::vector<std::uint8_t> sets_;   // per rule: of its literal sets, those that event marked (bits)
   std::vector<std::uint32_t> marked_, order_;
   std::uint64_t evaluated_ = 0, ls_candidates_ = 0;
 

@@ -387,6 +387,69 @@ TEST(LiteralIndex, NeedlesAreFoundWithOrWithoutOrdinals) {
   }
 }
 
+// Where a condition ANDs parts (the items of one map, searches under
+// `and`, the values of an item under `all`), each part's literal set
+// indexes the rule: it is evaluated only on events holding a literal of
+// every set, with the reference's hits. `not`, an OR and a literal too
+// short to scan for add no set; at most four are kept.
+TEST(LiteralIndex, RulesNeedALiteralOfEachSetTheyAnd) {
+  auto rule = [](const std::string& id, const std::string& detection) {
+    return "title: r" + id + "\nid: 00000000-0000-4000-8000-00000000000" + id +
+           "\nlogsource:\n  product: windows\ndetection:\n" + detection + "---\n";
+  };
+  auto set = test::rules_from(
+      rule("1", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n    CommandLine|contains: 'alpha'\n  condition: sel\n") +
+      rule("2", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    CommandLine|contains: 'alpha'\n  condition: a and b\n") +
+      rule("3", "  sel:\n    CommandLine|contains|all:\n      - 'alpha'\n      - 'beta'\n      - 'gamma'\n  condition: sel\n") +
+      rule("4", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    CommandLine|contains: 'alpha'\n  condition: a or b\n") +
+      rule("5", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n  f:\n    CommandLine|contains: 'alpha'\n"
+                "  condition: sel and not f\n") +
+      rule("6", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n    CommandLine|contains: 'al'\n  condition: sel\n") +
+      rule("7", "  sel:\n    CommandLine|contains|all:\n      - 'alpha'\n      - 'beta'\n      - 'gamma'\n      - 'delta'\n"
+                "      - 'epsilon'\n  condition: sel\n") +
+      rule("8", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    Image|endswith: '\\\\svchost.exe'\n"
+                "  condition: a and b\n"));
+  ASSERT_EQ(set.rules.size(), 8u);
+  auto ix = std::make_shared<const match::literal_index>(set.rules);
+  ASSERT_TRUE(ix->active()) << ix->why_inactive();
+  const std::size_t sets[] = {2, 2, 3, 1, 1, 1, 4, 1};  // 8: the same set twice is one
+  for (std::uint32_t r = 0; r < 8; ++r) EXPECT_EQ(ix->literal_sets(r), sets[r]) << "rule " << r + 1;
+
+  field_id image = field_names().intern("Image"), cmd = field_names().intern("CommandLine");
+  event_batch batch;
+  const char* images[] = {"C:\\Windows\\svchost.exe", "C:\\x.exe"};
+  const char* lines[] = {"alpha beta gamma delta epsilon", "ALPHA", "beta gamma", "Alpha Beta Gamma Delta", "al", "none",
+                         "epsilon delta gamma alpha"};  // the last: all but the set rule 7 leaves out
+  for (const char* img : images)
+    for (const char* line : lines) {
+      event& ev = batch.begin_event(0, batch.size() + 1);
+      ev.logsource.product = set.rules[0].source.product_id;
+      batch.add_string(image, img);
+      batch.add_string(cmd, line);
+      batch.end_event();
+    }
+  // Per rule: the events the index lets through are those holding a
+  // literal of each of its sets; the hits are the reference's.
+  const std::uint64_t evaluated[] = {4, 4, 4, 11, 7, 7, 4, 7};
+  for (std::uint32_t r = 0; r < 8; ++r) {
+    SCOPED_TRACE("rule " + std::to_string(r + 1));
+    std::vector<sigma::rule> one{set.rules[r]};
+    match::engine indexed(one, {}, std::make_shared<const match::literal_index>(one));
+    match::engine reference(one, {.use_index = false});
+    std::vector<match::hit> a, b;
+    indexed.match_batch(batch, a);
+    reference.match_batch(batch, b);
+    expect_same_hits(a, b);
+    EXPECT_EQ(indexed.evaluated(), evaluated[r]);
+  }
+  match::engine all(set.rules, {}, ix), reference(set.rules, {.use_index = false});
+  std::vector<match::hit> a, b;
+  all.match_batch(batch, a);
+  reference.match_batch(batch, b);
+  EXPECT_EQ(b.size(), 4u + 4 + 4 + 11 + 3 + 5 + 2 + 7);
+  expect_same_hits(a, b);
+}
+
 TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
   test::scoped_cache_dir cache;
   auto set = test::rules_from(big_rule());
