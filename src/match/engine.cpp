@@ -560,6 +560,8 @@ engine::engine(const std::vector<sigma::rule>& rules, engine_options o, std::sha
   hit_epoch_.assign(index_->text_count(), 0);
   hit_val_.assign(index_->text_count(), 0);
   memo_.resize(k_memo_slots);
+  long_memo_.resize(k_long_memo_slots);
+  long_memo_use_.assign(index_->dbs_.size(), {0, 0});
   eval_.set_oracle(this);
 }
 
@@ -656,13 +658,27 @@ void engine::scan_value(std::int32_t db_idx, std::string_view text) {
   ++value_scans_;
   ::hs_database* db = index_->dbs_[static_cast<std::size_t>(db_idx)];
   memo_entry* slot = nullptr;
+  auto replay = [&](const memo_entry& e) {
+    ++memo_hits_;
+    for (std::uint32_t id : e.ids) on_field_match(id, 0, 0, 0, this);
+  };
+  const auto db_mix = static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL;
   if (text.size() <= k_memo_max_text) {
-    std::uint64_t h = hash_text(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
+    std::uint64_t h = hash_text(text) ^ db_mix;
     slot = &memo_[h & (k_memo_slots - 1)];
+    if (slot->hash == h && slot->db == db_idx && same_text(slot->text, text)) return replay(*slot);
+    slot->hash = h;
+    slot->db = db_idx;
+    slot->text.assign(text);
+    slot->ids.clear();
+  } else if (text.size() <= k_long_memo_max_text && long_memo_pays(db_idx)) {
+    std::uint64_t h = hash_text(text) ^ db_mix;
+    slot = &long_memo_[h & (k_long_memo_slots - 1)];
+    auto& [tries, hits] = long_memo_use_[static_cast<std::size_t>(db_idx)];
+    ++tries;
     if (slot->hash == h && slot->db == db_idx && same_text(slot->text, text)) {
-      ++memo_hits_;
-      for (std::uint32_t id : slot->ids) on_field_match(id, 0, 0, 0, this);
-      return;
+      ++hits;
+      return replay(*slot);
     }
     slot->hash = h;
     slot->db = db_idx;

@@ -272,8 +272,21 @@ class engine : private needle_oracle {
     std::vector<std::uint32_t> ids;
   };
   static constexpr std::size_t k_memo_slots = 16384;  // per engine (thread): about 2 MB
-  static constexpr std::size_t k_memo_max_text = 512;  // longer values are scanned every time
-  std::vector<memo_entry> memo_;
+  static constexpr std::size_t k_memo_max_text = 512;
+  // Longer values have a memo of their own, used for a field while it
+  // answers at least one scan in eight (call traces and script payloads
+  // repeat; a PowerShell ContextInfo, with its sequence number, never
+  // does, and hashing and copying it would only add work). Values longer
+  // still are scanned every time. At most 16 MB per engine.
+  static constexpr std::size_t k_long_memo_slots = 2048;
+  static constexpr std::size_t k_long_memo_max_text = 8192;
+  static constexpr std::uint32_t k_long_memo_trial = 256;  // scans of a field before it is judged
+  std::vector<memo_entry> memo_, long_memo_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> long_memo_use_;  // per database: tries, hits
+  [[nodiscard]] bool long_memo_pays(std::int32_t db) const {
+    const auto& [tries, hits] = long_memo_use_[static_cast<std::size_t>(db)];
+    return tries < k_long_memo_trial || hits >= tries / 8;
+  }
   memo_entry* recording_ = nullptr;  // the entry a scan's matches go to, if any
   std::uint64_t value_scans_ = 0, memo_hits_ = 0;
   void scan_value(std::int32_t db_idx, std::string_view text);

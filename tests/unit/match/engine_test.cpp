@@ -260,7 +260,7 @@ TEST(LiteralIndex, ScanMemoAnswersAsTheScanWould) {
     // Few distinct values at first (memo hits), then many (evictions).
     std::size_t distinct = k < 5000 ? 40 : 100000;
     std::string stem = "C:\\dir" + std::to_string(rng() % distinct);
-    if (k % 97 == 0) stem += std::string(600, 'p');  // too long to remember
+    if (k % 97 == 0) stem += std::string(600, 'p');  // for the memo of long values
     const std::string& t1 = tails[rng() % tails.size()];
     const std::string& t2 = tails[rng() % tails.size()];
     event& ev = batch.begin_event(0, batch.size() + 1);
@@ -278,6 +278,85 @@ TEST(LiteralIndex, ScanMemoAnswersAsTheScanWould) {
   expect_same_hits(a, b);
   EXPECT_GT(indexed.memo_hits(), indexed.value_scans() / 10);
   EXPECT_LT(indexed.memo_hits(), indexed.value_scans());
+}
+
+// Values longer than the memo's 512 bytes have a memo of their own, kept
+// for a field while it answers at least one scan in eight (judged after
+// 256): repeated long call traces are answered from it; a field of long
+// values that never repeat turns it off, so a repeat after those is
+// scanned; a value over 8192 bytes is always scanned. The hits are the
+// reference's throughout.
+TEST(LiteralIndex, LongValuesAreRememberedWhileTheyRepeat) {
+  auto set = test::rules_from(
+      "title: a\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CallTrace|contains: 'unknown('\n  condition: sel\n---\n"
+      "title: b\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\ndetection:\n"
+      "  sel:\n    CallTrace|contains: 'evil.dll+'\n  filter:\n    CallTrace|contains: 'signed.dll'\n"
+      "  condition: sel and not filter\n");
+  ASSERT_EQ(set.rules.size(), 2u);
+  field_id trace = field_names().intern("CallTrace");
+  const ls_id product = set.rules[0].source.product_id;
+  // A call trace of about `frames` * 30 bytes, told apart by `n`.
+  auto call_trace = [](std::size_t n, std::size_t frames) {
+    std::string t;
+    for (std::size_t f = 0; f < frames; ++f) t += "C:\\Windows\\System32\\ntdll.dll+" + std::to_string(f * 7 + n) + "|";
+    if (n % 3 == 0) t += "C:\\x\\Evil.dll+1c|";
+    if (n % 5 == 0) t += "C:\\x\\signed.dll+2|";
+    if (n % 2 == 0) t += "UNKNOWN(00007FFD)";
+    return t;
+  };
+  auto batch_of = [&](const std::vector<std::string>& texts) {
+    event_batch b;
+    for (const auto& t : texts) {
+      event& ev = b.begin_event(0, b.size() + 1);
+      ev.logsource.product = product;
+      b.add_string(trace, t);
+      b.end_event();
+    }
+    return b;
+  };
+  struct run_result {
+    std::uint64_t scans, memo_hits;
+    std::size_t hits;
+  };
+  auto run_on = [&](const event_batch& b) {
+    match::engine indexed(set.rules);
+    match::engine reference(set.rules, {.use_index = false});
+    std::vector<match::hit> x, y;
+    indexed.match_batch(b, x);
+    reference.match_batch(b, y);
+    expect_same_hits(x, y);
+    return run_result{indexed.value_scans(), indexed.memo_hits(), y.size()};
+  };
+  std::mt19937 rng(5);
+  {
+    SCOPED_TRACE("20 long call traces, repeated");
+    std::vector<std::string> texts;
+    for (int k = 0; k < 2000; ++k) texts.push_back(call_trace(rng() % 20, 20));
+    auto r = run_on(batch_of(texts));
+    ASSERT_GT(texts[0].size(), 512u);
+    EXPECT_GT(r.hits, 500u);
+    EXPECT_GE(r.memo_hits, 2000u - 20u - 20u);  // all but the first sight of each (and a few slot clashes)
+  }
+  {
+    SCOPED_TRACE("300 that never repeat, then one repeated: the memo is off by then");
+    std::vector<std::string> texts;
+    for (std::size_t k = 0; k < 300; ++k) texts.push_back(call_trace(1000 + k, 20));
+    for (int k = 0; k < 200; ++k) texts.push_back(call_trace(6, 20));
+    auto r = run_on(batch_of(texts));
+    EXPECT_GT(r.hits, 200u);
+    EXPECT_EQ(r.memo_hits, 0u);
+    auto alone = run_on(batch_of(std::vector<std::string>(200, call_trace(6, 20))));
+    EXPECT_EQ(alone.memo_hits, 199u);  // the same repeats, met first, are remembered
+  }
+  {
+    SCOPED_TRACE("longer than 8192 bytes: scanned every time");
+    auto r = run_on(batch_of(std::vector<std::string>(50, call_trace(30, 300))));
+    ASSERT_GT(call_trace(30, 300).size(), 8192u);
+    EXPECT_EQ(r.hits, 50u);  // rule a; b is filtered (30 is a multiple of 5)
+    EXPECT_EQ(r.memo_hits, 0u);
+    EXPECT_EQ(r.scans, 50u);
+  }
 }
 
 // EventID indexing: which rules are tied to which EventIDs, and an event
