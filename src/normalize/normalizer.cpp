@@ -151,6 +151,11 @@ void normalizer::apply(event_batch& batch, event& ev) const {
   thread_local field_spans spans;
   spans.reset(batch.fields(ev));
   auto has = [&](field_id id) { return spans.find(id) != nullptr; };
+  // The event's first value of a field (as event_batch::find gives it).
+  auto find = [&](field_id id) -> const value* {
+    const field_spans::span* at = spans.find(id);
+    return at ? &batch.fields(ev)[at->first].val : nullptr;
+  };
   auto alias = [&](field_id from, field_id to) {
     auto before = static_cast<std::uint32_t>(batch.fields(ev).size());
     const field_spans::span* at = spans.find(from);
@@ -191,7 +196,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
   }
   // 3. Logsource.
   channel_memo* ch_memo = nullptr;
-  if (const value* ch = batch.find(ev, channel_)) {
+  if (const value* ch = find(channel_)) {
     std::string scratch;
     ch_memo = &channel_of(value_text(*ch, scratch));
     if (ch_memo->service) ev.logsource.service = ch_memo->service;
@@ -205,7 +210,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
         break;
       }
   }
-  if (const value* eidv = batch.find(ev, event_id_); eidv && ch_memo && !ch_memo->lower.empty()) {
+  if (const value* eidv = find(event_id_); eidv && ch_memo && !ch_memo->lower.empty()) {
     std::optional<std::int64_t> eid;
     if (eidv->kind == value_kind::integer) eid = eidv->integer;
     else if (eidv->kind == value_kind::string) eid = parse_int64(trim(eidv->text));
@@ -223,7 +228,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
         for (const auto& rule : category_lists_[list]) {
           bool ok = true;
           for (const auto& [fid, vals] : rule.where) {
-            const value* v = batch.find(ev, fid);
+            const value* v = find(fid);
             std::string scratch;
             if (!v) {
               ok = false;
@@ -244,7 +249,7 @@ void normalizer::apply(event_batch& batch, event& ev) const {
   }
   // 4. Time.
   for (field_id f : time_fields_) {
-    const value* v = batch.find(ev, f);
+    const value* v = find(f);
     if (!v) continue;
     if (v->kind == value_kind::string) {
       if (auto t = parse_timestamp(v->text)) {
