@@ -20,6 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Rule `id` (one digit) for Windows events, with this detection block;
+// several concatenate into one YAML stream.
+std::string windows_rule(const std::string& id, const std::string& detection) {
+  return "title: r" + id + "\nid: 00000000-0000-4000-8000-00000000000" + id +
+         "\nlogsource:\n  product: windows\ndetection:\n" + detection + "---\n";
+}
+
 // A rule set large enough to be cached: 300 needles on one field.
 std::string big_rule() { return test::many_needles_rule(); }
 
@@ -364,18 +371,14 @@ TEST(LiteralIndex, LongValuesAreRememberedWhileTheyRepeat) {
 // every spelling of the value (number, text, float text, padded text,
 // several values, none).
 TEST(LiteralIndex, EventIdTiesRulesToTheirEvents) {
-  auto rule = [](const std::string& id, const std::string& detection) {
-    return "title: r" + id + "\nid: 00000000-0000-4000-8000-00000000000" + id +
-           "\nlogsource:\n  product: windows\ndetection:\n" + detection + "---\n";
-  };
   auto set = test::rules_from(
-      rule("1", "  sel:\n    EventID: 4688\n    CommandLine|contains: 'whoami'\n  condition: sel\n") +
-      rule("2", "  sel:\n    EventID:\n      - 1\n      - '5'\n    Image|endswith: '\\\\x.exe'\n  condition: sel\n") +
-      rule("3", "  sel:\n    EventID: 4688\n  condition: not sel\n") +
-      rule("4", "  a:\n    EventID: 1\n  b:\n    Image|endswith: '\\\\x.exe'\n  condition: a or b\n") +
-      rule("5", "  a:\n    EventID: 10\n  b:\n    EventID|gt: 5\n  condition: a and b\n") +
-      rule("6", "  sel:\n    EventID: '04688'\n  condition: sel\n") +
-      rule("7", "  a:\n    EventID: 1\n  b:\n    EventID: 5\n  condition: a or b\n"));
+      windows_rule("1", "  sel:\n    EventID: 4688\n    CommandLine|contains: 'whoami'\n  condition: sel\n") +
+      windows_rule("2", "  sel:\n    EventID:\n      - 1\n      - '5'\n    Image|endswith: '\\\\x.exe'\n  condition: sel\n") +
+      windows_rule("3", "  sel:\n    EventID: 4688\n  condition: not sel\n") +
+      windows_rule("4", "  a:\n    EventID: 1\n  b:\n    Image|endswith: '\\\\x.exe'\n  condition: a or b\n") +
+      windows_rule("5", "  a:\n    EventID: 10\n  b:\n    EventID|gt: 5\n  condition: a and b\n") +
+      windows_rule("6", "  sel:\n    EventID: '04688'\n  condition: sel\n") +
+      windows_rule("7", "  a:\n    EventID: 1\n  b:\n    EventID: 5\n  condition: a or b\n"));
   ASSERT_EQ(set.rules.size(), 7u);
   auto ix = std::make_shared<const match::literal_index>(set.rules);
   using ids = std::vector<std::int64_t>;
@@ -472,21 +475,17 @@ TEST(LiteralIndex, NeedlesAreFoundWithOrWithoutOrdinals) {
 // every set, with the reference's hits. `not`, an OR and a literal too
 // short to scan for add no set; at most four are kept.
 TEST(LiteralIndex, RulesNeedALiteralOfEachSetTheyAnd) {
-  auto rule = [](const std::string& id, const std::string& detection) {
-    return "title: r" + id + "\nid: 00000000-0000-4000-8000-00000000000" + id +
-           "\nlogsource:\n  product: windows\ndetection:\n" + detection + "---\n";
-  };
   auto set = test::rules_from(
-      rule("1", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n    CommandLine|contains: 'alpha'\n  condition: sel\n") +
-      rule("2", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    CommandLine|contains: 'alpha'\n  condition: a and b\n") +
-      rule("3", "  sel:\n    CommandLine|contains|all:\n      - 'alpha'\n      - 'beta'\n      - 'gamma'\n  condition: sel\n") +
-      rule("4", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    CommandLine|contains: 'alpha'\n  condition: a or b\n") +
-      rule("5", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n  f:\n    CommandLine|contains: 'alpha'\n"
+      windows_rule("1", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n    CommandLine|contains: 'alpha'\n  condition: sel\n") +
+      windows_rule("2", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    CommandLine|contains: 'alpha'\n  condition: a and b\n") +
+      windows_rule("3", "  sel:\n    CommandLine|contains|all:\n      - 'alpha'\n      - 'beta'\n      - 'gamma'\n  condition: sel\n") +
+      windows_rule("4", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    CommandLine|contains: 'alpha'\n  condition: a or b\n") +
+      windows_rule("5", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n  f:\n    CommandLine|contains: 'alpha'\n"
                 "  condition: sel and not f\n") +
-      rule("6", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n    CommandLine|contains: 'al'\n  condition: sel\n") +
-      rule("7", "  sel:\n    CommandLine|contains|all:\n      - 'alpha'\n      - 'beta'\n      - 'gamma'\n      - 'delta'\n"
+      windows_rule("6", "  sel:\n    Image|endswith: '\\\\svchost.exe'\n    CommandLine|contains: 'al'\n  condition: sel\n") +
+      windows_rule("7", "  sel:\n    CommandLine|contains|all:\n      - 'alpha'\n      - 'beta'\n      - 'gamma'\n      - 'delta'\n"
                 "      - 'epsilon'\n  condition: sel\n") +
-      rule("8", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    Image|endswith: '\\\\svchost.exe'\n"
+      windows_rule("8", "  a:\n    Image|endswith: '\\\\svchost.exe'\n  b:\n    Image|endswith: '\\\\svchost.exe'\n"
                 "  condition: a and b\n"));
   ASSERT_EQ(set.rules.size(), 8u);
   auto ix = std::make_shared<const match::literal_index>(set.rules);
