@@ -732,18 +732,28 @@ graph builder::finish() {
   const auto& hubs = s.m.hubs;
   std::vector<std::uint32_t> degree(g.entities.size(), 0), children(g.entities.size(), 0);
   {
-    std::vector<std::vector<std::uint32_t>> nb(g.entities.size());
+    // Distinct neighbours per entity: every edge's two ends in one array,
+    // grouped by entity (entity k's in [at[k], at[k + 1])).
+    const std::size_t n = g.entities.size();
+    std::vector<std::uint32_t> at(n + 1, 0);
     std::uint16_t spawned = g.edge_kind("spawned");
     std::uint16_t wrote = g.edge_kind("wrote");
     for (const auto& e : g.edges) {
-      nb[e.from].push_back(e.to);
-      nb[e.to].push_back(e.from);
+      ++at[e.from + 1];
+      ++at[e.to + 1];
       if (e.kind == spawned) ++children[e.from];
       if (e.kind == wrote) g.entities[e.to].written = true;
     }
-    for (std::size_t k = 0; k < nb.size(); ++k) {
-      std::sort(nb[k].begin(), nb[k].end());
-      degree[k] = static_cast<std::uint32_t>(std::unique(nb[k].begin(), nb[k].end()) - nb[k].begin());
+    for (std::size_t k = 0; k < n; ++k) at[k + 1] += at[k];
+    std::vector<std::uint32_t> nb(at[n]), next(at.begin(), at.end() - 1);
+    for (const auto& e : g.edges) {
+      nb[next[e.from]++] = e.to;
+      nb[next[e.to]++] = e.from;
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      auto first = nb.begin() + at[k], last = nb.begin() + at[k + 1];
+      std::sort(first, last);
+      degree[k] = static_cast<std::uint32_t>(std::unique(first, last) - first);
     }
   }
   // A logon session the user's shell runs in is the desktop session: all
