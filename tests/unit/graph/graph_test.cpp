@@ -302,6 +302,32 @@ TEST(Incidents, ManyChildrenMakeAProcessAHub) {
   EXPECT_EQ(c.incident_of("first"), c.incident_of("second"));
 }
 
+TEST(Incidents, ManyDistinctNeighboursMakeAFileAHub) {
+  // A file has max_degree 12: more distinct neighbours make it a hub. One
+  // process writing it again and again, or writing and loading it (two
+  // edges), is one neighbour.
+  auto touched = [](int processes, bool load) {
+    std::string s;
+    for (int p = 0; p < processes; ++p) {
+      std::string who = R"("ProcessGuid":"{m)" + std::to_string(p) + R"(}","ProcessId":")" + std::to_string(300 + p) +
+                        R"(","Image":"C:\\tools\\w.exe",)";
+      for (int k = 0; k < 3; ++k) s += ev(k_sysmon, 11, "PC1", "09:00:02.000", who + R"("TargetFilename":"C:\\shared\\drop.dll")");
+      if (load) s += ev(k_sysmon, 7, "PC1", "09:00:03.000", who + R"("ImageLoaded":"C:\\shared\\drop.dll")");
+    }
+    auto b = build(s);
+    auto f = b.entity(graph::entity_kind::file, "drop.dll");
+    EXPECT_NE(f, graph::k_none);
+    std::size_t edges = 0;
+    for (const auto& e : b.g.edges) edges += e.to == f;
+    EXPECT_EQ(edges, static_cast<std::size_t>(load ? 2 * processes : processes));
+    return f != graph::k_none && b.g.entities[f].hub;
+  };
+  EXPECT_TRUE(touched(13, false));
+  EXPECT_FALSE(touched(12, false));  // at the limit, not above it
+  EXPECT_FALSE(touched(7, true));    // 14 edges, 7 neighbours
+  EXPECT_TRUE(touched(13, true));
+}
+
 TEST(Incidents, ALongQuietGapSplitsAnIncident) {
   std::string s = campaign();
   s += proc("PC1", "13:00:00.000", "{w9}", 6117, "C:\\\\Windows\\\\System32\\\\whoami.exe", "whoami", "{c0}", 7588,
