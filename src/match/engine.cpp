@@ -657,28 +657,26 @@ const std::vector<std::uint32_t>& engine::candidates(const event_logsource& ls) 
 void engine::scan_value(std::int32_t db_idx, std::string_view text) {
   ++value_scans_;
   ::hs_database* db = index_->dbs_[static_cast<std::size_t>(db_idx)];
-  memo_entry* slot = nullptr;
-  auto replay = [&](const memo_entry& e) {
-    ++memo_hits_;
-    for (std::uint32_t id : e.ids) on_field_match(id, 0, 0, 0, this);
-  };
-  const auto db_mix = static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL;
+  // The memo this value's length goes to (the long one only while it pays
+  // for this field, counting its tries and hits), if any.
+  std::vector<memo_entry>* table = nullptr;
+  std::pair<std::uint32_t, std::uint32_t>* use = nullptr;
   if (text.size() <= k_memo_max_text) {
-    std::uint64_t h = hash_text(text) ^ db_mix;
-    slot = &memo_[h & (k_memo_slots - 1)];
-    if (slot->hash == h && slot->db == db_idx && same_text(slot->text, text)) return replay(*slot);
-    slot->hash = h;
-    slot->db = db_idx;
-    slot->text.assign(text);
-    slot->ids.clear();
+    table = &memo_;
   } else if (text.size() <= k_long_memo_max_text && long_memo_pays(db_idx)) {
-    std::uint64_t h = hash_text(text) ^ db_mix;
-    slot = &long_memo_[h & (k_long_memo_slots - 1)];
-    auto& [tries, hits] = long_memo_use_[static_cast<std::size_t>(db_idx)];
-    ++tries;
+    table = &long_memo_;
+    use = &long_memo_use_[static_cast<std::size_t>(db_idx)];
+    ++use->first;
+  }
+  memo_entry* slot = nullptr;
+  if (table) {
+    std::uint64_t h = hash_text(text) ^ (static_cast<std::uint64_t>(db_idx) * 0x9e3779b97f4a7c15ULL);
+    slot = &(*table)[h & (table->size() - 1)];
     if (slot->hash == h && slot->db == db_idx && same_text(slot->text, text)) {
-      ++hits;
-      return replay(*slot);
+      ++memo_hits_;
+      if (use) ++use->second;
+      for (std::uint32_t id : slot->ids) on_field_match(id, 0, 0, 0, this);
+      return;
     }
     slot->hash = h;
     slot->db = db_idx;
