@@ -227,8 +227,12 @@ graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::str
 }
 
 event_batch one_field_events(field_id field, std::initializer_list<const char*> texts, ls_id product) {
+  return one_field_events(field, std::vector<std::string>(texts.begin(), texts.end()), product);
+}
+
+event_batch one_field_events(field_id field, const std::vector<std::string>& texts, ls_id product) {
   event_batch batch;
-  for (const char* text : texts) {
+  for (const auto& text : texts) {
     event& ev = batch.begin_event(0, batch.size() + 1);
     ev.logsource.product = product;
     batch.add_string(field, text);

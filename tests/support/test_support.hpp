@@ -71,6 +71,7 @@ std::multiset<std::string> field_set(const event_batch& batch, const event& ev);
 // A batch of events of one field each (one event per text), all of
 // logsource product `product`.
 event_batch one_field_events(field_id field, std::initializer_list<const char*> texts, ls_id product);
+event_batch one_field_events(field_id field, const std::vector<std::string>& texts, ls_id product);
 
 // Normalized events of a JSON text, for inspection.
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);

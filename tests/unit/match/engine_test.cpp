@@ -67,17 +67,35 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
   EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
 }
 
+// The indexed engine's hits and counters on a batch.
+struct indexed_run {
+  std::vector<match::hit> hits;
+  std::uint64_t evaluated = 0, reference_evaluated = 0, scans = 0, memo_hits = 0;
+};
+
+// Runs the indexed engine (over `ix`, or an index of its own) and the
+// reference path on the batch; their hits must be the same.
+indexed_run run_both(const std::vector<sigma::rule>& rules, const event_batch& batch,
+                     std::shared_ptr<const match::literal_index> ix = nullptr) {
+  match::engine indexed(rules, {}, std::move(ix));
+  match::engine reference(rules, {.use_index = false});
+  indexed_run out;
+  std::vector<match::hit> expected;
+  indexed.match_batch(batch, out.hits);
+  reference.match_batch(batch, expected);
+  expect_same_hits(out.hits, expected);
+  out.evaluated = indexed.evaluated();
+  out.reference_evaluated = reference.evaluated();
+  out.scans = indexed.value_scans();
+  out.memo_hits = indexed.memo_hits();
+  return out;
+}
+
 // Which events of the batch a rule hits, by the indexed engine, which must
 // hit what the reference path hits.
 std::vector<bool> events_hit(const sigma::rule_set& set, const event_batch& batch) {
-  match::engine indexed(set.rules);
-  match::engine reference(set.rules, {.use_index = false});
-  std::vector<match::hit> a, b;
-  indexed.match_batch(batch, a);
-  reference.match_batch(batch, b);
-  expect_same_hits(a, b);
   std::vector<bool> hit(batch.size(), false);
-  for (const auto& h : a) hit[h.event_idx] = true;
+  for (const auto& h : run_both(set.rules, batch).hits) hit[h.event_idx] = true;
   return hit;
 }
 
@@ -233,14 +251,8 @@ TEST(LiteralIndex, SmallSetMatchesAtTheEndOfALongValue) {
           batch.end_event();
           ++expected_end;
         }
-    match::engine indexed(set.rules);
-    match::engine reference(set.rules, {.use_index = false});
-    std::vector<match::hit> a, b;
-    indexed.match_batch(batch, a);
-    reference.match_batch(batch, b);
-    ASSERT_EQ(b.size(), 3 * expected_end);  // every event: all three rules
     SCOPED_TRACE(lits[0]);
-    expect_same_hits(a, b);
+    ASSERT_EQ(run_both(set.rules, batch).hits.size(), 3 * expected_end);  // every event: all three rules
   }
 }
 
@@ -276,15 +288,10 @@ TEST(LiteralIndex, ScanMemoAnswersAsTheScanWould) {
     batch.add_string(cmd, stem + t2);  // often the very text of another event's Image
     batch.end_event();
   }
-  match::engine indexed(set.rules);
-  match::engine reference(set.rules, {.use_index = false});
-  std::vector<match::hit> a, b;
-  indexed.match_batch(batch, a);
-  reference.match_batch(batch, b);
-  EXPECT_GT(b.size(), 5000u);
-  expect_same_hits(a, b);
-  EXPECT_GT(indexed.memo_hits(), indexed.value_scans() / 10);
-  EXPECT_LT(indexed.memo_hits(), indexed.value_scans());
+  auto r = run_both(set.rules, batch);
+  EXPECT_GT(r.hits.size(), 5000u);
+  EXPECT_GT(r.memo_hits, r.scans / 10);
+  EXPECT_LT(r.memo_hits, r.scans);
 }
 
 // Values longer than the memo's 512 bytes have a memo of their own, kept
@@ -312,37 +319,17 @@ TEST(LiteralIndex, LongValuesAreRememberedWhileTheyRepeat) {
     if (n % 2 == 0) t += "UNKNOWN(00007FFD)";
     return t;
   };
-  auto batch_of = [&](const std::vector<std::string>& texts) {
-    event_batch b;
-    for (const auto& t : texts) {
-      event& ev = b.begin_event(0, b.size() + 1);
-      ev.logsource.product = product;
-      b.add_string(trace, t);
-      b.end_event();
-    }
-    return b;
-  };
-  struct run_result {
-    std::uint64_t scans, memo_hits;
-    std::size_t hits;
-  };
-  auto run_on = [&](const event_batch& b) {
-    match::engine indexed(set.rules);
-    match::engine reference(set.rules, {.use_index = false});
-    std::vector<match::hit> x, y;
-    indexed.match_batch(b, x);
-    reference.match_batch(b, y);
-    expect_same_hits(x, y);
-    return run_result{indexed.value_scans(), indexed.memo_hits(), y.size()};
+  auto run_on = [&](const std::vector<std::string>& texts) {
+    return run_both(set.rules, test::one_field_events(trace, texts, product));
   };
   std::mt19937 rng(5);
   {
     SCOPED_TRACE("20 long call traces, repeated");
     std::vector<std::string> texts;
     for (int k = 0; k < 2000; ++k) texts.push_back(call_trace(rng() % 20, 20));
-    auto r = run_on(batch_of(texts));
+    auto r = run_on(texts);
     ASSERT_GT(texts[0].size(), 512u);
-    EXPECT_GT(r.hits, 500u);
+    EXPECT_GT(r.hits.size(), 500u);
     EXPECT_GE(r.memo_hits, 2000u - 20u - 20u);  // all but the first sight of each (and a few slot clashes)
   }
   {
@@ -350,17 +337,17 @@ TEST(LiteralIndex, LongValuesAreRememberedWhileTheyRepeat) {
     std::vector<std::string> texts;
     for (std::size_t k = 0; k < 300; ++k) texts.push_back(call_trace(1000 + k, 20));
     for (int k = 0; k < 200; ++k) texts.push_back(call_trace(6, 20));
-    auto r = run_on(batch_of(texts));
-    EXPECT_GT(r.hits, 200u);
+    auto r = run_on(texts);
+    EXPECT_GT(r.hits.size(), 200u);
     EXPECT_EQ(r.memo_hits, 0u);
-    auto alone = run_on(batch_of(std::vector<std::string>(200, call_trace(6, 20))));
+    auto alone = run_on(std::vector<std::string>(200, call_trace(6, 20)));
     EXPECT_EQ(alone.memo_hits, 199u);  // the same repeats, met first, are remembered
   }
   {
     SCOPED_TRACE("longer than 8192 bytes: scanned every time");
-    auto r = run_on(batch_of(std::vector<std::string>(50, call_trace(30, 300))));
+    auto r = run_on(std::vector<std::string>(50, call_trace(30, 300)));
     ASSERT_GT(call_trace(30, 300).size(), 8192u);
-    EXPECT_EQ(r.hits, 50u);  // rule a; b is filtered (30 is a multiple of 5)
+    EXPECT_EQ(r.hits.size(), 50u);  // rule a; b is filtered (30 is a multiple of 5)
     EXPECT_EQ(r.memo_hits, 0u);
     EXPECT_EQ(r.scans, 50u);
   }
@@ -415,14 +402,9 @@ TEST(LiteralIndex, EventIdTiesRulesToTheirEvents) {
     batch.add_value(eid, value::make_int(4688));
   });
   add([&] {});
-  match::engine indexed(set.rules, {}, ix);
-  match::engine reference(set.rules, {.use_index = false});
-  std::vector<match::hit> a, b;
-  indexed.match_batch(batch, a);
-  reference.match_batch(batch, b);
-  EXPECT_GT(b.size(), 20u);
-  expect_same_hits(a, b);
-  EXPECT_LT(indexed.evaluated(), reference.evaluated());
+  auto r = run_both(set.rules, batch, ix);
+  EXPECT_GT(r.hits.size(), 20u);
+  EXPECT_LT(r.evaluated, r.reference_evaluated);
 }
 
 // The needle record is keyed by matcher ordinals when a loaded rule set has
@@ -511,21 +493,9 @@ TEST(LiteralIndex, RulesNeedALiteralOfEachSetTheyAnd) {
   const std::uint64_t evaluated[] = {4, 4, 4, 11, 7, 7, 4, 7};
   for (std::uint32_t r = 0; r < 8; ++r) {
     SCOPED_TRACE("rule " + std::to_string(r + 1));
-    std::vector<sigma::rule> one{set.rules[r]};
-    match::engine indexed(one, {}, std::make_shared<const match::literal_index>(one));
-    match::engine reference(one, {.use_index = false});
-    std::vector<match::hit> a, b;
-    indexed.match_batch(batch, a);
-    reference.match_batch(batch, b);
-    expect_same_hits(a, b);
-    EXPECT_EQ(indexed.evaluated(), evaluated[r]);
+    EXPECT_EQ(run_both({set.rules[r]}, batch).evaluated, evaluated[r]);
   }
-  match::engine all(set.rules, {}, ix), reference(set.rules, {.use_index = false});
-  std::vector<match::hit> a, b;
-  all.match_batch(batch, a);
-  reference.match_batch(batch, b);
-  EXPECT_EQ(b.size(), 4u + 4 + 4 + 11 + 3 + 5 + 2 + 7);
-  expect_same_hits(a, b);
+  EXPECT_EQ(run_both(set.rules, batch, ix).hits.size(), 4u + 4 + 4 + 11 + 3 + 5 + 2 + 7);
 }
 
 TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
