@@ -21,6 +21,18 @@ const std::vector<std::pair<std::string_view, std::string_view>>& attack_ics();
 namespace ariadne::attack {
 namespace {
 
+// Calls f(part) for each part of `text` between `sep`s (as split() gives
+// them, without making a vector).
+template <class F>
+void each_part(std::string_view text, char sep, F&& f) {
+  for (std::size_t at = 0;;) {
+    std::size_t end = text.find(sep, at);
+    f(text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+    if (end == std::string_view::npos) return;
+    at = end + 1;
+  }
+}
+
 // Calls f(cells) for each row of a TSV text after its header (blank lines
 // skipped, a CR before the newline dropped); the cells view the text and
 // one vector is reused, so a large table costs no allocation per row.
@@ -28,25 +40,17 @@ template <class F>
 void each_row(std::string_view text, F&& f) {
   std::vector<std::string_view> cells;
   bool header = true;
-  for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  each_part(text, '\n', [&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
+    if (line.empty()) return;
     if (header) {
       header = false;
-      continue;
+      return;
     }
     cells.clear();
-    for (std::size_t at = 0;;) {
-      std::size_t tab = line.find('\t', at);
-      cells.push_back(line.substr(at, tab == std::string_view::npos ? std::string_view::npos : tab - at));
-      if (tab == std::string_view::npos) break;
-      at = tab + 1;
-    }
+    each_part(line, '\t', [&](std::string_view cell) { cells.push_back(cell); });
     f(cells);
-  }
+  });
 }
 
 std::string upper(std::string_view s) {
@@ -143,14 +147,11 @@ result<knowledge> knowledge::parse(const std::vector<std::pair<std::string_view,
     if (g == k.group_at_.end() || t == k.technique_at_.end()) return;
     group_link l;
     l.technique = t->second;
-    for (std::size_t at = 0; at <= r[2].size();) {  // the cell's comma-separated refs
-      std::size_t comma = std::min(r[2].find(',', at), r[2].size());
-      std::string_view v = r[2].substr(at, comma - at);
-      at = comma + 1;
+    each_part(r[2], ',', [&](std::string_view v) {  // the cell's refs
       if (v == "d") l.direct = true;
       else if (!v.empty() && v[0] == 'C') l.campaigns.emplace_back(v);
       else if (!v.empty() && v[0] == 'S') l.software.emplace_back(v);
-    }
+    });
     k.groups[g->second].links.push_back(std::move(l));
   });
   if (!bad.empty()) return make_error(errc::parse, bad);
