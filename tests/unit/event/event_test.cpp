@@ -137,7 +137,6 @@ TEST(EventBatch, AliasCopiesTheSourceValuesInItsRange) {
   EXPECT_EQ(batch.fields(batch.events()[0]).size(), 1u);  // (events may have moved: looked up again)
 }
 
-
 // A stored string notes whether it is all ASCII, whatever its length and
 // wherever its one high byte is; a string made elsewhere leaves it to be
 // found; the texts of other kinds are ASCII.
