@@ -5,11 +5,80 @@
 #include <charconv>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "ariadne/core/result.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/unicode.hpp"
 
 namespace ariadne {
+
+namespace {
+
+// Copies n bytes from src to dst (not overlapping) and tells whether all
+// were ASCII: one pass, ORing what it copies. Tails are copied as blocks
+// overlapping the last whole one, so short values take two moves at most.
+bool copy_noting_high_bit(char* dst, const char* src, std::size_t n) {
+#if defined(__SSE2__)
+  if (n >= 16) {
+    __m128i seen = _mm_setzero_si128();
+    std::size_t k = 0;
+    for (; k + 32 <= n; k += 32) {
+      __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k));
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k + 16));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + k), a);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + k + 16), b);
+      seen = _mm_or_si128(seen, _mm_or_si128(a, b));
+    }
+    if (k + 16 <= n) {
+      __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + k), a);
+      seen = _mm_or_si128(seen, a);
+      k += 16;
+    }
+    if (k < n) {
+      __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - 16));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - 16), a);
+      seen = _mm_or_si128(seen, a);
+    }
+    return _mm_movemask_epi8(seen) == 0;
+  }
+#endif
+  std::uint64_t seen = 0;
+  if (n >= 8) {
+    std::size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, src + k, sizeof w);
+      std::memcpy(dst + k, &w, sizeof w);
+      seen |= w;
+    }
+    if (k < n) {
+      std::uint64_t w;
+      std::memcpy(&w, src + n - 8, sizeof w);
+      std::memcpy(dst + n - 8, &w, sizeof w);
+      seen |= w;
+    }
+    return (seen & 0x8080808080808080ULL) == 0;
+  }
+  if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+    return ((a | b) & 0x80808080U) == 0;
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    dst[k] = src[k];
+    seen |= static_cast<unsigned char>(src[k]);
+  }
+  return (seen & 0x80) == 0;
+}
+
+}  // namespace
 
 field_table::field_table() {
   static std::atomic<std::uint64_t> next{1};
@@ -226,31 +295,9 @@ std::string_view event_batch::store(std::string_view s, bool& ascii) {
     block_used_ = 0;
   }
   char* dst = blocks_[block_idx_].data.get() + block_used_;
-  // Copied a word at a time, ORing the words: one pass tells whether any
-  // byte has its high bit set.
-  const char* src = s.data();
-  const std::size_t n = s.size();
-  std::uint64_t seen = 0;
-  std::size_t k = 0;
-  for (; k + 32 <= n; k += 32) {
-    std::uint64_t w[4];
-    std::memcpy(w, src + k, sizeof w);
-    std::memcpy(dst + k, w, sizeof w);
-    seen |= w[0] | w[1] | w[2] | w[3];
-  }
-  for (; k + 8 <= n; k += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, src + k, sizeof w);
-    std::memcpy(dst + k, &w, sizeof w);
-    seen |= w;
-  }
-  for (; k < n; ++k) {
-    dst[k] = src[k];
-    seen |= static_cast<unsigned char>(src[k]);
-  }
-  ascii = (seen & 0x8080808080808080ULL) == 0;
-  block_used_ += n;
-  return {dst, n};
+  ascii = copy_noting_high_bit(dst, s.data(), s.size());
+  block_used_ += s.size();
+  return {dst, s.size()};
 }
 
 void event_batch::add_string(field_id id, std::string_view s) {

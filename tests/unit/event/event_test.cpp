@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,10 +146,17 @@ TEST(EventBatch, StoredStringsNoteWhetherTheyAreAscii) {
   event_batch batch;
   batch.begin_event(0, 1);
   std::vector<std::string> texts;
-  for (std::size_t n : {1, 7, 8, 9, 31, 32, 33, 100}) {
-    texts.push_back(std::string(n, 'a'));
-    for (std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
-      std::string t(n, 'a');
+  // Every length up to 70 (short words, whole and partial 16- and 32-byte
+  // blocks) and a long one; the high byte at every place.
+  std::vector<std::size_t> lengths(70);
+  std::iota(lengths.begin(), lengths.end(), std::size_t{1});
+  lengths.push_back(1000);
+  for (std::size_t n : lengths) {
+    std::string plain(n, 'a');
+    for (std::size_t k = 0; k < n; ++k) plain[k] = static_cast<char>('a' + k % 26);
+    texts.push_back(plain);
+    for (std::size_t at = 0; at < n; at += n > 70 ? 37 : 1) {
+      std::string t = plain;
       t[at] = '\xc3';
       texts.push_back(t);
     }
@@ -161,6 +169,7 @@ TEST(EventBatch, StoredStringsNoteWhetherTheyAreAscii) {
     const bool want = texts[k].find('\xc3') == std::string::npos;
     EXPECT_EQ(fields[k].val.ascii, want ? value::k_ascii : value::k_not_ascii) << k;
     EXPECT_EQ(value_text_is_ascii(fields[k].val), want) << k;
+    EXPECT_EQ(fields[k].val.text, texts[k]) << k;  // copied whole
   }
   EXPECT_EQ(value::make_string("caf\xc3\xa9").ascii, value::k_ascii_unknown);
   EXPECT_FALSE(value_text_is_ascii(value::make_string("caf\xc3\xa9")));
