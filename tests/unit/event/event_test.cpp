@@ -147,7 +147,8 @@ TEST(EventBatch, StoredStringsNoteWhetherTheyAreAscii) {
   batch.begin_event(0, 1);
   std::vector<std::string> texts;
   // Every length up to 70 (short words, whole and partial 16- and 32-byte
-  // blocks) and a long one; the high byte at every place.
+  // blocks) and a long one; the high byte at every place (every 37th in the
+  // long one).
   std::vector<std::size_t> lengths(70);
   std::iota(lengths.begin(), lengths.end(), std::size_t{1});
   lengths.push_back(1000);
