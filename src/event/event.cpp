@@ -361,7 +361,22 @@ void field_spans::reset(std::span<const field_entry> fields) {
     for (auto& sl : slots_) sl.epoch = 0;
     epoch_ = 1;
   }
-  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) add(fields[idx], idx);
+  field_id top = 0;
+  for (const auto& f : fields) top = std::max(top, f.id);
+  if (!fields.empty() && top >= slots_.size()) slots_.resize(static_cast<std::size_t>(top) + 64);
+  // Every id has its slot now: no bounds check per field.
+  slot* const slots = slots_.data();
+  const std::uint32_t ep = epoch_;
+  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) {
+    slot& sl = slots[fields[idx].id];
+    if (sl.epoch != ep) {
+      sl.epoch = ep;
+      sl.at.first = idx;
+      sl.at.any_null = false;
+    }
+    sl.at.last = idx;
+    sl.at.any_null |= fields[idx].val.kind == value_kind::null;
+  }
 }
 
 void field_spans::add(const field_entry& f, std::uint32_t idx) {
