@@ -2,7 +2,9 @@
 // (CLI11) into these structs, then calls one run_* function.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ariadne::cli {
@@ -102,7 +104,8 @@ namespace ariadne::cli {
 // Loads the rules named by `r` (or the built-in pack).
 // The rules named by `r` (through the snapshot cache, rules/snapshot.hpp),
 // read on `threads` threads (0: all cores); `from_cache` tells whether they
-// came from a snapshot.
+// came from a snapshot; `on_digest` is load_rules_cached's.
 [[nodiscard]] result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads = 0,
-                                                    bool* from_cache = nullptr);
+                                                    bool* from_cache = nullptr,
+                                                    const std::function<void(std::string_view)>& on_digest = {});
 }  // namespace ariadne::cli

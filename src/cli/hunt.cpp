@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -129,14 +130,26 @@ void flush_problems(hunt_state& st) {
 int step_load_rules(hunt_state& st) {
   // --threads bounds every step, rule loading included.
   st.threads = st.opts.threads ? st.opts.threads : default_threads();
-  auto set = load_rule_set(st.opts.rules, st.threads, &st.rules_from_cache);
+  sigma::level min = sigma::level::informational;
+  (void)sigma::parse_level(st.opts.min_level, min);
+  // The literal index is cached under the digest of the rules hunted (the
+  // set's, restricted to the level). With two threads or more, a cached
+  // index is read back on one while the rule set is restored on the other
+  // (its digest is known before it is read), and used if it fits.
+  const bool use_index = !st.opts.no_prefilter;
+  std::string early_key;
+  std::future<std::shared_ptr<match::literal_index>> early;
+  auto on_digest = [&](std::string_view digest) {
+    if (!use_index || st.threads < 2) return;
+    early_key = sigma::restricted_digest(digest, min);
+    early = std::async(std::launch::async, [key = early_key] { return match::literal_index::cached(key); });
+  };
+  auto set = load_rule_set(st.opts.rules, st.threads, &st.rules_from_cache, on_digest);
   if (!set) {
     std::fprintf(stderr, "ariadne: %s\n", set.error().to_string().c_str());
     return k_exit_fatal;
   }
   st.loaded = std::move(*set);
-  sigma::level min = sigma::level::informational;
-  (void)sigma::parse_level(st.opts.min_level, min);
   sigma::restrict_to_level(st.loaded, min);
   st.rules = std::move(st.loaded.rules);
   st.loaded.rules.clear();
@@ -155,8 +168,15 @@ int step_load_rules(hunt_state& st) {
   }
   st.by_rule.assign(st.rules.size(), 0);
   match::engine_options eo;
-  eo.use_index = !st.opts.no_prefilter;
-  if (eo.use_index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads, st.loaded.digest);
+  eo.use_index = use_index;
+  if (use_index) {
+    if (early.valid()) {
+      auto ix = early.get();
+      if (ix && !st.loaded.digest.empty() && st.loaded.digest == early_key && ix->fits(st.rules))
+        st.index = std::move(ix);
+    }
+    if (!st.index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads, st.loaded.digest);
+  }
   for (unsigned k = 0; k < st.threads; ++k) st.engines.push_back(std::make_unique<match::engine>(st.rules, eo, st.index));
   // The record prefilter skips records no rule can match; the entity graph
   // needs every record, so it is used only without incidents.

@@ -13,7 +13,8 @@
 
 namespace ariadne::cli {
 
-result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads, bool* from_cache) {
+result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads, bool* from_cache,
+                                      const std::function<void(std::string_view)>& on_digest) {
   if (from_cache) *from_cache = false;
   sigma::load_options opts;
   opts.threads = threads;
@@ -24,7 +25,7 @@ result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads, b
     opts.placeholders = std::move(*ph);
   }
   if (r.rule_paths.empty()) return sigma::load_builtin_rules(opts);
-  return sigma::load_rules_cached(r.rule_paths, opts, from_cache);
+  return sigma::load_rules_cached(r.rule_paths, opts, from_cache, 2000, on_digest);
 }
 
 int run_rules_check(const rules_check_options& opts) {

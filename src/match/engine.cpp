@@ -150,21 +150,27 @@ bool scannable(std::string_view t) {
 
 }  // namespace
 
+std::string literal_index::cache_file(std::string_view rules_digest) {
+  cache::hasher h;
+  h.add(k_index_magic);
+  h.add_u64(k_index_format);
+  h.add(rules_digest);
+  return "lix-" + h.hex() + ".bin";
+}
+
 literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned threads, std::string_view rules_digest) {
   event_id_field_ = field_names().intern("EventID");
   std::filesystem::path dir = rules_digest.empty() ? std::filesystem::path() : cache::directory();
   std::string name;
   if (!dir.empty()) {
-    cache::hasher h;
-    h.add(k_index_magic);
-    h.add_u64(k_index_format);
-    h.add(rules_digest);
-    h.add_u64(rules.size());
-    name = "lix-" + h.hex() + ".bin";
+    name = cache_file(rules_digest);
     std::string bytes;
-    if (cache::read(dir / name, bytes) && restore(bytes, rules)) {
-      restored_ = from_cache_ = true;
-      return;
+    if (cache::read(dir / name, bytes) && restore(bytes)) {
+      if (fits(rules)) {
+        restored_ = from_cache_ = true;
+        return;
+      }
+      clear();
     }
   }
   build(rules, threads);
@@ -173,7 +179,58 @@ literal_index::literal_index(const std::vector<sigma::rule>& rules, unsigned thr
     cache::store(dir, name, save(), "lix-", ".bin", k_cache_max_files);
 }
 
+std::shared_ptr<literal_index> literal_index::cached(std::string_view rules_digest) {
+  std::filesystem::path dir = rules_digest.empty() ? std::filesystem::path() : cache::directory();
+  if (dir.empty()) return nullptr;
+  std::shared_ptr<literal_index> ix(new literal_index());
+  ix->event_id_field_ = field_names().intern("EventID");
+  std::string bytes;
+  if (!cache::read(dir / cache_file(rules_digest), bytes) || !ix->restore(bytes)) return nullptr;
+  ix->restored_ = ix->from_cache_ = true;
+  return ix;
+}
+
+bool literal_index::fits(const std::vector<sigma::rule>& rules) const {
+  if (!active_ || rule_count_ != rules.size()) return false;
+  // Needle rows: each matcher's row must fit (it is as long as the
+  // matcher's alternatives).
+  for (const auto& r : rules)
+    for (const auto& s : r.searches)
+      for (const auto& conj : s.alternatives)
+        for (const auto& item : conj)
+          for (const auto& m : item.values) {
+            if (m.ordinal >= needle_by_ordinal_.size()) continue;
+            std::uint32_t at = needle_by_ordinal_[m.ordinal];
+            if (at != needle_ids_.size() && (at > needle_ids_.size() || needle_ids_.size() - at < m.alternatives.size()))
+              return false;
+          }
+  return true;
+}
+
+void literal_index::clear() {
+  active_ = false;
+  rule_count_ = 0;
+  indexed_.clear();
+  keyword_rule_.clear();
+  event_ids_.clear();
+  event_id_rules_ = 0;
+  lit_rules_.clear();
+  post_begin_.clear();
+  posts_.clear();
+  needle_by_ordinal_.clear();
+  needle_ids_.clear();
+  texts_.clear();
+  keyword_texts_.clear();
+  field_db_.clear();
+  db_texts_.clear();
+  db_file_.clear();
+  for (auto* db : dbs_)
+    if (db) hs_free_database(db);
+  dbs_.clear();
+}
+
 void literal_index::build(const std::vector<sigma::rule>& rules, unsigned threads) {
+  rule_count_ = rules.size();
   indexed_.assign(rules.size(), 0);
   keyword_rule_.assign(rules.size(), 0);
   event_ids_.assign(rules.size(), {});
@@ -382,7 +439,7 @@ std::string literal_index::save() const {
   return std::move(out.out);
 }
 
-bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rule>& rules) {
+bool literal_index::restore(std::string_view bytes) {
   // The trailing hash first: a damaged file is not read further.
   constexpr std::size_t k_hash = 4 + 32;
   if (bytes.size() < k_hash) return false;
@@ -399,7 +456,6 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
     return in.ok ? fields[k] : k_no_field;
   };
   const std::size_t n = in.count(1);
-  if (n != rules.size()) return false;
   indexed_ = in.pods<std::uint8_t>();
   keyword_rule_ = in.pods<std::uint8_t>();
   event_ids_.assign(in.ok ? n : 0, {});
@@ -424,23 +480,7 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
   db_file_ = in.str();
   // Every id in range, so that no later lookup leaves its table.
   auto fail = [&] {
-    indexed_.clear();
-    keyword_rule_.clear();
-    event_ids_.clear();
-    event_id_rules_ = 0;
-    lit_rules_.clear();
-    post_begin_.clear();
-    posts_.clear();
-    needle_by_ordinal_.clear();
-    needle_ids_.clear();
-    texts_.clear();
-    keyword_texts_.clear();
-    field_db_.clear();
-    db_texts_.clear();
-    db_file_.clear();
-    for (auto* db : dbs_)
-      if (db) hs_free_database(db);
-    dbs_.clear();
+    clear();
     return false;
   };
   if (!in.done() || indexed_.size() != n || keyword_rule_.size() != n || db_fields.empty() ||
@@ -469,18 +509,6 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
       groups[g].emplace_back(texts_[t], t);
     }
   if (cache_name(groups) != db_file_) return fail();
-  // Needle rows: each matcher's row must fit (it is as long as the
-  // matcher's alternatives).
-  for (const auto& r : rules)
-    for (const auto& s : r.searches)
-      for (const auto& conj : s.alternatives)
-        for (const auto& item : conj)
-          for (const auto& m : item.values) {
-            if (m.ordinal >= needle_by_ordinal_.size()) continue;
-            std::uint32_t at = needle_by_ordinal_[m.ordinal];
-            if (at != needle_ids_.size() && (at > needle_ids_.size() || needle_ids_.size() - at < m.alternatives.size()))
-              return fail();
-          }
   for (std::size_t g = 0; g < db_fields.size(); ++g) {
     field_id f = field_of(db_fields[g]);
     if (f == k_no_field) return fail();
@@ -490,6 +518,7 @@ bool literal_index::restore(std::string_view bytes, const std::vector<sigma::rul
   std::filesystem::path dir = cache::directory();
   dbs_.assign(db_fields.size(), nullptr);
   if (dir.empty() || db_file_.empty() || !load_cached(dir / db_file_, dbs_)) return fail();
+  rule_count_ = n;
   active_ = true;
   return true;
 }

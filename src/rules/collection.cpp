@@ -496,7 +496,12 @@ void restrict_to_level(rule_set& set, level min) {
   }
   set.rules = std::move(rules);
   set.correlation_rules = std::move(corrs);
-  if (!set.digest.empty()) set.digest += "|min-level:" + std::to_string(static_cast<int>(min));
+  set.digest = restricted_digest(set.digest, min);
+}
+
+std::string restricted_digest(std::string_view digest, level min) {
+  if (digest.empty()) return {};
+  return std::string(digest) + "|min-level:" + std::to_string(static_cast<int>(min));
 }
 
 namespace detail {

@@ -437,7 +437,7 @@ std::optional<rule_set> restore_snapshot(std::string_view bytes) {
 }
 
 rule_set load_rules_cached(const std::vector<std::string>& paths, const load_options& opts, bool* from_cache,
-                           unsigned settle_ms) {
+                           unsigned settle_ms, const std::function<void(std::string_view)>& on_digest) {
   if (from_cache) *from_cache = false;
   auto dir = cache::directory();
   const std::int64_t began = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -446,6 +446,7 @@ rule_set load_rules_cached(const std::vector<std::string>& paths, const load_opt
   std::int64_t newest = 0;
   std::string name = dir.empty() ? std::string() : snapshot_name(paths, opts, newest);
   if (name.empty()) return load_rules(paths, opts);
+  if (on_digest) on_digest(name);
   std::string bytes;
   if (cache::read(dir / name, bytes)) {
     if (auto set = restore_snapshot(bytes)) {

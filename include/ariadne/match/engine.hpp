@@ -76,6 +76,15 @@ class literal_index {
   // a later index over the same rules is read back instead of derived.
   explicit literal_index(const std::vector<sigma::rule>& rules, unsigned threads = 0,
                          std::string_view rules_digest = {});
+  // The index cached under `rules_digest`, read back before the rules are
+  // at hand (a caller restoring the rules meanwhile, on another thread);
+  // null if there is none or it is damaged. Use it only if fits() the
+  // rules it is for.
+  [[nodiscard]] static std::shared_ptr<literal_index> cached(std::string_view rules_digest);
+  // Whether a cached() index can serve these rules: as many of them, and
+  // every string test's needle row within its tables (that it is their
+  // index, the digest vouches).
+  [[nodiscard]] bool fits(const std::vector<sigma::rule>& rules) const;
   ~literal_index();
   literal_index(const literal_index&) = delete;
   literal_index& operator=(const literal_index&) = delete;
@@ -117,10 +126,16 @@ class literal_index {
   };
   // Derives the index from the rules (the constructor without a cached copy).
   void build(const std::vector<sigma::rule>& rules, unsigned threads);
+  literal_index() = default;  // empty: for cached()
+  // The cache file of the index over the rules `rules_digest` names.
+  [[nodiscard]] static std::string cache_file(std::string_view rules_digest);
   // The index as bytes for the cache, and back; restore() is false (and
-  // leaves a state to rebuild from) when the bytes do not fit these rules.
+  // leaves the empty state, to rebuild from) when the bytes are damaged or
+  // their databases are not in the cache. Whether they fit a rule set is
+  // fits()'s to tell.
   [[nodiscard]] std::string save() const;
-  bool restore(std::string_view bytes, const std::vector<sigma::rule>& rules);
+  bool restore(std::string_view bytes);
+  void clear();  // back to the empty state
 
   // The needle ids of a matcher's alternatives, or null.
   [[nodiscard]] const std::uint32_t* needles(const sigma::matcher& m) const;
@@ -131,6 +146,7 @@ class literal_index {
 
   bool active_ = false;
   std::string why_;
+  std::size_t rule_count_ = 0;  // of the rules it was derived from
   // Per rule: how many literal sets it is indexed by (0: none; a match
   // needs one literal of each), and whether one is of keywords.
   std::vector<std::uint8_t> indexed_, keyword_rule_;

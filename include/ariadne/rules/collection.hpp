@@ -74,5 +74,8 @@ struct rule_set {
 // correlation refers to (those below `min` only feed it: standalone = false).
 // Indices in correlation refs are renumbered; dependency order is kept.
 void restrict_to_level(rule_set& set, level min);
+// The digest restrict_to_level(set, min) gives a set of digest `digest`
+// (empty stays empty).
+[[nodiscard]] std::string restricted_digest(std::string_view digest, level min);
 
 }  // namespace ariadne::sigma

@@ -17,6 +17,7 @@
 // and compiled again.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,7 +41,13 @@ namespace ariadne::sigma {
 // times; if its size is kept too, its stat looks unchanged. So no snapshot
 // is stored while a rule file was changed less than `settle_ms` before the
 // load began (the next load after that stores it), as git does for its index.
+//
+// `on_digest`, if set, is called with the snapshot's name as soon as it is
+// known, before the snapshot is read: a caller may start work keyed by it
+// (reading its index back) meanwhile. The set's digest is that name only if
+// the set came from or went to the cache (else it stays empty).
 [[nodiscard]] rule_set load_rules_cached(const std::vector<std::string>& paths, const load_options& opts,
-                                         bool* from_cache = nullptr, unsigned settle_ms = 2000);
+                                         bool* from_cache = nullptr, unsigned settle_ms = 2000,
+                                         const std::function<void(std::string_view)>& on_digest = {});
 
 }  // namespace ariadne::sigma

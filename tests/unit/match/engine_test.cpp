@@ -713,6 +713,38 @@ TEST(LiteralIndexCache, ADamagedIndexFileIsDerivedAnew) {
   expect_derived("its database gone");
 }
 
+// An index read back before its rules are at hand (cached(), as hunt does
+// on a second thread while it restores the rules) is the one stored under
+// that digest: it fits the rules it was derived from and finds their hits.
+// It does not fit a set of another size (the digest vouches for the rest);
+// none comes back for another digest, a damaged file or with the cache off.
+TEST(LiteralIndexCache, AnIndexReadAheadOfItsRulesFitsOnlyThem) {
+  test::scoped_cache_dir cache;
+  auto set = test::rules_from(mixed_rules());
+  auto expected = mixed_hits(set, nullptr, false);
+  ASSERT_EQ(expected.size(), 5u);
+  EXPECT_EQ(match::literal_index::cached("d"), nullptr);  // nothing stored yet
+  auto first = std::make_shared<const match::literal_index>(set.rules, 1, "d");
+  ASSERT_FALSE(first->restored());
+  auto ahead = match::literal_index::cached("d");
+  ASSERT_NE(ahead, nullptr);
+  EXPECT_TRUE(ahead->restored());
+  EXPECT_TRUE(ahead->fits(set.rules));
+  EXPECT_EQ(ahead->text_count(), first->text_count());
+  EXPECT_EQ(ahead->database_count(), first->database_count());
+  expect_same_hits(mixed_hits(set, ahead), expected);
+  EXPECT_FALSE(ahead->fits(test::rules_from(big_rule()).rules));  // one rule, not three
+  EXPECT_EQ(match::literal_index::cached("other"), nullptr);
+  fs::path file;
+  for (const auto& e : fs::directory_iterator(cache.dir))
+    if (e.path().filename().string().rfind("lix-", 0) == 0) file = e.path();
+  ASSERT_FALSE(file.empty());
+  fs::resize_file(file, fs::file_size(file) / 2);
+  EXPECT_EQ(match::literal_index::cached("d"), nullptr);
+  ::setenv("ARIADNE_CACHE_DIR", "off", 1);
+  EXPECT_EQ(match::literal_index::cached("d"), nullptr);
+}
+
 TEST(LiteralIndexCache, OffMeansNoFile) {
   test::scoped_cache_dir cache;
   ::setenv("ARIADNE_CACHE_DIR", "off", 1);
