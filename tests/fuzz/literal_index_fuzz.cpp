@@ -3,7 +3,9 @@
 // checks first; to reach the structural checks behind it, the fuzzer's bytes
 // are the body and the hash is appended here. Restoring must refuse the body
 // or give an index that matching can use without reading out of bounds; a
-// refused file must leave a state the index is derived from anew.
+// refused file must leave a state the index is derived from anew. The same
+// holds for the index read back before its rules (literal_index::cached),
+// used only where it fits them.
 #include <unistd.h>
 
 #include <cstdint>
@@ -86,6 +88,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ariadne::byte_writer tail;
   tail.str(h.hex());
   std::ofstream(st.file, std::ios::binary | std::ios::trunc) << body << tail.out;
+  // Read ahead of the rules (as hunt does on a second thread): used only
+  // if it fits them, and then as safe as the restored one below.
+  if (auto ahead = ariadne::match::literal_index::cached("fuzz"); ahead && ahead->fits(st.set.rules)) {
+    ariadne::match::engine eng(st.set.rules, {}, ahead);
+    std::vector<ariadne::match::hit> hits;
+    eng.match_batch(st.batch, hits);
+  }
   auto ix = std::make_shared<const ariadne::match::literal_index>(st.set.rules, 1, "fuzz");
   if (!ix->active()) std::abort();  // restored or derived anew, it is usable
   ariadne::match::engine eng(st.set.rules, {}, ix);
