@@ -138,14 +138,19 @@ struct deriver : condition_walk<deriver, literal> {
     }
   }
 
-  // More selective first: a longer shortest literal, then fewer literals.
+  // More selective first: a longer shortest literal (up to 32 bytes, past
+  // which length tells little), then fewer literals. An exact short value
+  // (`EventType: SetValue`) is met by whole classes of events; a long path
+  // or file name is rare: with lengths counted only up to 8 bytes, the two
+  // tied and the first item won, and the SigmaHQ tree was evaluated 31%
+  // more often on the OTRF datasets.
   static bool better(const std::vector<literal>& a, const std::vector<literal>& b) {
     auto shortest = [](const std::vector<literal>& s) {
       std::size_t m = SIZE_MAX;
       for (const auto& l : s) m = std::min(m, l.text.size());
       return m;
     };
-    std::size_t sa = std::min<std::size_t>(shortest(a), 8), sb = std::min<std::size_t>(shortest(b), 8);
+    std::size_t sa = std::min<std::size_t>(shortest(a), 32), sb = std::min<std::size_t>(shortest(b), 32);
     if (sa != sb) return sa > sb;
     return a.size() < b.size();
   }

@@ -498,6 +498,42 @@ TEST(LiteralIndex, RulesNeedALiteralOfEachSetTheyAnd) {
   EXPECT_EQ(run_both(set.rules, batch, ix).hits.size(), 4u + 4 + 4 + 11 + 3 + 5 + 2 + 7);
 }
 
+// Of the items an alternative ANDs, the one with the longer literal indexes
+// it (up to 32 bytes; then the one with fewer literals): a registry rule
+// that ANDs `EventType: SetValue` with a long `Details` literal is not
+// evaluated for every SetValue event, only for those holding that literal.
+TEST(LiteralIndex, AnAlternativeIsIndexedByItsLongerLiteral) {
+  auto set = test::rules_from(windows_rule(
+      "1", "  selection1:\n    TargetObject|contains: '\\Services\\HybridConnectionManager'\n"
+           "  selection2:\n    EventType: SetValue\n    Details|contains: 'Microsoft.HybridConnectionManager.Listener.exe'\n"
+           "  condition: selection1 or selection2\n"));
+  ASSERT_EQ(set.rules.size(), 1u);
+  field_id type = field_names().intern("EventType"), details = field_names().intern("Details"),
+           object = field_names().intern("TargetObject");
+  event_batch batch;
+  struct row {
+    const char* type;
+    const char* details;
+    const char* object;
+  };
+  for (const row& r : std::initializer_list<row>{
+           {"SetValue", "DWORD (0x00000001)", "HKLM\\Software\\x"},
+           {"SetValue", "C:\\Program Files\\Microsoft.HybridConnectionManager.Listener.exe", "HKLM\\Software\\y"},
+           {"SetValue", "(Empty)", "HKLM\\System\\CurrentControlSet\\Services\\HybridConnectionManager\\Start"},
+           {"CreateKey", "Microsoft.HybridConnectionManager.Listener.exe", "HKLM\\Software\\z"},
+           {"SetValue", "Binary Data", "HKLM\\Software\\w"}}) {
+    event& ev = batch.begin_event(0, batch.size() + 1);
+    ev.logsource.product = set.rules[0].source.product_id;
+    batch.add_string(type, r.type);
+    batch.add_string(details, r.details);
+    batch.add_string(object, r.object);
+    batch.end_event();
+  }
+  auto r = run_both(set.rules, batch);
+  EXPECT_EQ(r.evaluated, 3u);    // the events holding one of the two long literals
+  EXPECT_EQ(r.hits.size(), 2u);  // the SetValue with the listener, the service key
+}
+
 TEST(LiteralIndexCache, SecondLoadComesFromTheCacheWithTheSameMatches) {
   test::scoped_cache_dir cache;
   auto set = test::rules_from(big_rule());
