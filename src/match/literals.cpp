@@ -142,8 +142,8 @@ struct deriver : condition_walk<deriver, literal> {
   // which length tells little), then fewer literals. An exact short value
   // (`EventType: SetValue`) is met by whole classes of events; a long path
   // or file name is rare: with lengths counted only up to 8 bytes, the two
-  // tied and the first item won, and the SigmaHQ tree was evaluated 31%
-  // more often on the OTRF datasets.
+  // tied and the first item won, and the SigmaHQ tree made 249,398 rule
+  // evaluations on the OTRF datasets instead of 169,895.
   static bool better(const std::vector<literal>& a, const std::vector<literal>& b) {
     auto shortest = [](const std::vector<literal>& s) {
       std::size_t m = SIZE_MAX;
