@@ -258,7 +258,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       std::set<std::string> hosts, users, techniques;
       std::unordered_set<std::uint32_t> entities_seen;
       std::set<std::pair<int, std::string>> tactics;
-      std::vector<std::string> ids;
+      std::vector<std::string_view> ids;  // views of the alerts' own ids
       std::map<std::string, int> rule_level;
       for (auto ai : inc.alerts) {
         const auto& a = g.alerts[ai];
@@ -304,7 +304,10 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       inc.score += 2.0 * static_cast<double>(std::min<std::size_t>(inc.entities.size(), 11) - (inc.entities.empty() ? 0 : 1));
       std::sort(ids.begin(), ids.end());
       std::string joined = "incident";
-      for (const auto& id : ids) joined += "\n" + id;
+      for (std::string_view id : ids) {
+        joined += '\n';
+        joined += id;
+      }
       inc.id = stable_id_hex(joined);
       std::map<std::uint32_t, int> votes;
       for (auto e : inc.entities) ++votes[root_for(e)];
