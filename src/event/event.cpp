@@ -356,6 +356,12 @@ void event_batch::clear() {
   open_ = false;
 }
 
+void field_spans::stamp(slot& sl, const field_entry& f, std::uint32_t idx) const {
+  if (sl.epoch != epoch_) sl = {epoch_, {idx, idx, false}};
+  sl.at.last = idx;
+  if (f.val.kind == value_kind::null) sl.at.any_null = true;
+}
+
 void field_spans::reset(std::span<const field_entry> fields) {
   if (++epoch_ == 0) {  // wrapped: forget every old stamp
     for (auto& sl : slots_) sl.epoch = 0;
@@ -366,25 +372,12 @@ void field_spans::reset(std::span<const field_entry> fields) {
   if (!fields.empty() && top >= slots_.size()) slots_.resize(static_cast<std::size_t>(top) + 64);
   // Every id has its slot now: no bounds check per field.
   slot* const slots = slots_.data();
-  const std::uint32_t ep = epoch_;
-  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) {
-    slot& sl = slots[fields[idx].id];
-    if (sl.epoch != ep) {
-      sl.epoch = ep;
-      sl.at.first = idx;
-      sl.at.any_null = false;
-    }
-    sl.at.last = idx;
-    sl.at.any_null |= fields[idx].val.kind == value_kind::null;
-  }
+  for (std::uint32_t idx = 0; idx < fields.size(); ++idx) stamp(slots[fields[idx].id], fields[idx], idx);
 }
 
 void field_spans::add(const field_entry& f, std::uint32_t idx) {
   if (f.id >= slots_.size()) slots_.resize(static_cast<std::size_t>(f.id) + 64);
-  slot& sl = slots_[f.id];
-  if (sl.epoch != epoch_) sl = {epoch_, {idx, idx, false}};
-  sl.at.last = idx;
-  if (f.val.kind == value_kind::null) sl.at.any_null = true;
+  stamp(slots_[f.id], f, idx);
 }
 
 }  // namespace ariadne

@@ -216,6 +216,8 @@ class field_spans {
     std::uint32_t epoch = 0;
     span at;
   };
+  // Records f at idx in its slot (which the table has).
+  void stamp(slot& sl, const field_entry& f, std::uint32_t idx) const;
   std::vector<slot> slots_;
   std::uint32_t epoch_ = 0;
 };
