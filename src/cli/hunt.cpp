@@ -172,7 +172,7 @@ int step_load_rules(hunt_state& st) {
   if (use_index) {
     if (early.valid()) {
       auto ix = early.get();
-      if (ix && !st.loaded.digest.empty() && st.loaded.digest == early_key && ix->fits(st.rules))
+      if (ix && st.loaded.digest == early_key && ix->fits(st.rules))  // early_key is never empty
         st.index = std::move(ix);
     }
     if (!st.index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads, st.loaded.digest);
