@@ -302,11 +302,9 @@ TEST(LiteralIndex, ScanMemoAnswersAsTheScanWould) {
 // reference's throughout.
 TEST(LiteralIndex, LongValuesAreRememberedWhileTheyRepeat) {
   auto set = test::rules_from(
-      "title: a\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\ndetection:\n"
-      "  sel:\n    CallTrace|contains: 'unknown('\n  condition: sel\n---\n"
-      "title: b\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n  product: windows\ndetection:\n"
-      "  sel:\n    CallTrace|contains: 'evil.dll+'\n  filter:\n    CallTrace|contains: 'signed.dll'\n"
-      "  condition: sel and not filter\n");
+      windows_rule("1", "  sel:\n    CallTrace|contains: 'unknown('\n  condition: sel\n") +
+      windows_rule("2", "  sel:\n    CallTrace|contains: 'evil.dll+'\n  filter:\n    CallTrace|contains: 'signed.dll'\n"
+                        "  condition: sel and not filter\n"));
   ASSERT_EQ(set.rules.size(), 2u);
   field_id trace = field_names().intern("CallTrace");
   const ls_id product = set.rules[0].source.product_id;
