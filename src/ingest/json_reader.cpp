@@ -38,26 +38,71 @@ std::size_t match_value(std::string_view text, std::size_t pos, std::uint64_t& l
 
 }  // namespace
 
-bool json_reader::sniff(std::string_view text) {
-  std::size_t pos = 0;
-  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
-  while (pos < text.size() && is_ws(text[pos])) ++pos;
-  return pos < text.size() && (text[pos] == '{' || text[pos] == '[');
-}
+namespace {
 
-bool json_reader::is_json_lines(std::string_view text, std::size_t& body, std::uint64_t& body_line) {
+// Where the body starts: after a byte-order mark and blank lines.
+std::size_t skip_preamble(std::string_view text, std::uint64_t& line) {
   std::size_t pos = 0;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
-  std::uint64_t line = 1;
+  line = 1;
   while (pos < text.size() && is_ws(text[pos])) {
     if (text[pos] == '\n') ++line;
     ++pos;
   }
-  if (pos >= text.size() || text[pos] == '[') return false;
-  std::uint64_t dummy = 0;
-  std::size_t end = match_value(text, pos, dummy);
-  std::size_t nl = text.find('\n', pos);
-  if (end == std::string_view::npos || (nl != std::string_view::npos && end > nl)) return false;
+  return pos;
+}
+
+// The layout is decided on a sample of lines, not on the first record
+// alone: a first line that is garbage, cut short or a stray `[` must not
+// decide how the whole file is read. Counts the non-blank lines of the
+// first 64 (within about 1 MiB) and how many of them are one whole JSON
+// object each.
+struct line_sample {
+  int lines = 0;
+  int objects = 0;
+};
+
+line_sample sample_lines(std::string_view text, std::size_t pos) {
+  constexpr int k_lines = 64;
+  constexpr std::size_t k_bytes = std::size_t{1} << 20;
+  line_sample s;
+  const std::size_t start = pos;
+  while (pos < text.size() && s.lines < k_lines && (s.lines == 0 || pos - start < k_bytes)) {
+    std::size_t nl = text.find('\n', pos);
+    std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::size_t a = pos, b = end;
+    while (a < b && is_ws(text[a])) ++a;
+    while (b > a && is_ws(text[b - 1])) --b;
+    if (a < b) {
+      ++s.lines;
+      if (text[a] == '{') {
+        std::uint64_t dummy = 0;
+        std::string_view line = text.substr(a, b - a);
+        if (match_value(line, 0, dummy) == line.size()) ++s.objects;
+      }
+    }
+    pos = end + 1;
+  }
+  return s;
+}
+
+bool mostly_objects(const line_sample& s) { return s.objects > 0 && 2 * s.objects >= s.lines; }
+
+}  // namespace
+
+bool json_reader::sniff(std::string_view text) {
+  std::uint64_t line = 1;
+  std::size_t pos = skip_preamble(text, line);
+  if (pos >= text.size()) return false;
+  if (text[pos] == '{' || text[pos] == '[') return true;
+  return mostly_objects(sample_lines(text, pos));  // JSON lines behind a bad first line
+}
+
+bool json_reader::is_json_lines(std::string_view text, std::size_t& body, std::uint64_t& body_line) {
+  std::uint64_t line = 1;
+  std::size_t pos = skip_preamble(text, line);
+  if (pos >= text.size()) return false;
+  if (!mostly_objects(sample_lines(text, pos))) return false;
   body = pos;
   body_line = line;
   return true;
