@@ -141,7 +141,7 @@ int run_attribute(const attribute_options& opts) {
     if (!g.partial.empty()) o += fmt::format("    related (parent or sibling known): {}\n", fmt::join(g.partial, ", "));
     if (!g.distinguishing.empty()) o += fmt::format("    also known for (rare): {}\n", fmt::join(g.distinguishing, ", "));
   }
-  return write_output(opts.output, o);
+  return write_output(opts.output, printable_text(o, pal.enabled()));
 }
 
 int run_rules_coverage(const rules_coverage_options& opts) {
@@ -262,7 +262,7 @@ int run_rules_coverage(const rules_coverage_options& opts) {
     const auto* tech = k.find_technique(top[i].second);
     o += fmt::format("  {:>6}  {:<10} {}\n", top[i].first, top[i].second, tech ? tech->name : "");
   }
-  return write_output(opts.output, o);
+  return write_output(opts.output, printable_text(o, pal.enabled()));
 }
 
 }  // namespace ariadne::cli

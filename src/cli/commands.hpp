@@ -32,6 +32,7 @@ struct hunt_options {
   bool quiet = false;            // no summary
   bool no_color = false;
   std::size_t max_problems_shown = 10;
+  bool output_in_input = false;  // --output-in-input: allow -o inside an input folder (not read back)
 };
 
 struct dump_options {
@@ -91,6 +92,9 @@ int run_trace(const trace_options& opts);
 int run_attribute(const attribute_options& opts);
 int run_rules_coverage(const rules_coverage_options& opts);
 unsigned default_threads();
+// `requested` threads (0: one per core), lowered to twice the cores with a
+// note on stderr.
+unsigned clamp_threads(unsigned requested);
 int run_rules_check(const rules_check_options& opts);
 int run_rules_list(const rules_list_options& opts);
 int run_rules_stats(const rules_list_options& opts);

@@ -24,41 +24,46 @@ unsigned default_threads() {
   return n == 0 ? 1 : n;
 }
 
+unsigned clamp_threads(unsigned requested) {
+  if (requested == 0) return default_threads();
+  // Each thread holds its own matcher state and batches: more threads than
+  // cores only costs memory (4 GB at -j 512). Twice the cores leaves room
+  // for I/O waits.
+  const unsigned most = std::max(4u, 2 * default_threads());
+  if (requested <= most) return requested;
+  std::fprintf(stderr, "ariadne: note: -j %u lowered to %u (twice the %u core(s) here)\n", requested, most,
+               default_threads());
+  return most;
+}
+
 int run_dump(const dump_options& opts) {
   palette err_pal(!opts.no_color && is_tty(stderr));
   std::vector<ingest::input_problem> input_problems;
-  auto files = ingest::expand_paths(opts.inputs, input_problems);
+  if (!output_is_safe(opts.output, opts.inputs, false)) return k_exit_usage;
+  ingest::input_spool spool;
+  auto files = ingest::expand_inputs(opts.inputs, input_problems, spool);
   for (const auto& p : input_problems)
-    std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), p.where.c_str(),
-                 p.message.c_str());
+    std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), printable(p.where).c_str(),
+                 printable(p.message).c_str());
   if (files.empty()) {
     std::fprintf(stderr, "ariadne: no input files\n");
     return k_exit_fatal;
   }
-  std::FILE* out = stdout;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
-  if (!opts.output.empty() && opts.output != "-") {
-    owned.reset(std::fopen(opts.output.c_str(), "wb"));
-    if (!owned) {
-      std::fprintf(stderr, "ariadne: cannot write %s: %s\n", opts.output.c_str(), std::strerror(errno));
-      return k_exit_fatal;
-    }
-    out = owned.get();
-  }
+  output_file out_file;
+  if (!out_file.open(opts.output)) return k_exit_fatal;
   const bool xml = opts.format == "xml";
   ingest::evtx::reader_options ropts;
-  ropts.threads = opts.threads ? opts.threads : default_threads();
+  ropts.threads = clamp_threads(opts.threads);
 
   std::uint64_t records = 0, bad_records = 0, files_read = 0, problems = 0, shown = 0,
                 other_files = 0;
-  bool write_failed = false;
   std::vector<ingest::evtx::source> batch;
   auto report = [&](const std::string& name, const ingest::evtx::problem& p) {
     ++problems;
     if (++shown > opts.max_problems_shown) return;
     std::fprintf(stderr, "ariadne: %s: %s [%s]\n",
                  p.fatal ? err_pal.paint("error", "31").c_str() : err_pal.paint("warning", "33").c_str(),
-                 ingest::evtx::describe(name, p).c_str(), p.reason.c_str());
+                 printable(ingest::evtx::describe(name, p)).c_str(), p.reason.c_str());
   };
   auto render = [&](const ingest::evtx::record& r, ingest::evtx::chunk_output& o) {
     if (xml) {
@@ -73,8 +78,7 @@ int run_dump(const dump_options& opts) {
     ingest::evtx::read_sources(
         batch, ropts, render,
         [&](ingest::evtx::chunk_output& o) {
-          if (!o.text.empty() && std::fwrite(o.text.data(), 1, o.text.size(), out) != o.text.size())
-            write_failed = true;
+          out_file.write(o.text);
           for (const auto& p : o.problems) report(batch[o.source_idx].name, p);
         },
         [&](std::size_t idx, const ingest::evtx::file_stats& fs, const std::vector<ingest::evtx::problem>& ps) {
@@ -89,12 +93,13 @@ int run_dump(const dump_options& opts) {
   auto ends_with = [](const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  for (const auto& file : files) {
+  for (const auto& in : files) {
+    const std::string& file = in.path;
     // A `.evtx` name goes straight to the reader, whose workers check the
     // signature (and report a file that is not EVTX); other names are
     // recognised by their first bytes here.
     if (ends_with(file, ".evtx") || ingest::evtx::file_is_evtx(file)) {
-      batch.push_back({file, file, {}});
+      batch.push_back({in.name, file, {}});
       continue;
     }
     // Anything else may be an archive holding EVTX members (for_each_member
@@ -111,30 +116,26 @@ int run_dump(const dump_options& opts) {
           batch.push_back({m.name, {}, image});
           run_batch();
         },
-        member_problems);
+        member_problems, 4ULL << 30, in.name);
     for (const auto& p : member_problems) {
       ++problems;
-      std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), p.where.c_str(),
-                   p.message.c_str());
+      std::fprintf(stderr, "ariadne: %s: %s: %s\n", err_pal.paint("warning", "33").c_str(), printable(p.where).c_str(),
+                   printable(p.message).c_str());
     }
     if (found == 0 && member_problems.empty()) {
       // Named on the command line: a warning. Met in a directory walk
       // (READMEs, JSON logs beside the EVTX files): counted only.
-      if (std::find(opts.inputs.begin(), opts.inputs.end(), file) != opts.inputs.end()) {
+      if (in.named) {
         ++problems;
         std::fprintf(stderr, "ariadne: %s: %s: not an EVTX file; skipped\n", err_pal.paint("warning", "33").c_str(),
-                     file.c_str());
+                     printable(in.name).c_str());
       } else {
         ++other_files;
       }
     }
   }
   run_batch();
-  std::fflush(out);
-  if (write_failed || std::ferror(out)) {
-    std::fprintf(stderr, "ariadne: error writing output\n");
-    return k_exit_fatal;
-  }
+  if (int rc = out_file.commit("the output"); rc != k_exit_ok) return rc;
   if (!opts.quiet) {
     std::string line = fmt::format("ariadne: {} records from {} file(s); {} unreadable record(s); {} problem(s)",
                                    records, files_read, bad_records, problems);

@@ -32,12 +32,6 @@
 namespace ariadne::cli {
 namespace {
 
-struct file_closer {
-  void operator()(std::FILE* f) const {
-    if (f && f != stdout) std::fclose(f);
-  }
-};
-
 struct hunt_state {
   explicit hunt_state(const hunt_options& o) : opts(o) {}
   const hunt_options& opts;
@@ -62,10 +56,11 @@ struct hunt_state {
   std::unique_ptr<match::prefilter> pre;
   std::uint64_t filtered = 0;
   std::uint64_t json_records = 0;  // the prefilter applies to JSON records only
-  std::unique_ptr<std::FILE, file_closer> out;
+  output_file out;
   std::FILE* summary = stdout;
   std::vector<std::string> sources;
-  std::vector<std::string> files;
+  ingest::input_spool spool;  // copies of piped inputs
+  std::vector<ingest::input_file> files;
   std::vector<ingest::input_problem> problems;
   std::size_t problems_printed = 0;
   std::uint64_t events = 0, records = 0, bad_records = 0, bytes = 0, alerts = 0, unsupported_files = 0;
@@ -75,7 +70,6 @@ struct hunt_state {
   std::map<std::string, std::uint64_t> by_host;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::vector<match::hit> hits;
-  bool write_failed = false;
   std::unique_ptr<graph::builder> gb;  // null with --no-incidents
   std::vector<const graph::alert_rule*> graph_rules, graph_corrs;  // interned per rule
   graph::graph g;
@@ -109,11 +103,7 @@ graph::alert_ref graph_alert(hunt_state& st, std::vector<const graph::alert_rule
 
 // Flushes the alert output; k_exit_fatal (with a message) if any write failed.
 int flush_output(hunt_state& st, const char* what) {
-  std::fflush(st.out.get());
-  if (st.write_failed || std::ferror(st.out.get())) {
-    std::fprintf(stderr, "ariadne: error writing %s\n", what);
-    return k_exit_fatal;
-  }
+  if (std::fflush(st.out.get()) != 0 || std::ferror(st.out.get())) return st.out.commit(what);
   return k_exit_ok;
 }
 
@@ -122,14 +112,16 @@ void flush_problems(hunt_state& st) {
     const auto& p = st.problems[st.problems_printed++];
     if (st.problems_printed > st.opts.max_problems_shown) continue;
     st.prog.finish();
-    std::fputs(fmt::format("ariadne: {}: {}: {}\n", st.err_pal.paint("warning", "33"), p.where, p.message).c_str(),
+    std::fputs(fmt::format("ariadne: {}: {}: {}\n", st.err_pal.paint("warning", "33"), printable(p.where),
+                           printable(p.message))
+                   .c_str(),
                stderr);
   }
 }
 
 int step_load_rules(hunt_state& st) {
   // --threads bounds every step, rule loading included.
-  st.threads = st.opts.threads ? st.opts.threads : default_threads();
+  st.threads = clamp_threads(st.opts.threads);
   sigma::level min = sigma::level::informational;
   (void)sigma::parse_level(st.opts.min_level, min);
   // The literal index is cached under the digest of the rules hunted (the
@@ -198,22 +190,16 @@ int step_setup(hunt_state& st) {
     st.norm = &normalizer::builtin();
   }
   bool to_stdout = st.opts.output.empty() || st.opts.output == "-";
-  if (to_stdout) {
-    st.out.reset(stdout);
-  } else {
-    std::FILE* f = std::fopen(st.opts.output.c_str(), "wb");
-    if (!f) {
-      std::fprintf(stderr, "ariadne: cannot write %s: %s\n", st.opts.output.c_str(), std::strerror(errno));
-      return k_exit_fatal;
-    }
-    st.out.reset(f);
-  }
+  if (!output_is_safe(st.opts.output, st.opts.inputs, st.opts.output_in_input)) return k_exit_usage;
+  if (!st.out.open(st.opts.output)) return k_exit_fatal;
   // With JSON lines on stdout, people-facing text goes to stderr.
   st.summary = (to_stdout && st.opts.format == "jsonl") ? stderr : stdout;
   st.out_pal = palette(!st.opts.no_color && to_stdout && is_tty(stdout));
   st.err_pal = palette(!st.opts.no_color && is_tty(stderr));
   st.prog = progress(is_tty(stderr));
-  st.files = ingest::expand_paths(st.opts.inputs, st.problems);
+  ingest::expand_options xo;
+  if (!to_stdout) xo.exclude = {st.out.temp_path(), st.opts.output};  // never read back what this run writes
+  st.files = ingest::expand_inputs(st.opts.inputs, st.problems, st.spool, xo);
   flush_problems(st);
   if (st.files.empty()) {
     std::fprintf(stderr, "ariadne: no input files\n");
@@ -253,6 +239,7 @@ struct rendered_hit {
   std::optional<report::alert> alert;
   std::string line;
   std::string_view host;  // the event's host, in the batch
+  std::string id;         // without `alert`: the alert's id, when correlations or the graph keep it
 };
 
 // `event_json`, when given, is the event's JSON rendered for an earlier hit.
@@ -265,6 +252,8 @@ rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const ma
   std::string_view host = out.host = st.norm->host(batch, ev);
   if (st.db || (r.standalone && st.opts.format == "jsonl"))
     out.alert = report::make_alert(r, h.rule_idx, batch, ev, host, src, event_json);
+  else if (st.gb || (st.corr && st.corr->wants(h.rule_idx)))
+    out.id = report::alert_id(r.id, report::event_identity(batch, ev, host));
   if (!r.standalone) return out;
   if (st.opts.format == "jsonl") {
     out.line = report::to_jsonl(*out.alert, r);
@@ -274,8 +263,8 @@ rendered_hit render_hit(const hunt_state& st, const event_batch& batch, const ma
     std::string lvl = std::string(sigma::level_name(r.lvl));
     std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
     out.line = fmt::format("{}  {}  {:<16}  {}  {}\n", t, st.out_pal.level(padded_lvl),
-                           host.empty() ? std::string_view("-") : host, r.title,
-                           st.out_pal.dim(src + ":" + std::to_string(ev.source.record)));
+                           host.empty() ? std::string("-") : printable(host), printable(r.title),
+                           st.out_pal.dim(printable(src) + ":" + std::to_string(ev.source.record)));
   }
   return out;
 }
@@ -307,14 +296,13 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     const auto& h = hits[k];
     const auto& r = st.rules[h.rule_idx];
     const event& ev = batch.events()[h.event_idx];
-    const std::string& src = st.sources[ev.source.source_idx];
     rendered_hit made = std::move((*rendered)[k]);
     const std::optional<report::alert>& a = made.alert;
     std::string_view host = made.host;
     bool feeds = st.corr && st.corr->wants(h.rule_idx);
     // The id, when correlations or the graph keep the alert.
     std::string id;
-    if (feeds || st.gb) id = a ? a->id : report::alert_id(r.id, src, ev.source.record);
+    if (feeds || st.gb) id = a ? a->id : std::move(made.id);
     if (feeds) st.corr->add_hit(h.rule_idx, batch, ev, id);
     if (st.gb) {
       if (r.standalone)
@@ -331,7 +319,7 @@ void emit_alerts(hunt_state& st, event_batch& batch, const std::vector<match::hi
     ++st.by_level[r.lvl];
     ++st.by_rule[h.rule_idx];
     ++st.by_host[host.empty() ? std::string("(unknown)") : std::string(host)];
-    if (std::fwrite(made.line.data(), 1, made.line.size(), st.out.get()) != made.line.size()) st.write_failed = true;
+    st.out.write(made.line);
   }
   batch.clear();
   commit_case(st);  // one transaction per batch: a crash loses at most this batch
@@ -482,18 +470,18 @@ int step_read(hunt_state& st) {
     read_evtx(st, evtx_run);
     evtx_run.clear();
   };
-  for (const auto& file : st.files) {
-    if (ingest::evtx::file_is_evtx(file)) {
+  for (const auto& in : st.files) {
+    if (ingest::evtx::file_is_evtx(in.path)) {
       std::error_code ec;
-      auto size = std::filesystem::file_size(file, ec);
+      auto size = std::filesystem::file_size(in.path, ec);
       if (!ec) st.bytes += size;
-      evtx_run.push_back({file, file, {}});
+      evtx_run.push_back({in.name, in.path, {}});
       continue;
     }
     flush_evtx();
     {
       ingest::for_each_member(
-          file,
+          in.path,
           [&](const ingest::member& m) {
             std::string_view text(m.data->data(), m.data->size());
             st.bytes += text.size();
@@ -505,8 +493,7 @@ int step_read(hunt_state& st) {
             if (!ingest::json_reader::sniff(text)) {
               // Named on the command line: a warning. Found in a directory
               // walk (READMEs, metadata): counted in the summary only.
-              bool named = std::find(st.opts.inputs.begin(), st.opts.inputs.end(), file) != st.opts.inputs.end();
-              if (named && !text.empty())
+              if (in.named && !text.empty())
                 st.problems.push_back({m.name, "unsupported-format", "not a JSON or EVTX log (unknown format); skipped"});
               else
                 ++st.unsupported_files;
@@ -528,7 +515,7 @@ int step_read(hunt_state& st) {
             st.filtered += stats.filtered;
             st.json_records += stats.records;
           },
-          st.problems);
+          st.problems, 4ULL << 30, in.name);
     }
     ++st.files_done;
     flush_problems(st);
@@ -562,12 +549,12 @@ int step_correlate(hunt_state& st) {
       std::string lvl = std::string(sigma::level_name(c.lvl));
       std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
       line = fmt::format("{}  {}  {:<16}  {}  {}\n", format_rfc3339(res.end).substr(0, 19) + "Z",
-                         st.out_pal.level(padded_lvl), "(correlation)", c.title,
+                         st.out_pal.level(padded_lvl), "(correlation)", printable(c.title),
                          st.out_pal.dim(fmt::format("{} {:g} in {}..{} {}", sigma::corr_type_name(c.type), res.value,
                                                     format_rfc3339(res.start).substr(11, 8),
-                                                    format_rfc3339(res.end).substr(11, 8), group)));
+                                                    format_rfc3339(res.end).substr(11, 8), printable(group))));
     }
-    if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
+    st.out.write(line);
   }
   commit_case(st);
   return flush_output(st, "alerts");
@@ -587,7 +574,7 @@ int step_incidents(hunt_state& st) {
     for (const auto& inc : st.incidents) {
       std::string line = graph::incident_to_jsonl(st.g, st.incidents, inc);
       line.push_back('\n');
-      if (std::fwrite(line.data(), 1, line.size(), st.out.get()) != line.size()) st.write_failed = true;
+      st.out.write(line);
     }
   }
   if (st.db && !st.db_failed) {
@@ -608,6 +595,9 @@ int step_close_case(hunt_state& st) {
   }
   return k_exit_ok;
 }
+
+// The alerts file is renamed into place only now, when it is whole.
+int step_commit_output(hunt_state& st) { return st.out.commit("alerts"); }
 
 int step_summary(hunt_state& st) {
   if (st.opts.quiet) return k_exit_ok;
@@ -693,14 +683,14 @@ int step_summary(hunt_state& st) {
       const auto& r = st.rules[top[k].second];
       std::string lvl(sigma::level_name(r.lvl));
       lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
-      s += fmt::format("  {:>7}  {}  {}\n", top[k].first, pal.level(lvl), r.title);
+      s += fmt::format("  {:>7}  {}  {}\n", top[k].first, pal.level(lvl), printable(r.title));
     }
     std::vector<std::pair<std::uint64_t, std::string>> hosts;
     for (const auto& [h, n] : st.by_host) hosts.emplace_back(n, h);
     std::stable_sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     s += "\n" + pal.bold("Hosts") + "\n";
     for (std::size_t k = 0; k < hosts.size() && k < 10; ++k)
-      s += fmt::format("  {:>7}  {}\n", hosts[k].first, hosts[k].second);
+      s += fmt::format("  {:>7}  {}\n", hosts[k].first, printable(hosts[k].second));
     if (hosts.size() > 10) s += fmt::format("  ... and {} more\n", hosts.size() - 10);
   }
   if (st.db) {
@@ -718,7 +708,7 @@ int step_summary(hunt_state& st) {
       if (!st.by_corr[k]) continue;
       std::string lvl(sigma::level_name(st.corrs[k].lvl));
       lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
-      s += fmt::format("  {:>7}  {}  {} ({})\n", st.by_corr[k], pal.level(lvl), st.corrs[k].title,
+      s += fmt::format("  {:>7}  {}  {} ({})\n", st.by_corr[k], pal.level(lvl), printable(st.corrs[k].title),
                        sigma::corr_type_name(st.corrs[k].type));
     }
   }
@@ -737,12 +727,13 @@ int step_summary(hunt_state& st) {
       for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
       s += fmt::format("  {:>6.1f}  {}  {}  {}  {} ({} alert(s))\n", inc.score, pal.level(lvl),
                        inc.first == k_no_time ? std::string("-") : format_rfc3339(inc.first).substr(0, 19) + "Z",
-                       hosts.empty() ? std::string("-") : hosts, graph::title_of(st.g.alerts[inc.headline]),
+                       hosts.empty() ? std::string("-") : printable(hosts),
+                       printable(graph::title_of(st.g.alerts[inc.headline])),
                        inc.alerts.size());
       s += fmt::format("          {}  {}\n", pal.dim("id " + inc.id.substr(0, 12)), tactics);
-      if (inc.root != graph::k_none) s += fmt::format("          root: {}\n", st.g.label(inc.root));
+      if (inc.root != graph::k_none) s += fmt::format("          root: {}\n", printable(st.g.label(inc.root)));
       for (const auto& l : inc.links)
-        s += fmt::format("          linked: {} ({})\n", st.incidents[l.incident].id.substr(0, 12), l.via);
+        s += fmt::format("          linked: {} ({})\n", st.incidents[l.incident].id.substr(0, 12), printable(l.via));
     }
     if (st.incidents.size() > st.opts.incidents_shown)
       s += fmt::format("  ... and {} more (--incidents-shown N, or -f jsonl)\n",
@@ -750,7 +741,7 @@ int step_summary(hunt_state& st) {
     if (st.db) s += "  trace one: ariadne trace " + st.opts.case_db + " ID\n";
   }
   std::fputs(s.c_str(), st.summary);
-  return k_exit_ok;
+  return st.summary == stdout ? finish_stdout() : k_exit_ok;
 }
 
 }  // namespace
@@ -759,7 +750,7 @@ int run_hunt(const hunt_options& opts) {
   auto owned = std::make_unique<hunt_state>(opts);
   hunt_state& st = *owned;
   for (auto step : {step_load_rules, step_setup, step_read, step_correlate, step_incidents, step_close_case,
-                    step_summary}) {
+                    step_commit_output, step_summary}) {
     int rc = step(st);
     if (rc != k_exit_ok) return rc;
   }
@@ -768,7 +759,6 @@ int run_hunt(const hunt_options& opts) {
   // one on one thread) to the process's exit, as compilers do. It stays
   // reachable from `kept`, so leak checkers do not count it.
   st.db.reset();
-  st.out.reset();
   static auto* kept = new std::vector<hunt_state*>;
   kept->push_back(owned.release());
   return k_exit_ok;

@@ -2,9 +2,12 @@
 // is done by the library modules (see src/README.md).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "terminal.hpp"
@@ -19,6 +22,45 @@ void add_rule_options(CLI::App* cmd, ariadne::cli::rule_options& r) {
                   "YAML file of %placeholder% values for the 'expand' modifier");
   cmd->add_flag("--strict-placeholders", r.strict_placeholders,
                 "Skip rules whose placeholders have no value (default: match them like '*')");
+}
+
+// A number in (lo, hi]: NaN and infinities are refused, as are values that
+// would overflow when turned into nanoseconds.
+CLI::Validator finite_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          std::size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          return "'" + text + "' is not a number";
+        }
+        if (!std::isfinite(v) || v <= lo || v > hi)
+          return text + " is out of range (more than " + CLI::detail::to_string(lo) + ", at most " +
+                 CLI::detail::to_string(hi) + ")";
+        return {};
+      },
+      "", "");
+}
+
+// The subcommands, for naming an unknown one.
+constexpr const char* k_commands[] = {"hunt", "dump", "trace", "attribute", "rules"};
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace
@@ -36,12 +78,16 @@ int main(int argc, char** argv) {
   auto* hunt_cmd = app.add_subcommand("hunt", "Match Sigma rules against log files and directories");
   add_rule_options(hunt_cmd, hunt.rules);
   hunt_cmd->add_option("paths", hunt.inputs, "Log files or directories: EVTX, JSON lines/array/concatenated; "
-                                             "gzip, zstd, xz, bzip2, zip and tar read directly")
+                                             "gzip, zstd, xz, bzip2, zip and tar read directly; '-' (or a pipe, "
+                                             "FIFO, /dev/stdin) is read as a stream")
       ->required();
   hunt_cmd->add_option("--min-level", hunt.min_level, "Only rules at or above this level")
       ->check(CLI::IsMember({"informational", "low", "medium", "high", "critical"}))
       ->default_str("informational");
-  hunt_cmd->add_option("-o,--output", hunt.output, "Write alerts to FILE instead of stdout");
+  hunt_cmd->add_option("-o,--output", hunt.output,
+                       "Write alerts to FILE instead of stdout (written whole, then renamed into place; never an input)");
+  hunt_cmd->add_flag("--output-in-input", hunt.output_in_input,
+                     "Allow -o inside an input folder (the file is then left out of the inputs)");
   hunt_cmd->add_option("-f,--format", hunt.format, "Alert output: table (for people) or jsonl (for tools)")
       ->check(CLI::IsMember({"table", "jsonl"}))
       ->default_str("table");
@@ -55,8 +101,8 @@ int main(int argc, char** argv) {
   hunt_cmd->add_flag("--no-incidents", hunt.no_incidents,
                      "Build no entity graph and no incidents (faster; lets the record prefilter skip records)");
   hunt_cmd->add_option("--incident-gap", hunt.incident_gap_minutes,
-                       "Minutes without an alert that split an incident (default: 60)")
-      ->check(CLI::PositiveNumber);
+                       "Minutes without an alert that split an incident (default: 60; more than 0, at most 10,000,000)")
+      ->check(finite_range(0.0, 1e7));
   hunt_cmd->add_option("--incidents-shown", hunt.incidents_shown, "Incidents listed in the summary (default: 10)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
@@ -132,6 +178,18 @@ int main(int argc, char** argv) {
   auto* stats_cmd = rules_cmd->add_subcommand("stats", "Counts of loaded rules by level, logsource and status");
   stats_cmd->add_option("paths", stats.rules.rule_paths, "Rule files or directories (default: built-in pack)");
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string cmd = argv[1];
+    if (std::find(std::begin(k_commands), std::end(k_commands), cmd) == std::end(k_commands)) {
+      std::string best;
+      std::size_t best_d = 3;
+      for (const char* c : k_commands)
+        if (auto d = edit_distance(cmd, c); d < best_d) best_d = d, best = c;
+      std::fprintf(stderr, "ariadne: unknown command '%s'%s; commands: hunt, dump, trace, attribute, rules (--help)\n",
+                   cmd.c_str(), best.empty() ? "" : (" (did you mean '" + best + "'?)").c_str());
+      return k_exit_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -92,7 +92,8 @@ int run_rules_check(const rules_check_options& opts) {
       if (d.where.line) loc += ":" + std::to_string(d.where.line);
       if (d.where.column) loc += ":" + std::to_string(d.where.column);
       std::string sev = d.sev == sigma::severity::error ? pal.paint("error", "1;31") : pal.paint("warning", "33");
-      std::fputs(fmt::format("{}: {}[{}]: {}\n", pal.bold(loc), sev, d.code, d.message).c_str(), stdout);
+      std::fputs(fmt::format("{}: {}[{}]: {}\n", pal.bold(printable(loc)), sev, d.code, printable(d.message)).c_str(),
+                 stdout);
     }
     std::fputs(fmt::format("{} files, {} documents: {} rules and {} correlation rules loaded, {} skipped ({} errors, "
                            "{} warnings{})\n",
@@ -102,6 +103,7 @@ int run_rules_check(const rules_check_options& opts) {
                    .c_str(),
                stdout);
   }
+  if (int rc = finish_stdout(); rc != k_exit_ok) return rc;
   return opts.strict && errors > 0 ? k_exit_problems : k_exit_ok;
 }
 
@@ -146,8 +148,8 @@ int run_rules_list(const rules_list_options& opts) {
       out += "}\n";
       std::fputs(out.c_str(), stdout);
     } else {
-      std::fputs(fmt::format("{:<36}  {:<13}  {:<32}  {}\n", r.id, sigma::level_name(r.lvl), logsource_text(r.source),
-                             r.title)
+      std::fputs(fmt::format("{:<36}  {:<13}  {:<32}  {}\n", r.id, sigma::level_name(r.lvl),
+                             printable(logsource_text(r.source)), printable(r.title))
                      .c_str(),
                  stdout);
     }
@@ -167,12 +169,12 @@ int run_rules_list(const rules_list_options& opts) {
       std::fputs(out.c_str(), stdout);
     } else {
       std::fputs(fmt::format("{:<36}  {:<13}  {:<32}  {}\n", c.id, sigma::level_name(c.lvl),
-                             "correlation:" + std::string(sigma::corr_type_name(c.type)), c.title)
+                             "correlation:" + std::string(sigma::corr_type_name(c.type)), printable(c.title))
                      .c_str(),
                  stdout);
     }
   }
-  return k_exit_ok;
+  return finish_stdout();
 }
 
 int run_rules_stats(const rules_list_options& opts) {
@@ -191,7 +193,7 @@ int run_rules_stats(const rules_list_options& opts) {
     std::vector<std::pair<std::string, std::size_t>> v(m.begin(), m.end());
     std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     std::printf("%s\n", title);
-    for (std::size_t k = 0; k < v.size() && k < top; ++k) std::printf("  %7zu  %s\n", v[k].second, v[k].first.c_str());
+    for (std::size_t k = 0; k < v.size() && k < top; ++k) std::printf("  %7zu  %s\n", v[k].second, printable(v[k].first).c_str());
   };
   std::map<std::string, std::size_t> by_corr;
   for (const auto& c : set->correlation_rules) by_corr[std::string(sigma::corr_type_name(c.type))]++;
@@ -201,7 +203,7 @@ int run_rules_stats(const rules_list_options& opts) {
   print("by status:", by_status, 10);
   print("by logsource (top 25):", by_logsource, 25);
   if (!by_corr.empty()) print("correlations by type:", by_corr, 10);
-  return k_exit_ok;
+  return finish_stdout();
 }
 
 }  // namespace ariadne::cli

@@ -3,9 +3,25 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "ariadne/ingest/input.hpp"
+
 namespace ariadne::cli {
+
+namespace {
+mode_t current_umask() {
+  mode_t m = ::umask(0);
+  ::umask(m);
+  return m;
+}
+}  // namespace
 
 bool is_tty(std::FILE* f) { return ::isatty(::fileno(f)) == 1; }
 
@@ -46,19 +62,182 @@ void progress::finish() {
 }
 
 int write_output(const std::string& path, const std::string& text) {
-  bool to_stdout = path.empty() || path == "-";
-  std::FILE* out = to_stdout ? stdout : std::fopen(path.c_str(), "wb");
-  if (!out) {
-    std::fprintf(stderr, "ariadne: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
-    return k_exit_fatal;
+  output_file out;
+  if (!out.open(path)) return k_exit_fatal;
+  out.write(text);
+  return out.commit(path.empty() || path == "-" ? "the output" : path.c_str());
+}
+
+output_file::~output_file() {
+  if (f_ && f_ != stdout) {
+    std::fclose(f_);
+    if (!temp_.empty()) ::unlink(temp_.c_str());
   }
-  bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
-  ok = (to_stdout ? std::fflush(out) : std::fclose(out)) == 0 && ok;
-  if (!ok) {
-    std::fprintf(stderr, "ariadne: error writing %s\n", to_stdout ? "the output" : path.c_str());
+}
+
+bool output_file::open(const std::string& path) {
+  if (path.empty() || path == "-") {
+    f_ = stdout;
+    return true;
+  }
+  path_ = path;
+  auto fail = [&](int fd) {
+    std::fprintf(stderr, "ariadne: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+    temp_.clear();
+    return false;
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device, FIFO or terminal (/dev/null, a pipe): written in place;
+    // renaming over it would replace it.
+    f_ = std::fopen(path.c_str(), "wb");
+    return f_ ? true : fail(-1);
+  }
+  // A link to a file: the file it names is replaced, the link stays.
+  std::error_code ec;
+  std::filesystem::path target = std::filesystem::is_symlink(path, ec) ? std::filesystem::canonical(path, ec) : std::filesystem::path(path);
+  if (ec) target = path;
+  target_ = target.string();
+  std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  // An unnamed file where the file system allows it (nothing is left behind
+  // if the run is killed), else a hidden temporary name beside the output.
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644 & ~current_umask());
+  if (fd < 0) {
+    temp_ = dir + "/." + target.filename().string() + ".ariadne-XXXXXX";
+    fd = ::mkstemp(temp_.data());
+    if (fd < 0) return fail(-1);
+    (void)::fchmod(fd, 0644 & ~current_umask());
+  }
+  f_ = ::fdopen(fd, "wb");
+  if (!f_) return fail(fd);
+  return true;
+}
+
+void output_file::write(std::string_view text) {
+  if (failed_ || text.empty()) return;
+  if (std::fwrite(text.data(), 1, text.size(), f_) != text.size()) {
+    failed_ = true;
+    first_errno_ = errno;
+  }
+}
+
+int output_file::commit(const char* what) {
+  if (!f_) return k_exit_fatal;
+  if (std::fflush(f_) != 0 && !failed_) {
+    failed_ = true;
+    first_errno_ = errno;
+  }
+  if (!failed_ && std::ferror(f_)) failed_ = true;
+  if (f_ != stdout) {
+    if (!target_.empty() && temp_.empty() && !failed_) {
+      // Give the unnamed file a name beside the output, then rename it.
+      std::string proc = "/proc/self/fd/" + std::to_string(::fileno(f_));
+      for (int attempt = 0; attempt < 100 && temp_.empty(); ++attempt) {
+        std::string name = target_ + ".ariadne-" + std::to_string(::getpid()) + "-" + std::to_string(attempt);
+        if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) temp_ = name;
+        else if (errno != EEXIST) break;
+      }
+      if (temp_.empty()) {
+        failed_ = true;
+        first_errno_ = errno;
+      }
+    }
+    if (std::fclose(f_) != 0 && !failed_) {
+      failed_ = true;
+      first_errno_ = errno;
+    }
+    f_ = nullptr;
+    if (!failed_ && !temp_.empty() && std::rename(temp_.c_str(), target_.c_str()) != 0) {
+      failed_ = true;
+      first_errno_ = errno;
+    }
+    if (failed_ && !temp_.empty()) ::unlink(temp_.c_str());
+  }
+  if (!failed_) return k_exit_ok;
+  std::fprintf(stderr, "ariadne: error writing %s: %s%s\n", what,
+               first_errno_ ? std::strerror(first_errno_) : "write failed",
+               path_.empty() ? "" : " (the file was left as it was)");
+  return k_exit_fatal;
+}
+
+int finish_stdout() {
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    int err = errno;
+    std::fprintf(stderr, "ariadne: error writing the output: %s\n", err ? std::strerror(err) : "write failed");
     return k_exit_fatal;
   }
   return k_exit_ok;
+}
+
+bool output_is_safe(const std::string& output, const std::vector<std::string>& inputs, bool allow_inside) {
+  if (output.empty() || output == "-") return true;
+  for (const auto& in : inputs) {
+    if (in == "-") continue;
+    if (ingest::same_file(output, in)) {
+      std::fprintf(stderr, "ariadne: refusing to write the output over an input: %s is %s\n", output.c_str(),
+                   in.c_str());
+      return false;
+    }
+    if (!allow_inside && ingest::inside(output, in)) {
+      std::fprintf(stderr,
+                   "ariadne: the output %s lies inside the input folder %s and would be read as input; choose another "
+                   "path, or pass --output-in-input to write it there (it is then left out of the inputs)\n",
+                   output.c_str(), in.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string printable_text(std::string_view text, bool keep_color) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t from = 0;
+  for (std::size_t k = 0; k <= text.size(); ++k) {
+    std::size_t keep = 0;  // bytes at k to keep as they are
+    if (k < text.size() && text[k] == '\n') keep = 1;
+    else if (keep_color && k + 1 < text.size() && text[k] == '\x1b' && text[k + 1] == '[') {
+      std::size_t e = k + 2;
+      while (e < text.size() && ((text[e] >= '0' && text[e] <= '9') || text[e] == ';')) ++e;
+      if (e < text.size() && text[e] == 'm') keep = e + 1 - k;
+    }
+    if (keep == 0 && k < text.size()) continue;
+    out += printable(text.substr(from, k - from));
+    if (k < text.size()) out.append(text.substr(k, keep));
+    from = k + keep;
+    k += keep ? keep - 1 : 0;
+  }
+  return out;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    auto c = static_cast<unsigned char>(text[k]);
+    // C1 controls come as UTF-8 \xC2\x80..\xC2\x9F: as dangerous as C0 on
+    // terminals that honour them (CSI is \xC2\x9B).
+    if (c == 0xC2 && k + 1 < text.size() && static_cast<unsigned char>(text[k + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[k + 1]) <= 0x9F) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[k + 1]));
+      ++k;
+      continue;
+    }
+    if (c >= 0x20 && c != 0x7F) {
+      out.push_back(static_cast<char>(c));
+      continue;
+    }
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
 }
 
 }  // namespace ariadne::cli

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ariadne::cli {
 
@@ -18,9 +19,65 @@ enum exit_code : int {
 
 bool is_tty(std::FILE* f);
 
-// Writes `text` to `path` ("" or "-": stdout). On failure prints why and
-// returns k_exit_fatal, else k_exit_ok.
+// Writes `text` to `path` ("" or "-": stdout) through an output_file. On
+// failure prints why and returns k_exit_fatal, else k_exit_ok.
 int write_output(const std::string& path, const std::string& text);
+
+// An output that cannot leave a half-written file in the place of a good
+// one: a named file is written to a temporary file beside it (unnamed,
+// O_TMPFILE, where the file system allows) and renamed over it by commit();
+// until then (and if anything failed) the old file stays as it was, and the
+// temporary file is removed. "" or "-" is standard output; a path that is
+// not a regular file (/dev/null, a FIFO) is written in place, never
+// replaced. The first write error is kept and reported.
+class output_file {
+ public:
+  output_file() = default;
+  output_file(const output_file&) = delete;
+  output_file& operator=(const output_file&) = delete;
+  ~output_file();
+  // Opens; on failure prints why and returns false.
+  bool open(const std::string& path);
+  std::FILE* get() const { return f_; }
+  bool to_stdout() const { return f_ == stdout; }
+  // The temporary file's name, when it has one before commit() ("" for an
+  // unnamed one, which no folder walk can meet).
+  const std::string& temp_path() const { return temp_; }
+  // Writes all of `text`; the first failure is remembered (with errno).
+  void write(std::string_view text);
+  // Flushes (and for a file: closes and renames into place). Prints the
+  // first error, naming `what`, and returns k_exit_fatal if any write
+  // failed; k_exit_ok otherwise.
+  int commit(const char* what);
+
+ private:
+  std::FILE* f_ = nullptr;
+  std::string path_;    // as given
+  std::string target_;  // the file replaced on commit ("" when written in place)
+  std::string temp_;    // the temporary name, once it has one
+  int first_errno_ = 0;
+  bool failed_ = false;
+};
+
+// Flushes standard output after a command wrote to it: k_exit_fatal (with a
+// message) if any write failed, e.g. on a full disk or a closed pipe.
+int finish_stdout();
+
+// Refuses an output path that would destroy or re-read evidence: one of the
+// inputs (by identity, whatever its spelling), or a file inside an input
+// folder unless `allow_inside` (the walk then leaves it out). Prints why and
+// returns false.
+bool output_is_safe(const std::string& output, const std::vector<std::string>& inputs, bool allow_inside);
+
+// Text from events (host names, file names, titles of rules read from
+// files) made safe for a terminal: C0 and C1 control characters, DEL and
+// ESC are shown as \xNN (and \r, \n, \t as such), so log content can
+// never move the cursor, clear the screen or set a window title.
+[[nodiscard]] std::string printable(std::string_view text);
+// As printable(), for a whole text made for people: line ends stay, and
+// with `keep_color` the colour sequences (ESC [ digits ; m) stay too, every
+// other escape sequence is shown as text.
+[[nodiscard]] std::string printable_text(std::string_view text, bool keep_color);
 
 // ANSI colour when enabled, else plain text.
 class palette {

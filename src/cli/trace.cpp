@@ -96,6 +96,7 @@ int run_trace(const trace_options& opts) {
     text = fmt::format("Trace of {} {}{}\n\n", kind, id, opts.forward ? " (back to the root cause, forward to the impact)"
                                                                        : " (back to the root cause; --forward for the impact)");
     text += graph::story_text(*g, s, color);
+    text = printable_text(text, color);  // names from the logs may hold escape sequences
   }
   return write_output(opts.output, text);
 }

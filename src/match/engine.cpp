@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iterator>
 #include <map>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -372,7 +373,13 @@ void literal_index::build(const std::vector<sigma::rule>& rules, unsigned thread
     };
     if (threads == 0) threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(compile_some);
+    for (unsigned t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(compile_some);
+      } catch (const std::system_error&) {
+        break;  // the threads that started (and this one) do the rest
+      }
+    }
     compile_some();
     for (auto& t : pool) t.join();
     for (std::size_t g = 0; g < groups.size(); ++g)

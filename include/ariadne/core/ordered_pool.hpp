@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -88,7 +89,15 @@ void run_ordered(unsigned threads, std::size_t window, Next&& next, MakeWorker&&
   };
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
-  for (unsigned k = 1; k < threads; ++k) pool.emplace_back(helper, k);
+  // A thread that cannot be started (resource limits) leaves the work to
+  // those that did: fewer threads, the same output, never an abort.
+  for (unsigned k = 1; k < threads; ++k) {
+    try {
+      pool.emplace_back(helper, k);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
 
   auto w = make_worker(0u);
   std::unique_lock lk(mu);

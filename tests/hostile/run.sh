@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Hostile input and output: the red team's reproducers (issue "Hostile input
+# and honest CI"), each run against the binary. Every check names the
+# finding it covers and failed before its fix. The sample input is the
+# bundled data/sample/sample.jsonl; everything is written to a scratch folder.
+#
+#   tests/hostile/run.sh BINARY SOURCE_DIR
+set -uo pipefail
+bin=$(realpath "$1")
+src=$(realpath "$2")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export ARIADNE_CACHE_DIR=$work/cache
+sample=$src/data/sample/sample.jsonl
+cp "$sample" "$work/s.jsonl"
+cd "$work"
+pass=0
+fail=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1
+  shift
+  if "$@"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAILED: $name" >&2
+  fi
+}
+# The alerts of a jsonl hunt, without the source name and line (they name
+# how the input was given), sorted.
+alerts() { grep '"rule"' | python3 -c '
+import json, sys
+for line in sys.stdin:
+    a = json.loads(line)
+    print(a["id"], a["rule"]["id"])
+' | sort; }
+"$bin" hunt -q -f jsonl --no-incidents s.jsonl > want.jsonl 2> /dev/null
+alerts < want.jsonl > want.ids
+n_want=$(wc -l < want.ids)
+check "sample has alerts" test "$n_want" -gt 3
+
+# 1: a bad first line does not decide the layout of the file.
+for head in 'garbage' '[1,2' '"Channel": "Security", "EventID": 4624}'; do
+  { echo "$head"; cat s.jsonl; } > bad_first.jsonl
+  "$bin" hunt -q -f jsonl --no-incidents bad_first.jsonl > got.jsonl 2> err.txt
+  check "1: bad first line '$head' keeps every alert" test "$(alerts < got.jsonl | wc -l)" -eq "$n_want"
+  check "1: bad first line '$head' is one problem" grep -q 'bad_first.jsonl:1: ' err.txt
+done
+
+# 3: pipes, FIFOs, process substitution and standard input are streams.
+"$bin" hunt -q -f jsonl --no-incidents - < <(cat s.jsonl) > got.jsonl 2> /dev/null
+check "3: '-' on a pipe gives the file's alerts and ids" cmp -s want.ids <(alerts < got.jsonl)
+cat s.jsonl | "$bin" hunt -q -f jsonl --no-incidents /dev/stdin > got.jsonl 2> /dev/null
+check "3: /dev/stdin on a pipe gives the file's alerts and ids" cmp -s want.ids <(alerts < got.jsonl)
+"$bin" hunt -q -f jsonl --no-incidents <(cat s.jsonl) > got.jsonl 2> /dev/null
+check "3: process substitution gives the file's alerts" cmp -s want.ids <(alerts < got.jsonl)
+gzip -c s.jsonl | "$bin" hunt -q -f jsonl --no-incidents - > got.jsonl 2> /dev/null
+check "3: a gzip stream on '-' is decompressed" cmp -s want.ids <(alerts < got.jsonl)
+mkfifo fifo
+(sleep 1; timeout 30 bash -c 'cat s.jsonl > fifo') &
+timeout 60 "$bin" hunt -q -f jsonl --no-incidents fifo > got.jsonl 2> /dev/null
+wait
+check "3: a FIFO with a writer is read" cmp -s want.ids <(alerts < got.jsonl)
+mkdir -p withfifo && cp s.jsonl withfifo/ && mkfifo withfifo/zz.fifo
+timeout 60 "$bin" hunt -q -f jsonl --no-incidents withfifo > got.jsonl 2> err.txt
+rc=$?
+check "3: a FIFO in a folder does not block its scan" test "$rc" -eq 0
+check "3: ... and is reported" grep -q 'zz.fifo: not a regular file' err.txt
+check "3: ... and the files beside it are read" cmp -s want.ids <(alerts < got.jsonl)
+
+# 5: plain tar.
+tar cf x.tar s.jsonl
+"$bin" hunt -q -f jsonl --no-incidents x.tar > got.jsonl 2> /dev/null
+check "5: plain tar is read" cmp -s want.ids <(alerts < got.jsonl)
+
+# 6: unreadable folders are reported (as a user the permission applies to).
+mkdir -p tree/locked && cp s.jsonl tree/ && cp s.jsonl tree/locked/ && chmod 000 tree/locked
+if [[ $(id -u) -ne 0 ]]; then
+  "$bin" hunt -q -f jsonl --no-incidents tree > /dev/null 2> err.txt
+  check "6: an unreadable folder is reported" grep -q 'locked: cannot list folder' err.txt
+elif command -v setpriv > /dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$bin" 2> /dev/null; then
+  chmod 755 "$work" && chmod -R a+rX tree 2> /dev/null; chmod 000 tree/locked
+  setpriv --reuid=65534 --regid=65534 --clear-groups env ARIADNE_CACHE_DIR="$work/cache-nobody" \
+    "$bin" hunt -q -f jsonl --no-incidents -r "$src/tests/golden/hunt_basic/rules.yml" tree > /dev/null 2> err.txt
+  check "6: an unreadable folder is reported" grep -q 'locked: cannot list folder' err.txt
+else
+  echo "note: 6 not checked (root, and no way to drop privileges)" >&2
+fi
+chmod 755 tree/locked
+
+# 13: control characters from the logs never reach the terminal raw.
+python3 - <<'PY'
+import json
+ev = json.loads(open('s.jsonl').readline())
+evil = {"Channel": "Security", "EventID": 1102, "Computer": "WS\u001b[2J\u001b]0;owned\u0007\rX", "SubjectUserName": "a",
+        "SystemTime": "2026-11-02T09:22:44Z"}
+with open('evil.jsonl', 'w') as f:
+    f.write(json.dumps(evil) + '\n')
+PY
+"$bin" hunt --no-color evil.jsonl > out.txt 2>&1
+check "13: the table holds no escape or carriage return" bash -c "! grep -q \$'[\\x1b\\r\\x07]' out.txt"
+check "13: ... and shows them escaped" grep -qF 'WS\x1b[2J' out.txt
+
+# 14: option values are checked.
+"$bin" hunt -q --incident-gap nan s.jsonl > /dev/null 2>&1
+check "14: --incident-gap nan is refused" test $? -eq 2
+"$bin" hunt -q --incident-gap 1e9 s.jsonl > /dev/null 2>&1
+check "14: --incident-gap 1e9 is refused" test $? -eq 2
+
+# 15: -o never destroys an input, and is not read back.
+cp s.jsonl keep.jsonl
+"$bin" hunt -f jsonl -o ./keep.jsonl keep.jsonl > /dev/null 2> err.txt
+check "15: -o naming an input is refused" test $? -eq 2
+check "15: ... and the input is intact" cmp -s s.jsonl keep.jsonl
+mkdir -p in && cp s.jsonl in/
+"$bin" hunt -q -f jsonl -o in/out.jsonl in > /dev/null 2>&1
+check "15: -o inside an input folder is refused" test $? -eq 2
+"$bin" hunt -q -f jsonl --no-incidents --output-in-input -o in/out.jsonl in > /dev/null 2>&1
+"$bin" hunt -q -f jsonl --no-incidents --output-in-input -o in/out.jsonl in > /dev/null 2>&1
+check "15: --output-in-input leaves the output out of the inputs" cmp -s want.ids <(alerts < in/out.jsonl)
+echo "old" > kept.txt
+"$bin" hunt -q -f jsonl -o kept.txt missing.jsonl > /dev/null 2>&1
+check "15: a failed run leaves the old output as it was" grep -qx old kept.txt
+check "15: ... and no temporary file behind" test -z "$(ls -A . | grep ariadne-)"
+
+"$bin" hunt -q -f jsonl -o /dev/null s.jsonl 2> /dev/null
+check "15: -o /dev/null writes to the device, never replaces it" test -c /dev/null
+ln -s kept.txt link.txt
+"$bin" hunt -q -f jsonl --no-incidents -o link.txt s.jsonl 2> /dev/null
+check "15: -o through a link replaces the file it names" test -L link.txt
+check "15: ... with the alerts" cmp -s want.ids <(alerts < kept.txt)
+
+# 16: thread counts are clamped, with a note.
+"$bin" hunt -q -j 3000 -f jsonl --no-incidents s.jsonl > got.jsonl 2> err.txt
+check "16: -j 3000 runs" cmp -s want.ids <(alerts < got.jsonl)
+check "16: ... with a note" grep -q 'lowered to' err.txt
+
+# 10: write errors are errors.
+if [[ -w /dev/full ]]; then
+  "$bin" rules check "$src/tests/golden/hunt_basic/rules.yml" > /dev/full 2> /dev/null
+  check "10: rules check > /dev/full fails" test $? -eq 1
+  "$bin" rules list "$src/tests/golden/hunt_basic/rules.yml" > /dev/full 2> /dev/null
+  check "10: rules list > /dev/full fails" test $? -eq 1
+  "$bin" rules stats "$src/tests/golden/hunt_basic/rules.yml" > /dev/full 2> /dev/null
+  check "10: rules stats > /dev/full fails" test $? -eq 1
+  "$bin" hunt -f jsonl s.jsonl > /dev/full 2> /dev/null
+  check "10: hunt > /dev/full fails" test $? -eq 1
+fi
+
+# Unknown subcommands are named.
+"$bin" hnut > /dev/null 2> err.txt
+check "an unknown command is named" grep -q "unknown command 'hnut' (did you mean 'hunt'?)" err.txt
+
+echo "hostile: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
