@@ -29,14 +29,12 @@ void append_rule_fields(std::string& out, const sigma::rule_header& h) {
 
 }  // namespace
 
-std::string alert_id(std::string_view rule_id, std::string_view source_file, std::uint64_t record) {
+std::string alert_id(std::string_view rule_id, std::string_view identity) {
   std::string key;
-  key.reserve(rule_id.size() + source_file.size() + 24);
+  key.reserve(rule_id.size() + identity.size() + 1);
   key.append(rule_id);
   key.push_back('\n');
-  key.append(source_file);
-  key.push_back('\n');
-  key += std::to_string(record);
+  key.append(identity);
   return stable_id_hex(key);
 }
 
@@ -103,10 +101,33 @@ std::string event_to_json(const event_batch& batch, const event& ev) {
   return out;
 }
 
+std::string event_identity(const event_batch& batch, const event& ev, std::string_view host,
+                           const std::string* event_json) {
+  static const field_id channel_id = field_names().intern("Channel");
+  static const field_id record_id = field_names().intern("EventRecordID");
+  const value* channel = batch.find(ev, channel_id);
+  const value* record = batch.find(ev, record_id);
+  std::string out;
+  if (!host.empty() && channel && channel->kind == value_kind::string && record &&
+      (record->kind == value_kind::integer || (record->kind == value_kind::string && !record->text.empty()))) {
+    out.reserve(host.size() + channel->text.size() + 32);
+    out += "record\x1f";
+    out += host;
+    out.push_back('\x1f');
+    out += channel->text;
+    out.push_back('\x1f');
+    if (record->kind == value_kind::integer) out += std::to_string(record->integer);
+    else out += trim(record->text);
+    return out;
+  }
+  out = "content\x1f";
+  out += stable_id_hex(event_json ? *event_json : event_to_json(batch, ev));
+  return out;
+}
+
 alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch& batch, const event& ev,
                  std::string_view host, std::string_view source_file, const std::string* event_json) {
   alert a;
-  a.id = alert_id(r.id, source_file, ev.source.record);
   a.rule_idx = rule_idx;
   a.time = ev.time;
   a.host = std::string(host);
@@ -114,6 +135,7 @@ alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch
   a.record = ev.source.record;
   a.logsource = ev.logsource;
   a.event_json = event_json ? *event_json : event_to_json(batch, ev);
+  a.id = alert_id(r.id, event_identity(batch, ev, host, &a.event_json));
   return a;
 }
 

@@ -50,7 +50,7 @@ outcome hunt(const sigma::rule_set& set, const std::vector<std::string>& files, 
       const event& ev = b.events()[h.event_idx];
       ++out.hits;
       corr.add_hit(h.rule_idx, b, ev,
-                   report::alert_id(set.rules[h.rule_idx].id, sources[ev.source.source_idx], ev.source.record));
+                   report::alert_id(set.rules[h.rule_idx].id, report::event_identity(b, ev, {})));
     }
     b.clear();
   };

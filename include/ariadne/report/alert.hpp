@@ -20,7 +20,7 @@
 namespace ariadne::report {
 
 struct alert {
-  std::string id;  // stable_id_hex(rule id + '\n' + source file + '\n' + record)
+  std::string id;  // alert_id(rule id, event_identity(...)): from the evidence, not the input's name
   std::uint32_t rule_idx = 0;
   time_ns time = k_no_time;
   std::string host;
@@ -30,8 +30,17 @@ struct alert {
   std::string event_json;  // the event's fields as one JSON object
 };
 
-// Deterministic alert id from rule id and source reference.
-[[nodiscard]] std::string alert_id(std::string_view rule_id, std::string_view source_file, std::uint64_t record);
+// What an event is, whatever path, copy, pipe or stream delivered it:
+// "record" + host, channel and record id where the event has all three
+// (Windows events: Computer, Channel, EventRecordID, also under their
+// aliases), else "content" + a hash of its fields (event_to_json, or
+// `event_json` when that is made already).
+[[nodiscard]] std::string event_identity(const event_batch& batch, const event& ev, std::string_view host,
+                                         const std::string* event_json = nullptr);
+
+// Deterministic alert id from the rule id and the event's identity, so
+// `logs/`, `./logs/`, a copy and a pipe give the same ids.
+[[nodiscard]] std::string alert_id(std::string_view rule_id, std::string_view identity);
 
 // The event's fields as a JSON object; multi-valued fields become arrays,
 // in order of first appearance.
