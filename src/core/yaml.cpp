@@ -55,6 +55,7 @@ class builder {
       document doc;
       doc.line = mark_line(ev.get());
       anchors_.clear();
+      nodes_ = bytes_ = 0;
       event_ptr first = next();
       if (!first) return failure();
       if (first->type == FYET_DOCUMENT_END) {
@@ -124,12 +125,44 @@ class builder {
     return s ? std::string(s, len) : std::string();
   }
 
+  // What a subtree costs: its nodes and the bytes of its texts.
+  struct cost {
+    std::uint64_t nodes = 0, bytes = 0;
+  };
+  struct anchored {
+    node n;
+    cost c;
+  };
+
+  // Charges a node (or an alias's copy of a subtree) to the document's
+  // budget: aliases copy their anchor, so nested aliases (a "billion
+  // laughs" document, also through `<<` merges) grow exponentially in a
+  // few hundred bytes.
+  [[nodiscard]] bool charge(cost c) {
+    nodes_ += c.nodes;
+    bytes_ += c.bytes;
+    return nodes_ <= k_max_nodes && bytes_ <= k_max_bytes;
+  }
+  unexpected_t<error> over_budget(const node& n) const {
+    return make_error(errc::limit,
+                      "YAML: aliases expand this document past " + std::to_string(k_max_nodes) + " nodes or " +
+                          std::to_string(k_max_bytes >> 20) + " MiB of text (an alias bomb?); document skipped",
+                      {std::string(file_), n.line, n.column});
+  }
+
   result<node> build(event_ptr ev, int depth) {
+    cost unused;
+    return build(std::move(ev), depth, unused);
+  }
+
+  // Builds a node; `spent` gets what its subtree cost.
+  result<node> build(event_ptr ev, int depth, cost& spent) {
     if (depth > 64)
       return make_error(errc::limit, "YAML nesting deeper than 64 levels", {std::string(file_), mark_line(ev.get())});
     node n;
     n.line = mark_line(ev.get());
     n.column = mark_col(ev.get());
+    spent = {1, 0};
     switch (ev->type) {
       case FYET_SCALAR: {
         std::size_t len = 0;
@@ -137,7 +170,9 @@ class builder {
         n.kind = node_kind::scalar;
         if (s) n.text.assign(s, len);
         n.style = ev->scalar.value ? to_style(fy_token_scalar_style(ev->scalar.value)) : scalar_style::plain;
-        if (auto a = anchor_name(ev->scalar.anchor); !a.empty()) anchors_[a] = n;
+        spent.bytes = n.text.size();
+        if (!charge(spent)) return over_budget(n);
+        if (auto a = anchor_name(ev->scalar.anchor); !a.empty()) anchors_[a] = {n, spent};
         return n;
       }
       case FYET_ALIAS: {
@@ -145,46 +180,58 @@ class builder {
         auto it = anchors_.find(name);
         if (it == anchors_.end())
           return make_error(errc::parse, "YAML: unknown alias '*" + name + "'", {std::string(file_), n.line, n.column});
-        node copy = it->second;
+        if (!charge(it->second.c)) return over_budget(n);
+        spent = it->second.c;
+        node copy = it->second.n;
         copy.line = n.line;
         copy.column = n.column;
         return copy;
       }
       case FYET_SEQUENCE_START: {
         n.kind = node_kind::sequence;
+        if (!charge(spent)) return over_budget(n);
         auto anchor = anchor_name(ev->sequence_start.anchor);
         for (;;) {
           event_ptr child = next();
           if (!child) return failure();
           if (child->type == FYET_SEQUENCE_END) break;
-          auto c = build(std::move(child), depth + 1);
+          cost sub;
+          auto c = build(std::move(child), depth + 1, sub);
           if (!c) return c;
+          spent.nodes += sub.nodes;
+          spent.bytes += sub.bytes;
           n.items.push_back(std::move(*c));
         }
-        if (!anchor.empty()) anchors_[anchor] = n;
+        if (!anchor.empty()) anchors_[anchor] = {n, spent};
         return n;
       }
       case FYET_MAPPING_START: {
         n.kind = node_kind::mapping;
+        if (!charge(spent)) return over_budget(n);
         auto anchor = anchor_name(ev->mapping_start.anchor);
         std::set<std::string> seen;
         for (;;) {
           event_ptr k = next();
           if (!k) return failure();
           if (k->type == FYET_MAPPING_END) break;
-          auto key = build(std::move(k), depth + 1);
+          cost sub;
+          auto key = build(std::move(k), depth + 1, sub);
           if (!key) return key;
+          spent.nodes += sub.nodes;
+          spent.bytes += sub.bytes;
           if (key->is_scalar() && !seen.insert(key->text).second)
             return make_error(errc::parse, "YAML: duplicate key '" + key->text + "'",
                               {std::string(file_), key->line, key->column});
           event_ptr v = next();
           if (!v) return failure();
-          auto val = build(std::move(v), depth + 1);
+          auto val = build(std::move(v), depth + 1, sub);
           if (!val) return val;
+          spent.nodes += sub.nodes;
+          spent.bytes += sub.bytes;
           n.items.push_back(std::move(*key));
           n.items.push_back(std::move(*val));
         }
-        if (!anchor.empty()) anchors_[anchor] = n;
+        if (!anchor.empty()) anchors_[anchor] = {n, spent};
         return n;
       }
       default:
@@ -192,9 +239,15 @@ class builder {
     }
   }
 
+  // A document's budget: far above any rule, mapping or placeholder file
+  // (the whole SigmaHQ tree is about 400,000 nodes in 3,700 files).
+  static constexpr std::uint64_t k_max_nodes = 1'000'000;
+  static constexpr std::uint64_t k_max_bytes = 64ULL << 20;
+
   fy_parser* p_;
   std::string_view file_;
-  std::map<std::string, node> anchors_;
+  std::map<std::string, anchored> anchors_;
+  std::uint64_t nodes_ = 0, bytes_ = 0;
 };
 
 }  // namespace

@@ -175,7 +175,7 @@ class collector {
     if (!docs) {
       diagnostic d;
       d.sev = severity::error;
-      d.code = "yaml-syntax";
+      d.code = docs.error().code == errc::limit ? "yaml-limit" : "yaml-syntax";
       d.message = docs.error().message;
       d.where = docs.error().where;
       set_.diagnostics.push_back(std::move(d));

@@ -147,6 +147,23 @@ if [[ -w /dev/full ]]; then
   check "10: hunt > /dev/full fails" test $? -eq 1
 fi
 
+# 4: an alias bomb among good rules: rejected with its position, the rest load.
+mkdir -p rules
+cp "$src/tests/golden/hunt_basic/rules.yml" rules/good.yml
+python3 - <<'PY'
+lines = ['title: bomb', 'id: 00000000-0000-0000-0000-0000000000bb', 'logsource:', '  product: windows', 'detection:',
+         '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+for k in range(1, 10):
+    lines.append('  a%d: &a%d [%s]' % (k, k, ','.join(['*a%d' % (k - 1)] * 10)))
+lines += ['  selection:', '    CommandLine: *a9', '  condition: selection']
+open('rules/bomb.yml', 'w').write('\n'.join(lines) + '\n')
+PY
+timeout 20 "$bin" rules check rules > out.txt 2>&1
+check "4: the alias bomb is reported with its position" grep -q 'bomb.yml:[0-9]*:[0-9]*: error\[yaml-limit\]' out.txt
+check "4: ... and the good rules load" grep -q ' 0 correlation rules loaded, 1 skipped' out.txt
+timeout 20 "$bin" hunt -q -f jsonl --no-incidents -r rules s.jsonl > /dev/null 2> err.txt
+check "4: hunt goes on with the good rules" test $? -eq 0
+
 # Unknown subcommands are named.
 "$bin" hnut > /dev/null 2> err.txt
 check "an unknown command is named" grep -q "unknown command 'hnut' (did you mean 'hunt'?)" err.txt
