@@ -14,6 +14,7 @@
 
 #include "ariadne/attack/attack.hpp"
 #include "ariadne/casedb/casedb.hpp"
+#include "ariadne/core/cache.hpp"
 #include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/correlate/correlate.hpp"
@@ -169,6 +170,9 @@ int step_load_rules(hunt_state& st) {
     }
     if (!st.index) st.index = std::make_shared<match::literal_index>(st.rules, st.threads, st.loaded.digest);
   }
+  if (auto damaged = cache::damaged_files())
+    std::fprintf(stderr, "ariadne: warning: %llu damaged cache file(s) found (checksum mismatch): not used, rebuilt from the rules\n",
+                 static_cast<unsigned long long>(damaged));
   for (unsigned k = 0; k < st.threads; ++k) st.engines.push_back(std::make_unique<match::engine>(st.rules, eo, st.index));
   // The record prefilter skips records no rule can match; the entity graph
   // needs every record, so it is used only without incidents.

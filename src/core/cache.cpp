@@ -29,6 +29,24 @@ std::filesystem::path directory() {
   return {};
 }
 
+namespace {
+
+// Every cache file ends with a checksum of what comes before it: its hash
+// (32 hex digits) and this tag.
+constexpr std::string_view k_check_tag = "ARIADNCK";
+constexpr std::size_t k_trailer = 32 + k_check_tag.size();
+std::atomic<std::uint64_t> g_damaged{0};
+
+std::string checksum(std::string_view bytes) {
+  hasher h;
+  h.add_bytes(bytes.data(), bytes.size());
+  return h.hex();
+}
+
+}  // namespace
+
+std::uint64_t damaged_files() { return g_damaged.load(); }
+
 bool read(const std::filesystem::path& file, std::string& out) {
   std::ifstream in(file, std::ios::binary | std::ios::ate);
   if (!in) return false;
@@ -36,7 +54,22 @@ bool read(const std::filesystem::path& file, std::string& out) {
   if (size <= 0) return false;
   out.assign(static_cast<std::size_t>(size), '\0');
   in.seekg(0);
-  return static_cast<bool>(in.read(out.data(), size));
+  if (!in.read(out.data(), size)) return false;
+  std::string_view all(out);
+  bool ok = all.size() >= k_trailer && all.substr(all.size() - k_check_tag.size()) == k_check_tag &&
+            checksum(all.substr(0, all.size() - k_trailer)) == all.substr(all.size() - k_trailer, 32);
+  if (!ok) {
+    // Damaged (a flipped byte, a file cut short, an older format): not
+    // used, removed so that it is made again, and counted for the caller
+    // to say so.
+    g_damaged.fetch_add(1);
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    out.clear();
+    return false;
+  }
+  out.resize(all.size() - k_trailer);
+  return true;
 }
 
 bool store(const std::filesystem::path& dir, const std::string& name, std::string_view bytes, std::string_view prefix,
@@ -51,6 +84,9 @@ bool store(const std::filesystem::path& dir, const std::string& name, std::strin
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::string trailer = checksum(bytes);
+    trailer += k_check_tag;
+    out.write(trailer.data(), static_cast<std::streamsize>(trailer.size()));
     out.flush();
     if (!out) ec = std::make_error_code(std::errc::io_error);
   }

@@ -164,6 +164,24 @@ check "4: ... and the good rules load" grep -q ' 0 correlation rules loaded, 1 s
 timeout 20 "$bin" hunt -q -f jsonl --no-incidents -r rules s.jsonl > /dev/null 2> err.txt
 check "4: hunt goes on with the good rules" test $? -eq 0
 
+# 9: a damaged cache file is caught by its checksum and rebuilt, with a word.
+tree=$src/../shared/data/sigma/rules-tree/rules/windows/process_creation
+if [[ -d $tree ]]; then
+  export ARIADNE_CACHE_DIR=$work/cache9
+  "$bin" hunt -q -f jsonl --no-incidents -r "$tree" s.jsonl > want9.jsonl 2> /dev/null
+  "$bin" hunt -q -f jsonl --no-incidents -r "$tree" s.jsonl > /dev/null 2> /dev/null  # stores the index
+  for f in "$ARIADNE_CACHE_DIR"/lix-*.bin "$ARIADNE_CACHE_DIR"/hs-*.db "$ARIADNE_CACHE_DIR"/rules-*.bin; do
+    python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' "$f"
+  done
+  "$bin" hunt -q -f jsonl --no-incidents -r "$tree" s.jsonl > got9.jsonl 2> err.txt
+  check "9: damaged cache files give the same alerts" cmp -s want9.jsonl got9.jsonl
+  check "9: ... and are named as damaged" grep -q 'damaged cache file' err.txt
+  check "9: the alerts are not none" grep -q '"rule"' got9.jsonl
+  export ARIADNE_CACHE_DIR=$work/cache
+elif [[ ${CI:-} == true ]]; then
+  check "9: needs ../shared/data (CI=true)" false
+fi
+
 # Unknown subcommands are named.
 "$bin" hnut > /dev/null 2> err.txt
 check "an unknown command is named" grep -q "unknown command 'hnut' (did you mean 'hunt'?)" err.txt

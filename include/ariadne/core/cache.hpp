@@ -24,10 +24,16 @@ namespace ariadne::cache {
 // Empty when caching is off or no directory is known.
 [[nodiscard]] std::filesystem::path directory();
 
-// The whole file into `out`; false if it is missing or unreadable.
+// The whole file into `out` (without its checksum); false if it is
+// missing, unreadable, or its checksum does not match what it holds: a
+// damaged file is then removed (to be made again) and counted in
+// damaged_files().
 bool read(const std::filesystem::path& file, std::string& out);
 
-// Writes `bytes` to dir/name atomically, then removes all but the `keep`
+// Cache files found damaged by read() in this process.
+[[nodiscard]] std::uint64_t damaged_files();
+
+// Writes `bytes`, followed by their checksum, to dir/name atomically, then removes all but the `keep`
 // newest files of the directory named prefix*suffix. False if the file
 // could not be written (the cache is then simply not used).
 bool store(const std::filesystem::path& dir, const std::string& name, std::string_view bytes, std::string_view prefix,
