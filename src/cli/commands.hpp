@@ -33,6 +33,7 @@ struct hunt_options {
   bool no_color = false;
   std::size_t max_problems_shown = 10;
   bool output_in_input = false;  // --output-in-input: allow -o inside an input folder (not read back)
+  bool strict = false;           // exit 3 if any input problem was found
 };
 
 struct dump_options {

@@ -763,9 +763,10 @@ int run_hunt(const hunt_options& opts) {
   // one on one thread) to the process's exit, as compilers do. It stays
   // reachable from `kept`, so leak checkers do not count it.
   st.db.reset();
+  const bool problems = !st.problems.empty();
   static auto* kept = new std::vector<hunt_state*>;
   kept->push_back(owned.release());
-  return k_exit_ok;
+  return opts.strict && problems ? k_exit_problems : k_exit_ok;
 }
 
 }  // namespace ariadne::cli

@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
       ->check(finite_range(0.0, 1e7));
   hunt_cmd->add_option("--incidents-shown", hunt.incidents_shown, "Incidents listed in the summary (default: 10)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
+  hunt_cmd->add_flag("--strict", hunt.strict,
+                     "Exit with 3 if any input problem was found (unreadable file or folder, bad record, damaged chunk)");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
 
   dump_options dump;

@@ -66,8 +66,10 @@ struct open_source {
   open_source(const open_source&) = delete;
   open_source& operator=(const open_source&) = delete;
 
-  // Reads [off, off+len) into buf; returns bytes read.
-  std::size_t read(std::uint64_t off, std::uint8_t* buf, std::size_t len) const {
+  // Reads [off, off+len) into buf; returns bytes read. `err`, when given,
+  // gets the errno of a failed read (0 when the bytes simply ended).
+  std::size_t read(std::uint64_t off, std::uint8_t* buf, std::size_t len, int* err = nullptr) const {
+    if (err) *err = 0;
     if (off >= size) return 0;
     len = static_cast<std::size_t>(std::min<std::uint64_t>(len, size - off));
     if (fd < 0) {
@@ -78,6 +80,7 @@ struct open_source {
     while (got < len) {
       ssize_t r = ::pread(fd, buf + got, len - got, static_cast<off_t>(off + got));
       if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && err) *err = errno;
       if (r <= 0) break;
       got += static_cast<std::size_t>(r);
     }
@@ -136,6 +139,17 @@ void open_source::prepare() {
         problems.push_back({0, 0, 0, false, "file-header-checksum", "file header checksum mismatch; chunks are read anyway", true});
       std::uint32_t flags = load_le<std::uint32_t>(head + 120);
       stats.dirty = (flags & 1) != 0;
+      // A file cut at a chunk boundary has whole chunks only: its header
+      // still counts the chunks it had (a dirty header may lag behind the
+      // chunks written, never run ahead of them).
+      const std::uint16_t header_chunks = load_le<std::uint16_t>(head + 42);
+      const std::uint64_t whole = size > k_file_header_size ? (size - k_file_header_size) / k_chunk_size : 0;
+      if (header_chunks > whole && (size - k_file_header_size) % k_chunk_size == 0)
+        problems.push_back({0, 0, 0, true, "truncated-file",
+                            "the header counts " + std::to_string(header_chunks) + " chunks but the file holds " +
+                                std::to_string(whole) + " (cut short at a chunk boundary?); the records of the missing " +
+                                std::to_string(header_chunks - whole) + " chunk(s) are lost",
+                            true});
     }
     if (size < k_file_header_size) {
       problems.push_back({0, 0, 0, true, "truncated-file", "file ends inside its header; no chunks", true});
@@ -171,7 +185,19 @@ class worker_state {
     it.src->prepare();
     if (it.chunk == UINT64_MAX || it.src->failed) return;
     out.chunk_index = static_cast<std::uint32_t>(it.chunk);
-    std::size_t got = it.src->read(k_file_header_size + it.chunk * k_chunk_size, buf.data(), k_chunk_size);
+    const std::uint64_t at = k_file_header_size + it.chunk * k_chunk_size;
+    int err = 0;
+    std::size_t got = it.src->read(at, buf.data(), k_chunk_size, &err);
+    const std::uint64_t want = std::min<std::uint64_t>(k_chunk_size, it.src->size - std::min(at, it.src->size));
+    if (err || got < want) {
+      // An I/O error, or a file that shrank since its size was taken: the
+      // chunk (or its tail) is missing, never silently empty.
+      out.problems.push_back({out.chunk_index, 0, static_cast<std::uint32_t>(got), true, err ? "read-error" : "file-changed",
+                              err ? std::string("cannot read the chunk: ") + std::strerror(err) + "; " +
+                                        std::to_string(got) + " of " + std::to_string(want) + " bytes read"
+                                  : "the file shrank while it was read: " + std::to_string(got) + " of " +
+                                        std::to_string(want) + " bytes of the chunk left"});
+    }
     out.stats = parser.parse(std::span<const std::uint8_t>(buf.data(), got), out.chunk_index,
                              [&](const record& r) { render(r, out); }, out.problems);
   }

@@ -88,6 +88,19 @@ else
 fi
 chmod 755 tree/locked
 
+# 7: an EVTX file cut at a chunk boundary is reported (--strict: exit 3).
+evtx=$src/../shared/data/attacks/deepbluecli/smb-password-guessing-security.evtx
+if [[ -f $evtx ]]; then
+  head -c 69632 "$evtx" > cut.evtx
+  "$bin" dump --strict -q cut.evtx > /dev/null 2> err.txt
+  check "7: dump --strict on an EVTX cut at a chunk boundary exits 3" test $? -eq 3
+  check "7: ... naming the missing chunks" grep -q 'header counts 34 chunks but the file holds 1' err.txt
+  "$bin" hunt --strict -q cut.evtx > /dev/null 2> err.txt
+  check "7: hunt --strict exits 3 too" test $? -eq 3
+elif [[ ${CI:-} == true ]]; then
+  check "7: needs ../shared/data (CI=true)" false
+fi
+
 # 13: control characters from the logs never reach the terminal raw.
 python3 - <<'PY'
 import json

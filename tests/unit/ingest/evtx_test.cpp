@@ -272,6 +272,28 @@ TEST(EvtxDamage, TruncatedFilesGiveWhatIsComplete) {
   EXPECT_EQ(prev, 7u);  // the cut before the last byte loses nothing: the chunk tail is free space
 }
 
+// A file cut exactly at a chunk boundary has only whole chunks, so nothing
+// looked wrong (107 of 3,561 records, --strict exit 0): the header's chunk
+// count tells.
+TEST(EvtxDamage, CutAtAChunkBoundaryIsReported) {
+  auto one = fixture();
+  std::vector<std::uint8_t> two(one);
+  two.insert(two.end(), one.begin() + static_cast<std::ptrdiff_t>(k_file_header_size), one.end());
+  two[42] = 2;  // the header's chunk count
+  two[43] = 0;
+  auto whole = dump(two);
+  EXPECT_EQ(whole.json.size(), 14u);
+  EXPECT_FALSE(has_reason(whole.problems, "truncated-file"));
+  std::vector<std::uint8_t> cut(two.begin(), two.begin() + static_cast<std::ptrdiff_t>(k_file_header_size + k_chunk_size));
+  auto r = dump(cut);
+  EXPECT_EQ(r.json.size(), 7u);
+  ASSERT_TRUE(has_reason(r.problems, "truncated-file"));
+  for (const auto& p : r.problems)
+    if (p.reason == "truncated-file") {
+      EXPECT_NE(p.message.find("counts 2 chunks but the file holds 1"), std::string::npos);
+    }
+}
+
 TEST(EvtxDamage, BadFileHeaderStillReadsChunks) {
   auto img = fixture();
   img[0] = 'X';
