@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
@@ -125,39 +127,118 @@ void bind_text(sqlite3_stmt* st, int idx, std::string_view v) {
 
 }  // namespace
 
-result<std::unique_ptr<database>> database::open(const std::string& path) {
-  std::unique_ptr<database> d(new database());
-  if (sqlite3_open_v2(path.c_str(), &d->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = d->db_ ? sqlite3_errmsg(d->db_) : "out of memory";
-    return make_error(errc::io, "cannot open case database " + path + ": " + msg);
+namespace {
+
+// A path as an SQLite URI ("file:" + the path with %, ? and # escaped).
+std::string file_uri(const std::string& path, const char* query) {
+  std::string out = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
   }
-  sqlite3_busy_timeout(d->db_, 5000);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
-    if (auto r = d->exec(pragma); !r) return make_error(errc::io, path + ": " + r.error().message);
-  if (auto r = d->exec(k_schema); !r)
-    return make_error(errc::io, path + ": not a usable case database: " + r.error().message);
-  // Schema version: set on creation, checked afterwards.
+  return out + "?" + query;
+}
+
+// The schema version of an open database: 0 with `present` false when it
+// has no ariadne meta table (empty, or another program's database).
+result<int> schema_version(sqlite3* db, bool& present, bool& has_tables) {
+  present = false;
+  has_tables = false;
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(d->db_, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, nullptr);
+  if (sqlite3_prepare_v2(db, "SELECT count(*), sum(name = 'meta') FROM sqlite_master WHERE type = 'table'", -1, &st,
+                         nullptr) != SQLITE_OK)
+    return make_error(errc::io, sqlite3_errmsg(db));
+  int tables = 0, meta = 0;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    tables = sqlite3_column_int(st, 0);
+    meta = sqlite3_column_int(st, 1);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW) return make_error(errc::io, sqlite3_errmsg(db));
+  has_tables = tables > 0;
+  if (!meta) return 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, nullptr) != SQLITE_OK)
+    return make_error(errc::io, sqlite3_errmsg(db));
   int version = 0;
-  bool present = false;
-  if (st && sqlite3_step(st) == SQLITE_ROW) {
+  if (sqlite3_step(st) == SQLITE_ROW) {
     present = true;
     version = sqlite3_column_int(st, 0);
   }
   sqlite3_finalize(st);
+  return version;
+}
+
+}  // namespace
+
+result<std::unique_ptr<database>> database::open(const std::string& path, open_mode mode) {
+  std::unique_ptr<database> d(new database());
+  const bool read_only = mode == open_mode::read_only;
+  auto fail_open = [&](const std::string& what) {
+    std::string msg = d->db_ ? sqlite3_errmsg(d->db_) : "out of memory";
+    if (d->db_) sqlite3_close(d->db_);
+    d->db_ = nullptr;
+    return make_error(errc::io, what + path + ": " + msg);
+  };
+  // Evidence may sit on read-only media, and a viewer must leave no trace:
+  // a database whose write-ahead log is folded in (no -wal file: no hunt
+  // is writing it) opens as immutable, which creates no -wal or -shm file
+  // beside it; one that a hunt may be writing opens read-only through its
+  // log. Nothing is created, migrated or written.
+  std::error_code ec;
+  const bool has_wal = std::filesystem::exists(path + "-wal", ec);
+  if (read_only) {
+    if (sqlite3_open_v2(file_uri(path, has_wal ? "mode=ro" : "immutable=1").c_str(), &d->db_,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+      return fail_open("cannot open case database ");
+  } else if (sqlite3_open_v2(path.c_str(), &d->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr) != SQLITE_OK) {
+    return fail_open("cannot open case database ");
+  }
+  sqlite3_busy_timeout(d->db_, 5000);
+  bool present = false, has_tables = false;
+  auto version = schema_version(d->db_, present, has_tables);
+  if (!version && read_only && has_wal) {  // the log cannot be read here (read-only folder): the file alone
+    sqlite3_close(d->db_);
+    d->db_ = nullptr;
+    if (sqlite3_open_v2(file_uri(path, "immutable=1").c_str(), &d->db_,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+      return fail_open("cannot open case database ");
+    version = schema_version(d->db_, present, has_tables);
+  }
+  if (!version) return make_error(errc::io, path + ": not a readable SQLite database: " + version.error().message);
+  if (!present && has_tables)
+    return make_error(errc::unsupported, path + ": an SQLite database, but not an ariadne case database; left as it is");
+  if (read_only) {
+    if (!present) return make_error(errc::io, path + ": an empty database, not an ariadne case database");
+    if (*version == 1)
+      return make_error(errc::unsupported, path + ": case database schema version 1, from an older ariadne; "
+                                                  "'ariadne hunt --case' upgrades it");
+    if (*version != k_schema_version)
+      return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(*version) +
+                                               " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
+    return d;
+  }
+  if (present && *version != 1 && *version != k_schema_version)
+    return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(*version) +
+                                             " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+    if (auto r = d->exec(pragma); !r) return make_error(errc::io, path + ": " + r.error().message);
+  if (auto r = d->exec(k_schema); !r)
+    return make_error(errc::io, path + ": not a usable case database: " + r.error().message);
   if (!present) {
     std::string sql = "INSERT INTO meta(key, value) VALUES('schema_version','" + std::to_string(k_schema_version) +
                       "'), ('created_by','ariadne')";
     if (auto r = d->exec(sql.c_str()); !r) return make_error(errc::io, path + ": " + r.error().message);
-  } else if (version == 1) {
+  } else if (*version == 1) {
     // Version 1 had no graph tables; the schema above has just added them.
     if (auto r = d->exec("UPDATE meta SET value='2' WHERE key='schema_version'"); !r)
       return make_error(errc::io, path + ": " + r.error().message);
-  } else if (version != k_schema_version) {
-    return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(version) +
-                                             " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
   }
   if (auto r = d->prepare(); !r) return make_error(errc::io, path + ": " + r.error().message);
   return d;
@@ -201,10 +282,11 @@ result<std::int64_t> database::begin_run(const std::string& command, const std::
   std::string json;
   append_json_string_list(json, inputs);
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "INSERT INTO runs(started_at, status, command, inputs, ruleset_digest, rules, correlations) "
-                     "VALUES(?, 'running', ?, ?, ?, ?, ?)",
-                     -1, &st, nullptr);
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT INTO runs(started_at, status, command, inputs, ruleset_digest, rules, correlations) "
+                         "VALUES(?, 'running', ?, ?, ?, ?, ?)",
+                         -1, &st, nullptr) != SQLITE_OK)
+    return make_error(errc::io, std::string("cannot record the run: ") + sqlite3_errmsg(db_));
   bind_text(st, 1, now_rfc3339());
   bind_text(st, 2, command);
   bind_text(st, 3, json);
@@ -218,17 +300,33 @@ result<std::int64_t> database::begin_run(const std::string& command, const std::
   return run_;
 }
 
-void database::step_insert(sqlite3_stmt* st) {
-  if (!in_tx_) {
-    if (exec("BEGIN")) in_tx_ = true;
+void database::note_error(const char* what) {
+  if (!last_error_.empty()) return;  // the first error says why; later ones follow from it
+  const int code = sqlite3_extended_errcode(db_);
+  last_error_ = std::string(what) + ": " + sqlite3_errmsg(db_);
+  if ((code & 0xff) == SQLITE_FULL) last_error_ += " (the disk is full)";
+  else if ((code & 0xff) == SQLITE_IOERR) last_error_ += " (I/O error)";
+}
+
+bool database::begin() {
+  if (in_tx_) return true;
+  if (auto r = exec("BEGIN"); !r) {
+    note_error("cannot begin a transaction");
+    return false;
   }
+  in_tx_ = true;
+  return true;
+}
+
+void database::step_insert(sqlite3_stmt* st) {
+  if (!begin()) return;
   if (sqlite3_step(st) == SQLITE_DONE) {
     if (st != ins_member_) {
       ++counts_.alerts;
       if (sqlite3_changes(db_) > 0) ++counts_.new_alerts;
     }
   } else {
-    last_error_ = sqlite3_errmsg(db_);
+    note_error("cannot store");
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -289,14 +387,21 @@ result<void> database::commit() {
   }
   if (!in_tx_) return {};
   in_tx_ = false;
-  return exec("COMMIT");
+  if (auto r = exec("COMMIT"); !r) {
+    const int code = sqlite3_extended_errcode(db_);
+    (void)exec("ROLLBACK");
+    return make_error(errc::io, "case database: cannot commit: " + r.error().message +
+                                    ((code & 0xff) == SQLITE_FULL ? " (the disk is full)" : ""));
+  }
+  return {};
 }
 
 result<void> database::end_run(std::int64_t run, const std::string& status, const run_counts& c) {
   if (auto r = commit(); !r) return r;
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "UPDATE runs SET ended_at=?, status=?, events=?, alerts=?, new_alerts=? WHERE id=?", -1, &st,
-                     nullptr);
+  if (sqlite3_prepare_v2(db_, "UPDATE runs SET ended_at=?, status=?, events=?, alerts=?, new_alerts=? WHERE id=?", -1,
+                         &st, nullptr) != SQLITE_OK)
+    return make_error(errc::io, std::string("cannot close the run: ") + sqlite3_errmsg(db_));
   bind_text(st, 1, now_rfc3339());
   bind_text(st, 2, status);
   sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.events));
@@ -372,8 +477,8 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
   }
   std::size_t stored = 0;
   auto run = [&](sqlite3_stmt* st) {
-    if (!in_tx_ && exec("BEGIN")) in_tx_ = true;
-    if (sqlite3_step(st) != SQLITE_DONE) last_error_ = sqlite3_errmsg(db_);
+    if (!begin()) return;
+    if (sqlite3_step(st) != SQLITE_DONE) note_error("cannot store the graph");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
   };

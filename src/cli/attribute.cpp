@@ -21,7 +21,7 @@ namespace {
 // The technique ids of a stored incident (its JSON line's "techniques").
 result<std::vector<std::string>> incident_techniques(const std::string& db_path, const std::string& id_prefix,
                                                      std::string& incident_id) {
-  auto db = casedb::database::open(db_path);
+  auto db = casedb::database::open(db_path, casedb::open_mode::read_only);
   if (!db) return unexpected(db.error());
   auto ids = (*db)->match_ids("incidents", id_prefix);
   if (!ids) return unexpected(ids.error());

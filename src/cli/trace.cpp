@@ -20,7 +20,7 @@ int run_trace(const trace_options& opts) {
                  opts.case_db.c_str(), opts.case_db.c_str());
     return k_exit_fatal;
   }
-  auto db = casedb::database::open(opts.case_db);
+  auto db = casedb::database::open(opts.case_db, casedb::open_mode::read_only);
   if (!db) {
     std::fprintf(stderr, "ariadne: %s\n", db.error().message.c_str());
     return k_exit_fatal;

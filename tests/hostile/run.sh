@@ -195,6 +195,47 @@ elif [[ ${CI:-} == true ]]; then
   check "9: needs ../shared/data (CI=true)" false
 fi
 
+# 11: trace and attribute open the case database read-only and leave no
+# file behind; another program's database is never changed.
+mkdir -p casedir
+"$bin" hunt -q -f jsonl --case casedir/case.db s.jsonl > case_out.jsonl 2> /dev/null
+incident_id=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    if a["type"] == "incident" and a["root"]:
+        print(a["id"]); break' case_out.jsonl)
+before=$(ls casedir; sha256sum < casedir/case.db)
+"$bin" trace casedir/case.db "$incident_id" --no-color > trace.txt 2> err.txt
+check "11: trace reads the case database" grep -q "Trace of incident $incident_id" trace.txt
+"$bin" attribute casedir/case.db "$incident_id" > /dev/null 2>&1
+check "11: trace and attribute create and change nothing" test "$before" == "$(ls casedir; sha256sum < casedir/case.db)"
+if [[ $(id -u) -eq 0 ]] && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$bin" 2> /dev/null; then
+  chmod 755 "$work"; chmod 555 casedir; chmod 444 casedir/case.db
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" trace casedir/case.db "$incident_id" --no-color > trace2.txt 2> err.txt
+  check "11: trace works on a read-only folder as another user" cmp -s trace.txt trace2.txt
+  chmod 755 casedir; chmod 644 casedir/case.db
+fi
+python3 -c 'import sqlite3; c = sqlite3.connect("foreign.db"); c.execute("create table notes(x)"); c.commit()'
+sum_before=$(sha256sum < foreign.db)
+"$bin" hunt -q --case foreign.db s.jsonl > /dev/null 2> err.txt
+check "another program's database is refused" grep -q 'not an ariadne case database' err.txt
+check "... and left unchanged" test "$sum_before" == "$(sha256sum < foreign.db)"
+
+# 12: a full disk under the case database is named as such.
+mkdir -p small
+if [[ $(id -u) -eq 0 ]] && mount -t tmpfs -o size=200k tmpfs small 2> /dev/null; then
+  big=$src/../shared/data/attacks/deepbluecli
+  if [[ -d $big ]]; then
+    "$bin" hunt -q --case small/case.db -r "$src/../shared/data/sigma/rules-tree/rules/windows" "$big" > /dev/null 2> err.txt
+    rc=$?
+    check "12: a full disk fails the run" test "$rc" -eq 1
+    check "12: ... and says the disk is full (not a foreign-key error)" grep -q 'disk is full' err.txt
+    check "12: ... first" bash -c "! grep -q 'FOREIGN KEY' err.txt"
+  fi
+  umount small
+fi
+
 # Unknown subcommands are named.
 "$bin" hnut > /dev/null 2> err.txt
 check "an unknown command is named" grep -q "unknown command 'hnut' (did you mean 'hunt'?)" err.txt

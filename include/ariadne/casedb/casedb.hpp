@@ -40,9 +40,17 @@ struct run_counts {
   std::uint64_t new_alerts = 0;    // of which were not there yet
 };
 
+// write: create or open for a run (and upgrade an older ariadne schema).
+// read_only: for viewers (trace, attribute): nothing is created, migrated
+// or written, so evidence on read-only media opens too.
+enum class open_mode { write, read_only };
+
 class database {
  public:
-  static result<std::unique_ptr<database>> open(const std::string& path);
+  // Opens `path`. Errors: not an SQLite file, another program's database
+  // (never changed), a schema from a newer ariadne, or (read_only) an
+  // empty or older one.
+  static result<std::unique_ptr<database>> open(const std::string& path, open_mode mode = open_mode::write);
   ~database();
   database(const database&) = delete;
   database& operator=(const database&) = delete;
@@ -74,6 +82,8 @@ class database {
   result<void> exec(const char* sql);
   result<void> prepare();
   void step_insert(sqlite3_stmt* st);
+  bool begin();  // opens a transaction if none is; false (error noted) on failure
+  void note_error(const char* what);  // keeps the first error only
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* ins_alert_ = nullptr;
