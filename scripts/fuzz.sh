@@ -12,8 +12,10 @@ target=${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}
 seconds=${2:-60}
 name=${target%_fuzz}
 [ "$name" = json_reader ] && name=json
-cmake --preset fuzz >/dev/null
-cmake --build build/fuzz --target "$target"
+if [[ -z ${SKIP_BUILD:-} ]]; then
+  cmake --preset fuzz >/dev/null
+  cmake --build build/fuzz --target "$target"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" build/fuzz/artifacts

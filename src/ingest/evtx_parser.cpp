@@ -16,6 +16,12 @@ namespace ariadne::ingest::evtx {
 namespace {
 
 constexpr std::size_t k_max_nodes = 1u << 20;
+// Steps (tokens read, template nodes instantiated) one record may take. A
+// substitution may hold an instance of a template whose substitutions hold
+// another: K substitutions over L levels are K^L steps that need not add a
+// node, so the node limit alone does not bound the work. A real record
+// takes hundreds of steps; this allows thousands of times that.
+constexpr std::size_t k_max_work = 1u << 23;
 
 bool all_zero(const std::uint8_t* p, std::size_t n) {
   std::uint64_t acc = 0;
@@ -72,6 +78,7 @@ class chunk_parser::token_parser {
     };
     while (pos < end) {
       if (out.size() > k_max_nodes) return fail(pos, "too-large", "record expands to too many XML nodes");
+      if (++work_ > k_max_work) return fail(pos, "too-much-work", "record takes too many steps to expand (nested templates)");
       const std::uint8_t tok = b_[pos];
       const std::uint8_t base = tok & 0xbf;
       if ((tok & 0x40) && base != 0x01 && base != 0x05 && base != 0x06 && base != 0x07 && base != 0x08 && base != 0x09)
@@ -362,6 +369,7 @@ class chunk_parser::token_parser {
     for (std::int32_t c = t.nodes[static_cast<std::size_t>(src)].first_child; c >= 0;
          c = t.nodes[static_cast<std::size_t>(c)].next) {
       if (out.size() > k_max_nodes) return fail(0, "too-large", "record expands to too many XML nodes");
+      if (++work_ > k_max_work) return fail(0, "too-much-work", "record takes too many steps to expand (nested templates)");
       const xnode& n = t.nodes[static_cast<std::size_t>(c)];
       switch (n.kind) {
         case node_kind::element:
@@ -401,6 +409,7 @@ class chunk_parser::token_parser {
   parse_error& err_;
   std::vector<value_ref> values_;
   std::size_t values_base_ = 0;
+  std::size_t work_ = 0;  // steps taken for this record (k_max_work)
 };
 
 // ---- chunk_parser -----------------------------------------------------------

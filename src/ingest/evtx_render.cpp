@@ -10,9 +10,12 @@
 //     "Data": {"#text": v} (an array when there are several);
 //   - a repeated key keeps the latest value; earlier ones move to key_1,
 //     key_2, ... (an earlier null or {} is simply replaced).
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <unordered_map>
 
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/time.hpp"
@@ -433,6 +436,8 @@ struct jnode {
   std::uint32_t text_off = 0, text_len = 0;  // text: UTF-8 in the arena
   std::uint32_t key_off = 0, key_len = 0;    // key: arena range, or name index in key_off
   std::uint32_t key_hash = 0;                // cheap filter for duplicate-key checks
+  std::uint32_t members = 0;                 // object: members appended
+  std::int32_t index_id = -1;                // object: its members' key in the index (moves with them)
   std::int32_t first = -1, last = -1, next = -1;
 };
 
@@ -444,6 +449,8 @@ class json_model {
     nodes_.clear();
     arena_.clear();
   }
+  // The index and slot memo live in the model (one per record); they are
+  // used only by records with large objects or repeated keys.
 
   std::int32_t build_root(std::int32_t event_el) {
     std::int32_t top = make(jkind::object);
@@ -465,6 +472,14 @@ class json_model {
 
   std::int32_t find(std::int32_t obj, std::string_view k) const { return find(obj, k, hash(k)); }
   std::int32_t find(std::int32_t obj, std::string_view k, std::uint32_t h) const {
+    if (at(obj).members >= k_indexed_members) {
+      // A large object (many same-named elements): by its index, so that
+      // a record of N such elements is not N^2 (N^3 with the renaming).
+      auto [lo, hi] = index_.equal_range(member_key(at(obj).index_id, h));
+      for (auto it = lo; it != hi; ++it)
+        if (key(at(it->second)) == k) return it->second;
+      return -1;
+    }
     for (std::int32_t m = at(obj).first; m >= 0; m = at(m).next)
       if (at(m).key_hash == h && key(at(m)) == k) return m;
     return -1;
@@ -476,9 +491,14 @@ class json_model {
   }
 
  private:
+  static constexpr std::uint32_t k_indexed_members = 32;
+  std::unordered_multimap<std::uint64_t, std::int32_t> index_;  // (object, key hash) -> member, for large objects
+  std::unordered_map<std::string, int> next_slot_;               // object + key -> next free "_N" slot
+
   std::int32_t make(jkind k) {
     jnode n;
     n.kind = k;
+    n.index_id = static_cast<std::int32_t>(nodes_.size());
     nodes_.push_back(n);
     return static_cast<std::int32_t>(nodes_.size() - 1);
   }
@@ -506,6 +526,17 @@ class json_model {
     if (node(parent).last >= 0) node(node(parent).last).next = child;
     else node(parent).first = child;
     node(parent).last = child;
+    if (node(parent).kind != jkind::object) return;
+    const std::uint32_t n = ++node(parent).members;
+    if (n == k_indexed_members) {  // indexed from now on: its members so far, then each one appended
+      for (std::int32_t m = node(parent).first; m >= 0; m = node(m).next)
+        index_.emplace(member_key(node(parent).index_id, node(m).key_hash), m);
+    } else if (n > k_indexed_members) {
+      index_.emplace(member_key(node(parent).index_id, node(child).key_hash), child);
+    }
+  }
+  static std::uint64_t member_key(std::int32_t obj, std::uint32_t h) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(obj)) << 32) | h;
   }
   // Replaces the content of `dst` by that of `src`, keeping dst's key and link.
   void move_content(std::int32_t dst, std::int32_t src) {
@@ -517,6 +548,8 @@ class json_model {
     d.text_len = s.text_len;
     d.first = s.first;
     d.last = s.last;
+    d.members = s.members;
+    d.index_id = s.index_id;
   }
 
   // Inserts `child` (already keyed) into `obj` with the duplicate-key rule.
@@ -534,9 +567,16 @@ class json_model {
     }
     std::string base(k);
     std::string alt;
-    for (int slot = 1;; ++slot) {
+    // Slots below the last one given for this key are all taken (keys are
+    // never removed): start after it, not at 1 again.
+    std::string memo_key = std::to_string(obj) + '\x1f' + base;
+    int& next_slot = next_slot_[memo_key];
+    for (int slot = std::max(1, next_slot);; ++slot) {
       alt = base + "_" + std::to_string(slot);
-      if (find(obj, alt) < 0) break;
+      if (find(obj, alt) < 0) {
+        next_slot = slot + 1;
+        break;
+      }
     }
     std::int32_t moved = make(jkind::null_);
     move_content(moved, old);

@@ -85,7 +85,7 @@ outcome hunt(const sigma::rule_set& set, const std::vector<std::string>& files, 
 }
 
 TEST(HayabusaCorrelations, FireOnPasswordGuessingAndSprayingAsDefined) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto set = hayabusa_correlations();
   ASSERT_EQ(set.correlation_rules.size(), 3u);
   ASSERT_EQ(set.rules.size(), 3u);
@@ -123,7 +123,7 @@ TEST(HayabusaCorrelations, FireOnPasswordGuessingAndSprayingAsDefined) {
 }
 
 TEST(HayabusaCorrelations, QuietOnTheOtrfAtomicBackground) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto set = hayabusa_correlations();
   auto r = hunt(set, test::expand(test::shared("attacks/otrf-security-datasets/atomic")), 1);
   EXPECT_TRUE(r.lines.empty()) << r.lines.size() << " correlation alert(s), first: " << r.lines[0];

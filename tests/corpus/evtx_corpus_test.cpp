@@ -161,7 +161,7 @@ std::vector<std::string> regression_evtx_files() {
 }
 
 TEST(EvtxOracle, EveryRegressionFileDumpsLikeItsJson) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::size_t files = 0, records = 0;
   std::vector<std::string> differences;
   simdjson::dom::parser pa, pb;
@@ -194,7 +194,7 @@ TEST(EvtxOracle, EveryRegressionFileDumpsLikeItsJson) {
 
 // Hunting an .evtx sees exactly the fields hunting its .json sees.
 TEST(EvtxOracle, EventFieldsEqualThoseOfTheJson) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::size_t compared = 0;
   for (const auto& evtx_path : regression_evtx_files()) {
     std::string json_path = evtx_path.substr(0, evtx_path.size() - 5) + ".json";
@@ -240,7 +240,7 @@ std::vector<manifest_row> attack_evtx_rows() {
 }
 
 TEST(EvtxAttacks, EveryFileYieldsAtLeastTheRecordsLibevtxCounts) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto rows = attack_evtx_rows();
   ASSERT_EQ(rows.size(), 407u);
   std::uint64_t want = 0, got = 0, fatal = 0;
@@ -260,7 +260,7 @@ TEST(EvtxAttacks, EveryFileYieldsAtLeastTheRecordsLibevtxCounts) {
 }
 
 TEST(EvtxAttacks, OutputIsTheSameWithOneOrTwoThreads) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::vector<evtx::source> srcs;
   for (const auto& r : attack_evtx_rows())
     if (r.path.rfind("deepbluecli/", 0) == 0 || r.path.rfind("hayabusa-yamato-samples/", 0) == 0)
@@ -275,7 +275,7 @@ TEST(EvtxAttacks, OutputIsTheSameWithOneOrTwoThreads) {
 // The parser-sample tarball: each member yields at least libevtx's count
 // (the member TSV), and the known damage is reported.
 TEST(EvtxDamaged, ParserSamplesAreReadWithTheirDamageReported) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::map<std::string, std::uint64_t> want;
   {
     std::ifstream in(test::shared("attacks/evtx-parser-samples/evtx-parser-samples-dev.tsv"));

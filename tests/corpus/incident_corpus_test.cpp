@@ -86,7 +86,7 @@ std::set<std::uint32_t> reachable(const graph::graph& g, std::uint32_t root) {
 class LsassCampaign : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(LsassCampaign, TopIncidentHoldsTheChainAndTracesBackToThePayload) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::string dir = test::shared(std::string("attacks/otrf-security-datasets/compound/") + GetParam());
   std::vector<std::string> files;
   for (const auto& f : test::expand(dir))
@@ -207,7 +207,7 @@ INSTANTIATE_TEST_SUITE_P(Otrf, LsassCampaign,
                          ::testing::Values("LSASS_campaign_01", "LSASS_campaign_02", "LSASS_campaign_03"));
 
 TEST(AptChains, OneIncidentPerChainAndHost) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto files = test::expand(test::shared("attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps"));
   ASSERT_EQ(files.size(), 7U);
   for (const auto& file : files) {
@@ -251,7 +251,7 @@ TEST(AptChains, OneIncidentPerChainAndHost) {
 }
 
 TEST(AptChains, RemoteLogonsFromOneSourceLinkHosts) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto files = test::expand(test::shared("attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps"));
   // 10.23.123.11 logged on to srvdefender01, rootdc1 and fs03vuln (on
   // different days); it is no host in the logs, so the incidents it reached

@@ -11,7 +11,7 @@ namespace ariadne {
 namespace {
 
 TEST(Otrf, ZippedFlatLayoutGetsLogsources) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::string zip = test::shared("attacks/otrf-security-datasets/atomic/windows/credential_access/host/"
                                  "empire_shell_rubeus_asktgt_ptt.zip");
   std::vector<ingest::input_problem> problems;

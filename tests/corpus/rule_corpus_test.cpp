@@ -10,7 +10,7 @@ namespace ariadne {
 namespace {
 
 TEST(RuleCorpus, ActiveTreeLoadsAtLeast995Percent) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::vector<std::string> paths;
   for (const char* d : {"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder"})
     paths.push_back(test::shared(std::string("sigma/rules-tree/") + d));
@@ -30,7 +30,7 @@ TEST(RuleCorpus, ActiveTreeLoadsAtLeast995Percent) {
 }
 
 TEST(RuleCorpus, DeprecatedAndUnsupportedAreExplained) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto set = sigma::load_rules({test::shared("sigma/rules-tree/deprecated"), test::shared("sigma/rules-tree/unsupported")}, {});
   std::map<std::string, std::size_t> errors;
   for (const auto& d : set.diagnostics)

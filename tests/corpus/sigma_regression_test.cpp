@@ -55,7 +55,7 @@ std::uint64_t count_of(const test::run_result& r, const std::string& rule_id) {
 }
 
 TEST(SigmaRegression, EveryCaseFiresItsRule) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto cases = regression_cases();
   std::size_t passed = 0;
   for (const auto& c : cases) {
@@ -72,7 +72,7 @@ TEST(SigmaRegression, EveryCaseFiresItsRule) {
 // rule alone (so the prefilter is active whenever that rule allows it) still
 // fires on its JSON.
 TEST(SigmaRegression, PrefilterKeepsEveryMatch) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto cases = regression_cases();
   std::size_t passed = 0, active = 0;
   for (const auto& c : cases) {
@@ -90,7 +90,7 @@ TEST(SigmaRegression, PrefilterKeepsEveryMatch) {
 
 // The same cases, hunting the .evtx beside each .json with the native reader.
 TEST(SigmaRegression, EveryCaseFiresItsRuleFromEvtx) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   auto cases = regression_cases();
   std::size_t passed = 0, n = 0;
   for (const auto& c : cases) {

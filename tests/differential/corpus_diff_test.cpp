@@ -83,7 +83,7 @@ void run_path(differ& d, const std::string& root) {
 }
 
 TEST(Differential, IndexedEngineEqualsReferenceOnAllAttackAndRegressionEvents) {
-  if (!test::shared_available()) GTEST_SKIP() << "../shared/data not present";
+  ARIADNE_REQUIRE_SHARED();
   std::vector<std::string> paths;
   for (const auto& dir : k_tree) paths.push_back(test::shared("sigma/rules-tree/" + dir));
   auto set = sigma::load_rules(paths, {});

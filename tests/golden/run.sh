@@ -3,12 +3,15 @@
 # paths relative to CASE) and compares stdout with CASE/expected.
 # Set ARIADNE_UPDATE_GOLDEN=1 to rewrite the expected output (review the diff).
 set -euo pipefail
+# A cache of this test's own, never the user's.
+cache_dir=$(mktemp -d)
+export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
 case_dir=$2
 cd "$case_dir"
 read -r -a args < cmd
 actual=$(mktemp)
-trap 'rm -f "$actual"' EXIT
+trap 'rm -rf "$actual" "$cache_dir"' EXIT
 set +e
 "$bin" "${args[@]}" > "$actual" 2>/dev/null
 rc=$?

@@ -40,6 +40,10 @@ std::vector<std::string> expand(const std::string& path) {
   return ingest::expand_paths({path}, problems);
 }
 bool shared_available() { return std::filesystem::exists(ARIADNE_SHARED_DATA); }
+bool in_ci() {
+  const char* v = std::getenv("CI");
+  return v && std::string_view(v) == "true";
+}
 
 sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& opts) {
   return sigma::load_rules_from_texts({{"test.yml", yaml}}, opts);

@@ -34,6 +34,19 @@ std::string shared(const std::string& rel);
 // The files under a path, sorted, as hunt finds them.
 std::vector<std::string> expand(const std::string& path);
 bool shared_available();
+// True when the tests run in CI (CI=true): data they need must be there.
+bool in_ci();
+
+// At the top of a test that reads ../shared/data: without it, the test is
+// skipped on a developer's machine but fails in CI, so CI can never pass
+// by skipping.
+#define ARIADNE_REQUIRE_SHARED()                                                               \
+  do {                                                                                         \
+    if (!::ariadne::test::shared_available()) {                                                \
+      if (::ariadne::test::in_ci()) FAIL() << "../shared/data is missing, and CI=true needs it"; \
+      GTEST_SKIP() << "../shared/data not present";                                           \
+    }                                                                                          \
+  } while (0)
 
 // Loads one YAML text as a rule set (file name "test.yml").
 sigma::rule_set rules_from(const std::string& yaml, const sigma::load_options& opts = {});

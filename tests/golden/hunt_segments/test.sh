@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Line numbers across segments (README.md).
 set -euo pipefail
+# A cache of this test's own, never the user's.
+cache_dir=$(mktemp -d)
+export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
 case_dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$cache_dir"' EXIT
 python3 - "$work/input.jsonl" "$work/want_alerts" "$work/want_bad" <<'PY'
 import sys
 out, want_alerts, want_bad = sys.argv[1:]

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Golden test of `ariadne trace` on a real excerpt (README.md).
 set -euo pipefail
+# A cache of this test's own, never the user's.
+cache_dir=$(mktemp -d)
+export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
 case_dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$cache_dir"' EXIT
 cd "$case_dir"
 "$bin" hunt -q --rules rules.yml --format jsonl -o "$work/out.jsonl" --case "$work/case.db" input.jsonl
 # The LSASS alert and the incident holding it.

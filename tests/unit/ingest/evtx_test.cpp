@@ -609,6 +609,38 @@ TEST(EvtxSynthetic, RepeatedElementsGetNumberedKeysAndArraysStayArrays) {
             "\"Nums\":[1,2]}}}");
 }
 
+// Thousands of same-named elements: each was renamed by a linear scan per
+// candidate name, cubic in their number (minutes for one 64 KiB chunk). The
+// keys are the same as before: the last value under the name, the earlier
+// ones under name_1, name_2, ... in order.
+TEST(EvtxSynthetic, ManySameNamedElementsAreRenamedInLinearTime) {
+  constexpr int k_count = 2900;
+  chunk_writer w;
+  w.begin_record(1);
+  w.instance(
+      [&](chunk_writer& t) {
+        t.open("Event");
+        t.close_start();
+        t.open("UserData");
+        t.close_start();
+        for (int k = 0; k < k_count; ++k) {
+          t.open("H");
+          t.close_start();
+          t.text(std::to_string(k % 10));
+          t.end();
+        }
+        t.end();
+        t.end();
+      },
+      {});
+  w.end_record();
+  std::string json = one_json(w);
+  EXPECT_NE(json.find("\"H\":\"" + std::to_string((k_count - 1) % 10) + "\""), std::string::npos);
+  EXPECT_NE(json.find("\"H_1\":\"0\",\"H_2\":\"1\""), std::string::npos);
+  EXPECT_NE(json.find("\"H_" + std::to_string(k_count - 1) + "\":"), std::string::npos);
+  EXPECT_EQ(json.find("\"H_" + std::to_string(k_count) + "\":"), std::string::npos);
+}
+
 TEST(EvtxSynthetic, NestedBinXmlValueIsExpandedInPlace) {
   // <Event><UserData>%0</UserData></Event> where value 0 is BinXml holding a
   // template instance of its own (as in UserData of many Windows events).
@@ -655,6 +687,37 @@ TEST(EvtxSynthetic, NestedBinXmlValueIsExpandedInPlace) {
   }, [](std::size_t, const file_stats&, const std::vector<problem>&) {});
   EXPECT_EQ(fields["Id"], "R1");
   EXPECT_EQ(fields["Path"], "C:\\x");
+}
+
+// A template whose K substitutions all hold one BinXml value holding an
+// instance of another such template, L levels deep: K^L steps with no node
+// made (each level's value is empty at the bottom), so the node limit never
+// stopped it and a worker was held for hours. The work budget does.
+TEST(EvtxSynthetic, NestedSubstitutionsHaveAWorkBudget) {
+  constexpr int k_subst = 16, k_levels = 8;  // 16^8 = 4.3e9 steps without the budget
+  chunk_writer w;
+  w.begin_record(1);
+  std::function<void(chunk_writer&, int)> level = [&](chunk_writer& t, int depth) {
+    t.instance(
+        [](chunk_writer& body) {
+          for (int k = 0; k < k_subst; ++k) body.subst(0, v_binxml);
+        },
+        {},
+        depth + 1 < k_levels ? std::function<void(chunk_writer&)>([&, depth](chunk_writer& in) {
+          in.fragment_header();
+          level(in, depth + 1);
+          in.eof();
+        })
+                             : std::function<void(chunk_writer&)>([](chunk_writer& in) { in.eof(); }));
+  };
+  w.open("Event");
+  w.close_start();
+  level(w, 0);
+  w.end();
+  w.end_record();
+  auto r = dump(w.file());
+  EXPECT_TRUE(r.json.empty());
+  EXPECT_TRUE(has_reason(r.problems, "too-much-work"));
 }
 
 TEST(EvtxSynthetic, DeepNestingIsRefusedWithAReason) {

@@ -58,7 +58,7 @@ std::vector<std::string> regression_hits(const sigma::rule_set& rules) {
 }
 
 TEST(Snapshot, TheWholeSigmaTreeComesBackAsLoaded) {
-  if (!test::shared_available()) GTEST_SKIP() << "shared data not available";
+  ARIADNE_REQUIRE_SHARED();
   const auto& set = whole_tree();
   ASSERT_GT(set.rules.size(), 3000u);
   std::string bytes = sigma::save_snapshot(set);
@@ -102,7 +102,7 @@ TEST(Snapshot, TheWholeSigmaTreeComesBackAsLoaded) {
 }
 
 TEST(Snapshot, RestoredRulesHitWhatLoadedRulesHit) {
-  if (!test::shared_available()) GTEST_SKIP() << "shared data not available";
+  ARIADNE_REQUIRE_SHARED();
   auto back = sigma::restore_snapshot(sigma::save_snapshot(whole_tree()));
   ASSERT_TRUE(back.has_value());
   auto expected = regression_hits(whole_tree());
