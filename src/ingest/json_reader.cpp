@@ -274,6 +274,12 @@ read_stats json_reader::read(std::string_view name, simdjson::padded_string_view
 json_reader::outcome json_reader::parse_record(std::string_view name, const char* data, std::size_t len, std::uint64_t line,
                                std::uint32_t source_idx, event_batch& batch, const event_fn& on_event,
                                std::vector<input_problem>& problems) {
+  if (len > max_record_bytes) {
+    problems.push_back({std::string(name) + ":" + std::to_string(line), "too-large",
+                        "record of " + std::to_string(len) + " bytes is larger than the limit of " +
+                            std::to_string(max_record_bytes) + "; skipped"});
+    return outcome::bad;
+  }
   if (keep_record) {
     // No rule can match a record without one of the prefilter's literals:
     // such a record is not parsed, only checked for a whole object's shape
@@ -286,8 +292,13 @@ json_reader::outcome json_reader::parse_record(std::string_view name, const char
   simdjson::dom::element root;
   auto err = parser_.parse(reinterpret_cast<const std::uint8_t*>(data), len, false).get(root);
   if (err) {
-    problems.push_back({std::string(name) + ":" + std::to_string(line), "bad-json",
-                        std::string("invalid JSON: ") + simdjson::error_message(err)});
+    const bool memory = err == simdjson::MEMALLOC || err == simdjson::CAPACITY;
+    problems.push_back({std::string(name) + ":" + std::to_string(line), memory ? "out-of-memory" : "bad-json",
+                        memory ? "not enough memory to parse a record of " + std::to_string(len) + " bytes; skipped"
+                               : std::string("invalid JSON: ") + simdjson::error_message(err)});
+    // A parser whose allocation failed is not used again: the next record
+    // gets a fresh one (and its own, smaller, buffers).
+    if (memory) parser_ = simdjson::dom::parser();
     return outcome::bad;
   }
   simdjson::dom::object obj;
@@ -299,6 +310,7 @@ json_reader::outcome json_reader::parse_record(std::string_view name, const char
 
   batch.begin_event(source_idx, line);
   truncated_depth_ = false;
+  fields_left_ = max_fields;
   last_id_ = k_no_field;
   simdjson::dom::object event_obj, system_obj;
   if (!obj["Event"].get_object().get(event_obj) && !event_obj["System"].get_object().get(system_obj)) {
@@ -310,6 +322,9 @@ json_reader::outcome json_reader::parse_record(std::string_view name, const char
   if (truncated_depth_)
     problems.push_back({std::string(name) + ":" + std::to_string(line), "too-deep",
                         "JSON nested deeper than " + std::to_string(max_depth) + " levels; deeper values ignored"});
+  if (fields_left_ == 0)
+    problems.push_back({std::string(name) + ":" + std::to_string(line), "too-many-fields",
+                        "record has more than " + std::to_string(max_fields) + " values; the rest ignored"});
   batch.end_event();
   if (on_event) on_event(batch, batch.events().back());
   return outcome::event;
@@ -317,6 +332,8 @@ json_reader::outcome json_reader::parse_record(std::string_view name, const char
 
 void json_reader::emit_scalar(field_id id, const simdjson::dom::element& el, event_batch& batch) {
   using simdjson::dom::element_type;
+  if (fields_left_ == 0) return;
+  --fields_left_;
   switch (el.type()) {
     case element_type::STRING: {
       std::string_view s;
@@ -362,7 +379,7 @@ void json_reader::flatten(const simdjson::dom::element& el, std::string& path, e
       break;
     }
     default:
-      if (!path.empty()) emit_scalar(name_id(path), el, batch);
+      if (!path.empty() && fields_left_) emit_scalar(name_id(path), el, batch);
   }
 }
 
@@ -388,7 +405,7 @@ void json_reader::emit(std::string_view name, const simdjson::dom::element& el, 
     flatten_leaves(el, name, batch, depth + 1);
     return;
   }
-  emit_scalar(name_id(name), el, batch);
+  if (fields_left_) emit_scalar(name_id(name), el, batch);
 }
 
 field_id json_reader::name_id(std::string_view name) {

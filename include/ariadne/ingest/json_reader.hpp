@@ -52,6 +52,11 @@ class json_reader {
 
   std::size_t batch_events = 4096;
   std::size_t max_depth = 64;  // deeper JSON is cut off (counted as a problem)
+  // Larger records are skipped with a problem (docs/limits.md): a 200 MB
+  // line would need gigabytes to parse.
+  std::size_t max_record_bytes = std::size_t{64} << 20;
+  // Values kept per record; the rest are dropped with a problem.
+  std::size_t max_fields = 65536;
   // Optional: called with each record's raw text before it is parsed; false
   // means no rule can match it, so it is only checked to be one {...} object
   // and no event is built (match::prefilter).
@@ -108,6 +113,7 @@ class json_reader {
   simdjson::dom::parser parser_;
   std::string scratch_;
   bool truncated_depth_ = false;
+  std::size_t fields_left_ = 0;  // values the current record may still add
 };
 
 // Cuts JSON-lines text into segments of about `target` bytes at line ends

@@ -54,6 +54,41 @@ TEST(JsonReader, ABadFirstLineIsOneProblemNotTheFile) {
   }
 }
 
+// A record over the size limit is skipped with a problem before it is
+// parsed (a 200 MB line under a memory limit crashed the reused parser),
+// and the records after it are read.
+TEST(JsonReader, ARecordOverTheSizeLimitIsSkippedAndReadingGoesOn) {
+  ingest::json_reader reader;
+  reader.max_record_bytes = 1000;
+  std::string text = "{\"a\":1}\n{\"big\":\"" + std::string(5000, 'x') + "\"}\n{\"a\":3}\n";
+  simdjson::padded_string padded(text);
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  auto stats = reader.read("big.jsonl", padded, 0, b, nullptr, nullptr, problems);
+  EXPECT_EQ(stats.events, 2u);
+  EXPECT_EQ(stats.bad, 1u);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].where, "big.jsonl:2");
+  EXPECT_EQ(problems[0].reason, "too-large");
+}
+
+// A record with more values than the limit keeps the first ones and says so.
+TEST(JsonReader, TooManyFieldsAreCutWithAProblem) {
+  ingest::json_reader reader;
+  reader.max_fields = 10;
+  std::string rec = "{";
+  for (int k = 0; k < 50; ++k) rec += (k ? "," : "") + std::string("\"f") + std::to_string(k) + "\":" + std::to_string(k);
+  rec += "}\n";
+  simdjson::padded_string padded(rec);
+  event_batch b;
+  std::vector<ingest::input_problem> problems;
+  (void)reader.read("wide.jsonl", padded, 0, b, nullptr, nullptr, problems);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b.fields(b.events()[0]).size(), 10u);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].reason, "too-many-fields");
+}
+
 // Arrays and pretty-printed objects are still told apart from JSON lines,
 // and text that is not JSON is still not taken for it.
 TEST(JsonReader, LayoutSampleKeepsArraysAndPrettyPrintedObjects) {
