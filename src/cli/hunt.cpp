@@ -63,7 +63,10 @@ struct hunt_state {
   ingest::input_spool spool;  // copies of piped inputs
   std::vector<ingest::input_file> files;
   std::vector<ingest::input_problem> problems;
-  std::size_t problems_printed = 0;
+  // Problems are counted by reason and the first few printed as they come
+  // (flush_problems), then dropped: memory does not grow with bad input.
+  std::map<std::string, std::uint64_t> problem_counts;
+  std::uint64_t problems_total = 0;
   std::uint64_t events = 0, records = 0, bad_records = 0, bytes = 0, alerts = 0, unsupported_files = 0;
   std::size_t files_done = 0;
   std::map<sigma::level, std::uint64_t> by_level;
@@ -109,15 +112,16 @@ int flush_output(hunt_state& st, const char* what) {
 }
 
 void flush_problems(hunt_state& st) {
-  while (st.problems_printed < st.problems.size()) {
-    const auto& p = st.problems[st.problems_printed++];
-    if (st.problems_printed > st.opts.max_problems_shown) continue;
+  for (const auto& p : st.problems) {
+    ++st.problem_counts[p.reason];
+    if (++st.problems_total > st.opts.max_problems_shown) continue;
     st.prog.finish();
     std::fputs(fmt::format("ariadne: {}: {}: {}\n", st.err_pal.paint("warning", "33"), printable(p.where),
                            printable(p.message))
                    .c_str(),
                stderr);
   }
+  st.problems.clear();
 }
 
 int step_load_rules(hunt_state& st) {
@@ -659,10 +663,10 @@ int step_summary(hunt_state& st) {
     s += ")";
   }
   s += "\n";
-  std::map<std::string, std::uint64_t> reasons;
-  for (const auto& p : st.problems) ++reasons[p.reason];
-  if (!st.problems.empty()) {
-    s += fmt::format("  problems {} (", st.problems.size());
+  flush_problems(st);
+  const auto& reasons = st.problem_counts;
+  if (st.problems_total) {
+    s += fmt::format("  problems {} (", st.problems_total);
     bool first = true;
     for (const auto& [r, n] : reasons) {
       if (!first) s += ", ";
@@ -670,7 +674,7 @@ int step_summary(hunt_state& st) {
       s += r + " " + std::to_string(n);
     }
     s += ")";
-    if (st.problems.size() > st.opts.max_problems_shown)
+    if (st.problems_total > st.opts.max_problems_shown)
       s += fmt::format("; first {} shown above", st.opts.max_problems_shown);
     s += "\n";
   }
@@ -763,7 +767,8 @@ int run_hunt(const hunt_options& opts) {
   // one on one thread) to the process's exit, as compilers do. It stays
   // reachable from `kept`, so leak checkers do not count it.
   st.db.reset();
-  const bool problems = !st.problems.empty();
+  flush_problems(st);
+  const bool problems = st.problems_total > 0;
   static auto* kept = new std::vector<hunt_state*>;
   kept->push_back(owned.release());
   return opts.strict && problems ? k_exit_problems : k_exit_ok;
