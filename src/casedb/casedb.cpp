@@ -211,7 +211,7 @@ result<std::unique_ptr<database>> database::open(const std::string& path, open_m
       return fail_open("cannot open case database ");
     version = schema_version(d->db_, present, has_tables);
   }
-  if (!version) return make_error(errc::io, path + ": not a readable SQLite database: " + version.error().message);
+  if (!version) return with_context(version.error(), path + ": not a readable SQLite database");
   if (!present && has_tables)
     return make_error(errc::unsupported, path + ": an SQLite database, but not an ariadne case database; left as it is");
   if (read_only) {
@@ -228,19 +228,17 @@ result<std::unique_ptr<database>> database::open(const std::string& path, open_m
     return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(*version) +
                                              " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
-    if (auto r = d->exec(pragma); !r) return make_error(errc::io, path + ": " + r.error().message);
-  if (auto r = d->exec(k_schema); !r)
-    return make_error(errc::io, path + ": not a usable case database: " + r.error().message);
+    ARIADNE_TRY_VOID(d->exec(pragma), path);
+  ARIADNE_TRY_VOID(d->exec(k_schema), path + ": not a usable case database");
   if (!present) {
     std::string sql = "INSERT INTO meta(key, value) VALUES('schema_version','" + std::to_string(k_schema_version) +
                       "'), ('created_by','ariadne')";
-    if (auto r = d->exec(sql.c_str()); !r) return make_error(errc::io, path + ": " + r.error().message);
+    ARIADNE_TRY_VOID(d->exec(sql.c_str()), path);
   } else if (*version == 1) {
     // Version 1 had no graph tables; the schema above has just added them.
-    if (auto r = d->exec("UPDATE meta SET value='2' WHERE key='schema_version'"); !r)
-      return make_error(errc::io, path + ": " + r.error().message);
+    ARIADNE_TRY_VOID(d->exec("UPDATE meta SET value='2' WHERE key='schema_version'"), path);
   }
-  if (auto r = d->prepare(); !r) return make_error(errc::io, path + ": " + r.error().message);
+  ARIADNE_TRY_VOID(d->prepare(), path);
   return d;
 }
 

@@ -40,7 +40,7 @@ class condition_parser {
   }
 
   result<condition_node> run() {
-    if (!error_.empty()) return fail(error_, error_col_);
+    if (!error_.empty()) return fail(error_, error_col_, error_code_);
     auto node = parse_or(0);
     if (!node) return node;
     if (peek().k != token::kind::end) return fail("unexpected '" + std::string(peek().text) + "'", peek().column);
@@ -77,6 +77,7 @@ class condition_parser {
         error_ = "legacy aggregation ('| count() ...', 'near') is not a detection condition; write a Sigma "
                  "correlation rule instead";
         error_col_ = t.column;
+        error_code_ = errc::legacy;
         return;
       }
   }
@@ -85,8 +86,8 @@ class condition_parser {
   const token& take() { return toks_[idx_ < toks_.size() - 1 ? idx_++ : idx_]; }
   bool is_word(std::string_view w) const { return peek().k == token::kind::word && peek().text == w; }
 
-  unexpected_t<error> fail(std::string msg, std::size_t column) {
-    return make_error(errc::invalid_rule, "condition: " + std::move(msg), {"", 0, static_cast<std::uint32_t>(column)});
+  unexpected_t<error> fail(std::string msg, std::size_t column, errc code = errc::invalid_rule) {
+    return make_error(code, "condition: " + std::move(msg), {"", 0, static_cast<std::uint32_t>(column)});
   }
 
   static condition_node combine(condition_node::kind k, std::vector<condition_node> kids) {
@@ -194,6 +195,7 @@ class condition_parser {
   std::size_t idx_ = 0;
   std::string error_;
   std::size_t error_col_ = 0;
+  errc error_code_ = errc::invalid_rule;
 };
 
 }  // namespace

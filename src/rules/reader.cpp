@@ -989,7 +989,7 @@ bool read_detection(const yaml::node& det, std::initializer_list<std::string_vie
       std::uint32_t col = c->column;
       if (tree.error().where.column > 0 && c->style == yaml::scalar_style::plain)
         col = c->column + tree.error().where.column - 1;
-      bool is_legacy = tree.error().message.find("legacy aggregation") != std::string::npos;
+      bool is_legacy = tree.error().code == errc::legacy;
       rep.error(is_legacy ? "legacy-aggregation" : "invalid-condition", tree.error().message, c->line, col);
       return false;
     }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -23,8 +24,9 @@ enum class errc : std::uint8_t {
   parse,         // malformed input (JSON, YAML, condition)
   invalid_rule,  // well-formed YAML, but not a usable Sigma rule
   unsupported,   // valid, but a feature we do not implement
-  limit,         // input exceeds a documented limit
+  limit,         // input exceeds a documented limit (docs/limits.md)
   usage,         // bad command-line use
+  legacy,        // a legacy construct (`| count()` aggregation) another path reads
 };
 
 // Where something went wrong: a file and either a line:column (rules,
@@ -88,9 +90,37 @@ class [[nodiscard]] result<void> {
   bool ok_ = true;
 };
 
+// The error `e` with `context` put in front of its message ("context: ..."),
+// keeping its code and location: how an error travels up (ARIADNE_TRY).
+[[nodiscard]] inline unexpected_t<error> with_context(const error& e, std::string_view context) {
+  error out = e;
+  if (!context.empty()) out.message = std::string(context) + ": " + out.message;
+  return {std::move(out)};
+}
+
 [[noreturn]] void assertion_failed(const char* cond, const char* why, const char* file, int line);
 
 }  // namespace ariadne
+
+// Propagates an error with its code and location, adding context; on
+// success binds the value (or, for result<void>, just goes on):
+//
+//   ARIADNE_TRY(auto db, database::open(path), path);   // db is the value
+//   ARIADNE_TRY_VOID(db->commit(), "case database");
+//
+// Callers decide by error().code, never by searching the message.
+#define ARIADNE_TRY_CAT2(a, b) a##b
+#define ARIADNE_TRY_CAT(a, b) ARIADNE_TRY_CAT2(a, b)
+#define ARIADNE_TRY(decl, expr, context) ARIADNE_TRY_IMPL(decl, expr, context, ARIADNE_TRY_CAT(ariadne_try_, __LINE__))
+#define ARIADNE_TRY_IMPL(decl, expr, context, tmp)                         \
+  auto tmp = (expr);                                                       \
+  if (!tmp) return ::ariadne::with_context(tmp.error(), (context));       \
+  decl = std::move(*tmp)
+#define ARIADNE_TRY_VOID(expr, context)                                                        \
+  do {                                                                                         \
+    if (auto ariadne_try_r = (expr); !ariadne_try_r)                                          \
+      return ::ariadne::with_context(ariadne_try_r.error(), (context));                        \
+  } while (0)
 
 // A broken invariant: a bug, never input. Input must not be able to reach one.
 #define ARIADNE_ASSERT(cond, why) \
