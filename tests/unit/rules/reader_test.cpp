@@ -55,6 +55,19 @@ TEST(Reader, BadRegexAndCidr) {
             "'300.0.0.0/8' is not an IPv4 or IPv6 network");
 }
 
+// A regular expression whose program is too large for linear time to mean
+// fast is refused at load, with its position; the rules beside it load.
+TEST(Reader, OversizedRegexIsRefused) {
+  std::string words;
+  for (int k = 0; k < 16000; ++k) words += (k ? "|" : "") + std::string("word") + std::to_string(100000 + k) + "xyz";
+  auto set = test::rules_from(rule("  sel:\n    A|re: '(" + words + ")'\n  condition: sel") + "---\n" +
+                              rule("  sel:\n    A|re: '(alpha|beta)+'\n  condition: sel"));
+  EXPECT_EQ(set.loaded(), 1u);
+  const auto& d = only_error(set);
+  EXPECT_EQ(d.code, "regex-too-large");
+  EXPECT_EQ(d.where.line, 7u);
+}
+
 TEST(Reader, StructuralErrors) {
   auto no_cond = test::rules_from(rule("  sel:\n    A: 1"));
   EXPECT_EQ(only_error(no_cond).code, "missing-condition");
