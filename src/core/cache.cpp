@@ -19,13 +19,16 @@ namespace ariadne::cache {
 
 std::filesystem::path directory() {
   namespace fs = std::filesystem;
+  // Files with checksums live in a folder of their own ("v2"): a build from
+  // before them shares no file with this one (some names come from their
+  // content alone), so neither reads the other's format.
   if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) {
     std::string_view d(v);
     if (d.empty() || d == "off") return {};
-    return fs::path(d);
+    return fs::path(d) / "v2";
   }
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "ariadne";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "ariadne";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "ariadne" / "v2";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "ariadne" / "v2";
   return {};
 }
 

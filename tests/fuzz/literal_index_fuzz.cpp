@@ -1,7 +1,8 @@
 // libFuzzer target: a cached literal index (lix-*.bin) read back from the
 // cache directory. The file ends in a hash of its body, which restoring
-// checks first; to reach the structural checks behind it, the fuzzer's bytes
-// are the body and the hash is appended here. Restoring must refuse the body
+// checks first, and is stored with the cache's checksum after that; to
+// reach the structural checks behind both, the fuzzer's bytes are the body
+// and the hash and checksum are added here. Restoring must refuse the body
 // or give an index that matching can use without reading out of bounds; a
 // refused file must leave a state the index is derived from anew. The same
 // holds for the index read back before its rules (literal_index::cached),
@@ -60,7 +61,7 @@ setup& state() {
     ::setenv("ARIADNE_CACHE_DIR", dir.c_str(), 1);
     st.set = ariadne::sigma::load_rules_from_texts({{"fuzz.yml", rules_yaml()}}, {});
     { ariadne::match::literal_index first(st.set.rules, 1, "fuzz"); }  // writes the file
-    for (const auto& e : fs::directory_iterator(dir))
+    for (const auto& e : fs::directory_iterator(ariadne::cache::directory()))
       if (e.path().filename().string().rfind("lix-", 0) == 0) st.file = e.path();
     if (st.file.empty() || st.set.rules.empty()) std::abort();
     auto& names = ariadne::field_names();
@@ -87,7 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   h.add(body);
   ariadne::byte_writer tail;
   tail.str(h.hex());
-  std::ofstream(st.file, std::ios::binary | std::ios::trunc) << body << tail.out;
+  // Stored as the cache stores it (with the checksum every cache file
+  // ends with), so the fuzzer's bytes reach the index's own checks.
+  if (!ariadne::cache::store(st.file.parent_path(), st.file.filename().string(), body + tail.out, "lix-", ".bin", 64))
+    std::abort();
   // Read ahead of the rules (as hunt does on a second thread): used only
   // if it fits them, and then as safe as the restored one below.
   if (auto ahead = ariadne::match::literal_index::cached("fuzz"); ahead && ahead->fits(st.set.rules)) {

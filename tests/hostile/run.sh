@@ -203,7 +203,7 @@ if [[ -d $tree ]]; then
   export ARIADNE_CACHE_DIR=$work/cache9
   "$bin" hunt -q -f jsonl --no-incidents -r "$tree" s.jsonl > want9.jsonl 2> /dev/null
   "$bin" hunt -q -f jsonl --no-incidents -r "$tree" s.jsonl > /dev/null 2> /dev/null  # stores the index
-  for f in "$ARIADNE_CACHE_DIR"/lix-*.bin "$ARIADNE_CACHE_DIR"/hs-*.db "$ARIADNE_CACHE_DIR"/rules-*.bin; do
+  for f in "$ARIADNE_CACHE_DIR"/v2/lix-*.bin "$ARIADNE_CACHE_DIR"/v2/hs-*.db "$ARIADNE_CACHE_DIR"/v2/rules-*.bin; do
     python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' "$f"
   done
   "$bin" hunt -q -f jsonl --no-incidents -r "$tree" s.jsonl > got9.jsonl 2> err.txt

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "ariadne/attack/attack.hpp"
+#include "ariadne/core/cache.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
@@ -20,18 +21,19 @@ namespace ariadne::test {
 
 scoped_cache_dir::scoped_cache_dir() {
   static int serial = 0;
-  dir = std::filesystem::temp_directory_path() /
-        ("ariadne-cache-test-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
-  std::filesystem::remove_all(dir);
+  root = std::filesystem::temp_directory_path() /
+         ("ariadne-cache-test-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
+  std::filesystem::remove_all(root);
   if (const char* v = std::getenv("ARIADNE_CACHE_DIR")) old_ = v;
-  ::setenv("ARIADNE_CACHE_DIR", dir.c_str(), 1);
+  ::setenv("ARIADNE_CACHE_DIR", root.c_str(), 1);
+  dir = cache::directory();
 }
 
 scoped_cache_dir::~scoped_cache_dir() {
   if (old_) ::setenv("ARIADNE_CACHE_DIR", old_->c_str(), 1);
   else ::unsetenv("ARIADNE_CACHE_DIR");
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  std::filesystem::remove_all(root, ec);
 }
 
 std::string shared(const std::string& rel) { return std::string(ARIADNE_SHARED_DATA) + "/" + rel; }

@@ -23,7 +23,8 @@ struct scoped_cache_dir {
   ~scoped_cache_dir();
   scoped_cache_dir(const scoped_cache_dir&) = delete;
   scoped_cache_dir& operator=(const scoped_cache_dir&) = delete;
-  std::filesystem::path dir;
+  std::filesystem::path root;  // $ARIADNE_CACHE_DIR
+  std::filesystem::path dir;   // where the cache files go (cache::directory())
 
  private:
   std::optional<std::string> old_;

@@ -2,7 +2,8 @@
 // (compiled literal databases, loaded rule sets).
 //
 // Directory: $ARIADNE_CACHE_DIR (empty or "off": no cache), else
-// $XDG_CACHE_HOME/ariadne, else ~/.cache/ariadne. A file is named by a hash
+// $XDG_CACHE_HOME/ariadne, else ~/.cache/ariadne; files go to its "v2"
+// folder (the checksummed format). A file is named by a hash
 // of everything it was made from, so a stale file is never read: it is only
 // left to be pruned. Writes go to a temporary file renamed into place, so
 // processes sharing the directory never see half a file.
