@@ -16,6 +16,7 @@
 #include "ariadne/match/engine.hpp"
 #include "ariadne/match/prefilter.hpp"
 #include "ariadne/normalize/normalizer.hpp"
+#include "ariadne/pipeline/pipeline.hpp"
 
 namespace ariadne::test {
 
@@ -101,41 +102,70 @@ run_result run(const sigma::rule_set& rules, const std::string& json) {
   return out;
 }
 
+namespace {
+
+// Collects what the product's pipeline finds, for the corpus tests.
+class collect_sink final : public pipeline::sink {
+ public:
+  explicit collect_sink(run_result& out, std::vector<std::uint32_t>* standalone_rules = nullptr)
+      : out_(out), standalone_rules_(standalone_rules) {}
+  bool wants_alert(const sigma::rule&) const override { return false; }
+  std::string render(const pipeline::hit_context&, const report::alert*) const override { return {}; }
+  void on_alert(const pipeline::hit_context& h, const report::alert*, std::string&) override {
+    out_.rule_ids.push_back(h.rule.id);
+    out_.records.push_back(h.ev.source.record);
+    if (standalone_rules_ && h.rule.standalone) standalone_rules_->push_back(h.rule_idx);
+  }
+  void on_problems(std::vector<ingest::input_problem>& ps) override {
+    out_.problems.insert(out_.problems.end(), ps.begin(), ps.end());
+  }
+  void on_correlation(const correlate::result&, const sigma::correlation_rule&) override {}
+  void on_incidents(const graph::graph&, const std::vector<graph::incident>&) override {}
+
+ private:
+  run_result& out_;
+  std::vector<std::uint32_t>* standalone_rules_;
+};
+
+std::vector<ingest::input_file> inputs_of(const std::vector<std::string>& paths) {
+  std::vector<ingest::input_file> files;
+  for (const auto& p : paths) files.push_back({p, p, true});
+  return files;
+}
+
+const std::vector<sigma::correlation_rule>& no_correlations() {
+  static const std::vector<sigma::correlation_rule> none;
+  return none;
+}
+
+}  // namespace
+
 run_result run_file(const sigma::rule_set& rules, const std::string& path, bool prefilter) {
   run_result out;
-  std::optional<match::prefilter> pre;
-  if (prefilter) {
-    pre.emplace(rules.rules);
-    out.prefilter_active = pre->active();
-  }
-  ingest::for_each_member(
-      path, [&](const ingest::member& m) { match_into(rules, *m.data, m.name, out, pre ? &*pre : nullptr); },
-      out.problems);
+  collect_sink sink(out);
+  pipeline::options o;
+  o.prefilter = prefilter;
+  o.incidents = false;
+  pipeline::executor ex(rules.rules, no_correlations(), index_of(rules), o, sink);
+  ex.read(inputs_of({path}));
+  ex.finish();
+  out.prefilter_active = prefilter && ex.prefilter() && ex.prefilter()->active();
+  out.events = ex.stats().events - ex.stats().filtered;
+  out.filtered = ex.stats().filtered;
   return out;
 }
 
 run_result run_evtx_file(const sigma::rule_set& rules, const std::string& path, unsigned threads) {
   run_result out;
-  match::engine eng(rules.rules, {}, index_of(rules));
-  std::vector<match::hit> hits;
-  ingest::evtx::reader_options ro;
-  ro.threads = threads;
-  auto where = [&](const ingest::evtx::problem& p) { return ingest::evtx::describe(path, p); };
-  ingest::evtx::read_events(
-      {{path, path, {}}}, ro, 0, [](event_batch& b, event& ev) { normalizer::builtin().apply(b, ev); },
-      [&](ingest::evtx::chunk_output& o) {
-        out.events += o.batch.size();
-        hits.clear();
-        eng.match_batch(o.batch, hits);
-        for (const auto& h : hits) {
-          out.rule_ids.push_back(rules.rules[h.rule_idx].id);
-          out.records.push_back(o.batch.events()[h.event_idx].source.record);
-        }
-        for (const auto& p : o.problems) out.problems.push_back({where(p), p.reason, p.message});
-      },
-      [&](std::size_t, const ingest::evtx::file_stats&, const std::vector<ingest::evtx::problem>& ps) {
-        for (const auto& p : ps) out.problems.push_back({where(p), p.reason, p.message});
-      });
+  collect_sink sink(out);
+  pipeline::options o;
+  o.threads = threads;
+  o.prefilter = false;
+  o.incidents = false;
+  pipeline::executor ex(rules.rules, no_correlations(), index_of(rules), o, sink);
+  ex.read(inputs_of({path}));
+  ex.finish();
+  out.events = ex.stats().events;
   return out;
 }
 
@@ -163,73 +193,14 @@ std::multiset<std::string> field_set(const event_batch& batch, const event& ev) 
 
 graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::string>& paths,
                         std::vector<std::uint32_t>* alert_rules) {
-  match::engine eng(rules.rules, {}, index_of(rules));
-  graph::builder gb(graph::mapping::builtin());
-  const normalizer& norm = normalizer::builtin();
-  std::vector<match::hit> hits;
-  std::vector<std::string> sources;
-  std::vector<const graph::alert_rule*> rule_cache;
-  auto deliver = [&](event_batch& b, const std::vector<match::hit>& hs) {
-    auto subjects = gb.observe(b, [&](const event& ev) { return norm.host(b, ev); });
-    for (const auto& h : hs) {
-      const auto& r = rules.rules[h.rule_idx];
-      const event& ev = b.events()[h.event_idx];
-      if (rule_cache.size() <= h.rule_idx) rule_cache.resize(h.rule_idx + 1, nullptr);
-      if (!rule_cache[h.rule_idx]) {
-        graph::alert_rule ar;
-        ar.id = r.id;
-        ar.title = r.title;
-        ar.level = std::string(sigma::level_name(r.lvl));
-        ar.severity = static_cast<int>(r.lvl);
-        ar.tactics = graph::tactics_from_tags(r.tags);
-        ar.techniques = attack::techniques_from_tags(r.tags);
-        rule_cache[h.rule_idx] = gb.rule(ar);
-      }
-      graph::alert_ref a;
-      a.id = r.id + "@" + sources[ev.source.source_idx] + ":" + std::to_string(ev.source.record);
-      a.rule = rule_cache[h.rule_idx];
-      a.time = ev.time;
-      gb.attach(subjects[h.event_idx], std::move(a), norm.host(b, ev));
-      if (alert_rules) alert_rules->push_back(h.rule_idx);
-    }
-  };
-  auto normalise = [&](event_batch& b, event& ev) { norm.apply(b, ev); };
-  std::vector<ingest::input_problem> problems;
-  for (const auto& path : paths) {
-    if (ingest::evtx::file_is_evtx(path)) {
-      auto idx = static_cast<std::uint32_t>(sources.size());
-      sources.push_back(path);
-      ingest::evtx::reader_options ro;
-      ro.threads = 1;
-      ingest::evtx::read_events(
-          {{path, path, {}}}, ro, idx, normalise,
-          [&](ingest::evtx::chunk_output& o) {
-            hits.clear();
-            eng.match_batch(o.batch, hits);
-            deliver(o.batch, hits);
-          },
-          [](std::size_t, const ingest::evtx::file_stats&, const std::vector<ingest::evtx::problem>&) {});
-      continue;
-    }
-    ingest::for_each_member(
-        path,
-        [&](const ingest::member& m) {
-          auto idx = static_cast<std::uint32_t>(sources.size());
-          sources.push_back(m.name);
-          ingest::json_reader reader;
-          event_batch batch;
-          auto flush = [&](event_batch& b) {
-            hits.clear();
-            eng.match_batch(b, hits);
-            deliver(b, hits);
-            b.clear();
-          };
-          (void)reader.read(m.name, *m.data, idx, batch, normalise, flush, problems);
-          flush(batch);
-        },
-        problems);
-  }
-  return gb.finish();
+  run_result out;
+  collect_sink sink(out, alert_rules);  // a graph alert per standalone hit, in order
+  pipeline::options o;
+  o.incidents = true;
+  pipeline::executor ex(rules.rules, no_correlations(), index_of(rules), o, sink);
+  ex.read(inputs_of(paths));
+  ex.finish();
+  return ex.take_graph();
 }
 
 event_batch one_field_events(field_id field, std::initializer_list<const char*> texts, ls_id product) {

@@ -1,0 +1,167 @@
+// The hunt pipeline: inputs -> decode -> normalise -> match -> correlate ->
+// entity graph and incidents -> sinks. Every front end drives this one
+// executor (`hunt` today; `stream` and `serve` next), and so do the tests.
+//
+// Shaped like a query engine's operators: EVTX chunks and 1 MiB segments of
+// JSON-lines inputs are parsed, normalised, matched and rendered on worker
+// threads (each with its own matcher and its sink's per-thread work,
+// sink::render), then delivered to the sink on the calling thread in input
+// order (sink::on_alert, on_batch_end), so the output is the same for any
+// thread count. finish() runs the single-threaded finalise: correlations
+// over every hit, sorted by event time, then the entity graph's incidents.
+//
+//   pipeline::options o;
+//   o.threads = 2;
+//   my_sink out;                                   // a pipeline::sink
+//   pipeline::executor ex(rules, correlations, index, o, out);
+//   ex.read(ingest::expand_inputs({"logs/"}, problems, spool));
+//   ex.finish();
+//
+// The executor never prints or exits: what it finds goes to the sink.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ariadne/correlate/correlate.hpp"
+#include "ariadne/event/event.hpp"
+#include "ariadne/graph/graph.hpp"
+#include "ariadne/graph/incident.hpp"
+#include "ariadne/ingest/evtx.hpp"
+#include "ariadne/ingest/input.hpp"
+#include "ariadne/match/engine.hpp"
+#include "ariadne/match/prefilter.hpp"
+#include "ariadne/normalize/normalizer.hpp"
+#include "ariadne/report/alert.hpp"
+#include "ariadne/rules/rule.hpp"
+
+namespace ariadne::pipeline {
+
+// One rule's hit on one event, as the sink sees it. Everything refers to
+// the batch, valid for the call only.
+struct hit_context {
+  const sigma::rule& rule;
+  std::uint32_t rule_idx;
+  const event_batch& batch;
+  const event& ev;
+  std::string_view host;       // the event's host ("" when none)
+  const std::string& source;   // the input's name (archive members: "x.zip!member")
+};
+
+// Where the pipeline's results go. render() and wants_alert() run on the
+// worker threads, concurrently, and must not change shared state; every
+// on_* call comes from the thread that called executor::read()/finish(), in
+// input order.
+class sink {
+ public:
+  virtual ~sink() = default;
+  // Whether the hit needs the full alert (its id and event JSON), e.g. to
+  // store or print it. Hits that correlations or the graph keep get an id
+  // either way.
+  [[nodiscard]] virtual bool wants_alert(const sigma::rule& rule) const = 0;
+  // The sink's own rendering of a hit (an output line, or nothing), made on
+  // a worker; handed back to on_alert().
+  [[nodiscard]] virtual std::string render(const hit_context& hit, const report::alert* alert) const = 0;
+  // A hit, in input order. `alert` is set when wants_alert() said so.
+  // Rules that only feed correlations (not standalone) come here too.
+  virtual void on_alert(const hit_context& hit, const report::alert* alert, std::string& rendered) = 0;
+  // After each batch's alerts (a commit point for a database).
+  virtual void on_batch_end() {}
+  // Input problems, as they are found; the sink takes them (and may clear).
+  virtual void on_problems(std::vector<ingest::input_problem>& problems) = 0;
+  // A correlation alert (finish(), in the order of correlate::engine::run()).
+  virtual void on_correlation(const correlate::result& result, const sigma::correlation_rule& rule) = 0;
+  // The incidents, once the graph is finished (finish(); only with incidents on).
+  virtual void on_incidents(const graph::graph& g, const std::vector<graph::incident>& incidents) = 0;
+  // How far reading is, now and then (for a progress line).
+  virtual void on_progress(std::string_view /*status*/) {}
+};
+
+struct options {
+  unsigned threads = 1;
+  const normalizer* norm = nullptr;  // null: normalizer::builtin()
+  bool use_index = true;             // the literal index picks the rules to evaluate (false: the reference path)
+  bool prefilter = true;             // skip JSON records no rule can match (only without incidents)
+  bool incidents = true;             // build the entity graph and incidents
+  double incident_gap_minutes = 60;
+  std::uint64_t max_member_bytes = 4ULL << 30;  // an archive member's limit
+};
+
+// Counts of what was read.
+struct counters {
+  std::uint64_t events = 0, records = 0, bad_records = 0, bytes = 0;
+  std::uint64_t filtered = 0;       // records the prefilter skipped
+  std::uint64_t json_records = 0;   // the prefilter applies to JSON records only
+  std::uint64_t unsupported_files = 0;  // found in a walk, of no format read
+  std::size_t files_done = 0;
+  std::size_t sources = 0;          // inputs and archive members read
+  std::uint64_t hidden_alerts = 0;  // hits of rules that only feed correlations
+};
+
+class executor {
+ public:
+  // `rules` and `correlations` must outlive the executor. `index` may be
+  // null: then one is derived here, shared by the threads, when
+  // options::use_index says so.
+  executor(const std::vector<sigma::rule>& rules, const std::vector<sigma::correlation_rule>& correlations,
+           std::shared_ptr<const match::literal_index> index, const options& opts, sink& out);
+  ~executor();
+  executor(const executor&) = delete;
+  executor& operator=(const executor&) = delete;
+
+  // Reads the inputs in order (consecutive EVTX files share one chunk pool).
+  void read(const std::vector<ingest::input_file>& files);
+  // Correlations, then the graph and its incidents. Once, after read().
+  void finish();
+
+  [[nodiscard]] const counters& stats() const { return counts_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<match::engine>>& engines() const { return engines_; }
+  [[nodiscard]] const match::prefilter* prefilter() const { return pre_.get(); }
+  [[nodiscard]] const correlate::engine* correlations() const { return corr_.get(); }
+  [[nodiscard]] const graph::graph& graph() const { return g_; }
+  // The graph, moved out (after finish(); graph() is then empty).
+  [[nodiscard]] graph::graph take_graph() { return std::move(g_); }
+  [[nodiscard]] const std::vector<graph::incident>& incidents() const { return incidents_; }
+  [[nodiscard]] std::size_t graph_bytes() const { return graph_bytes_; }
+  [[nodiscard]] const std::vector<std::string>& sources() const { return sources_; }
+
+ private:
+  struct rendered_hit;
+  struct json_segment_out;
+  struct json_worker;
+  void read_json_lines(const ingest::member& m, std::uint32_t source_idx, std::size_t body, std::uint64_t body_line);
+  void read_evtx(const std::vector<ingest::evtx::source>& srcs);
+  void render_hits(const event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>& out) const;
+  rendered_hit render_hit(const event_batch& batch, const match::hit& h, const std::string* event_json) const;
+  void emit(event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>* rendered);
+  void match_and_emit(event_batch& batch);
+  graph::alert_ref graph_alert(std::vector<const graph::alert_rule*>& cache, std::size_t idx,
+                               const sigma::rule_header& r, std::string id, time_ns t);
+  void progress(const std::string& status);
+  void deliver_problems(std::vector<ingest::input_problem>& problems);  // to the sink, then cleared
+
+  const std::vector<sigma::rule>& rules_;
+  const std::vector<sigma::correlation_rule>& corrs_;
+  options opts_;
+  sink& out_;
+  const normalizer* norm_;
+  std::vector<std::unique_ptr<match::engine>> engines_;  // one per thread; [0] is the caller's
+  std::unique_ptr<match::prefilter> pre_;
+  std::unique_ptr<correlate::engine> corr_;
+  std::unique_ptr<graph::builder> gb_;
+  std::vector<const graph::alert_rule*> graph_rules_, graph_corrs_;
+  graph::graph g_;
+  std::vector<graph::incident> incidents_;
+  std::size_t graph_bytes_ = 0;
+  std::vector<std::string> sources_;
+  std::vector<ingest::input_problem> problems_;
+  std::vector<match::hit> hits_;
+  std::size_t total_files_ = 0;
+  counters counts_;
+};
+
+}  // namespace ariadne::pipeline

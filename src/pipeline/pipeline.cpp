@@ -1,0 +1,368 @@
+// The hunt pipeline's executor (include/ariadne/pipeline/pipeline.hpp):
+// reading, matching and rendering on the ordered pool, delivery in input
+// order, then correlations and incidents.
+#include "ariadne/pipeline/pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <span>
+
+#include "ariadne/attack/attack.hpp"
+#include "ariadne/core/ordered_pool.hpp"
+#include "ariadne/ingest/json_reader.hpp"
+
+namespace ariadne::pipeline {
+
+// What reporting a hit needs that depends only on its event and rule: the
+// full alert (id, event JSON) when the sink stores or prints it, the id
+// alone when correlations or the graph keep it, and the sink's rendering.
+// Pure, so the workers make it in parallel.
+struct executor::rendered_hit {
+  std::optional<report::alert> alert;
+  std::string line;
+  std::string_view host;  // the event's host, in the batch
+  std::string id;         // without `alert`: the alert's id, when correlations or the graph keep it
+};
+
+namespace {
+
+// The graph's view of a rule: level, ATT&CK tactics and techniques from the tags.
+graph::alert_rule graph_rule(const sigma::rule_header& r) {
+  graph::alert_rule a;
+  a.id = r.id;
+  a.title = r.title;
+  a.level = std::string(sigma::level_name(r.lvl));
+  a.severity = static_cast<int>(r.lvl);
+  a.tactics = graph::tactics_from_tags(r.tags);
+  a.techniques = attack::techniques_from_tags(r.tags);
+  return a;
+}
+
+}  // namespace
+
+executor::executor(const std::vector<sigma::rule>& rules, const std::vector<sigma::correlation_rule>& correlations,
+                   std::shared_ptr<const match::literal_index> index, const options& opts, sink& out)
+    : rules_(rules), corrs_(correlations), opts_(opts), out_(out),
+      norm_(opts.norm ? opts.norm : &normalizer::builtin()) {
+  if (opts_.threads == 0) opts_.threads = 1;
+  match::engine_options eo;
+  eo.use_index = opts_.use_index;
+  if (opts_.use_index && !index) index = std::make_shared<const match::literal_index>(rules_, opts_.threads);
+  for (unsigned k = 0; k < opts_.threads; ++k) engines_.push_back(std::make_unique<match::engine>(rules_, eo, index));
+  // The record prefilter skips records no rule can match; the entity graph
+  // needs every record, so it is used only without incidents.
+  if (opts_.prefilter && !opts_.incidents) pre_ = std::make_unique<match::prefilter>(rules_);
+  if (!corrs_.empty()) corr_ = std::make_unique<correlate::engine>(corrs_, rules_);
+  if (opts_.incidents) gb_ = std::make_unique<graph::builder>(graph::mapping::builtin());
+}
+
+executor::~executor() = default;
+
+graph::alert_ref executor::graph_alert(std::vector<const graph::alert_rule*>& cache, std::size_t idx,
+                                       const sigma::rule_header& r, std::string id, time_ns t) {
+  if (cache.size() <= idx) cache.resize(idx + 1, nullptr);
+  if (!cache[idx]) cache[idx] = gb_->rule(graph_rule(r));
+  graph::alert_ref a;
+  a.id = std::move(id);
+  a.rule = cache[idx];
+  a.time = t;
+  return a;
+}
+
+void executor::progress(const std::string& status) { out_.on_progress(status); }
+
+void executor::deliver_problems(std::vector<ingest::input_problem>& problems) {
+  if (problems.empty()) return;
+  out_.on_problems(problems);
+  problems.clear();
+}
+
+// `event_json`, when given, is the event's JSON rendered for an earlier hit.
+executor::rendered_hit executor::render_hit(const event_batch& batch, const match::hit& h,
+                                            const std::string* event_json) const {
+  rendered_hit out;
+  const auto& r = rules_[h.rule_idx];
+  const event& ev = batch.events()[h.event_idx];
+  const std::string& src = sources_[ev.source.source_idx];
+  std::string_view host = out.host = norm_->host(batch, ev);
+  if (out_.wants_alert(r)) out.alert = report::make_alert(r, h.rule_idx, batch, ev, host, src, event_json);
+  else if (gb_ || (corr_ && corr_->wants(h.rule_idx)))
+    out.id = report::alert_id(r.id, report::event_identity(batch, ev, host));
+  out.line = out_.render(hit_context{r, h.rule_idx, batch, ev, host, src}, out.alert ? &*out.alert : nullptr);
+  return out;
+}
+
+void executor::render_hits(const event_batch& batch, const std::vector<match::hit>& hits,
+                           std::vector<rendered_hit>& out) const {
+  out.clear();
+  out.reserve(hits.size());
+  for (std::size_t k = 0; k < hits.size(); ++k) {
+    // Hits come by event: several rules on one event render its JSON once.
+    const std::string* event_json = nullptr;
+    if (k && hits[k - 1].event_idx == hits[k].event_idx && out.back().alert) event_json = &out.back().alert->event_json;
+    out.push_back(render_hit(batch, hits[k], event_json));
+  }
+}
+
+// Reports a batch's hits in order; `rendered`, when given, holds
+// render_hits() of them, made on a worker (else they are rendered here).
+void executor::emit(event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>* rendered) {
+  std::vector<rendered_hit> here;
+  if (!rendered) {
+    render_hits(batch, hits, here);
+    rendered = &here;
+  }
+  std::vector<std::uint32_t> subjects;
+  if (gb_) subjects = gb_->observe(batch, [&](const event& ev) { return norm_->host(batch, ev); });
+  for (std::size_t k = 0; k < hits.size(); ++k) {
+    const auto& h = hits[k];
+    const auto& r = rules_[h.rule_idx];
+    const event& ev = batch.events()[h.event_idx];
+    rendered_hit made = std::move((*rendered)[k]);
+    const report::alert* a = made.alert ? &*made.alert : nullptr;
+    std::string_view host = made.host;
+    bool feeds = corr_ && corr_->wants(h.rule_idx);
+    // The id, when correlations or the graph keep the alert.
+    std::string id;
+    if (feeds || gb_) id = a ? a->id : std::move(made.id);
+    if (feeds) corr_->add_hit(h.rule_idx, batch, ev, id);
+    if (gb_) {
+      if (r.standalone)
+        gb_->attach(subjects[h.event_idx], graph_alert(graph_rules_, h.rule_idx, r, id, ev.time), host, feeds);
+      else if (feeds)
+        gb_->remember(subjects[h.event_idx], id, host);
+    }
+    if (!r.standalone) ++counts_.hidden_alerts;
+    out_.on_alert(hit_context{r, h.rule_idx, batch, ev, host, sources_[ev.source.source_idx]}, a, made.line);
+  }
+  batch.clear();
+  out_.on_batch_end();  // one commit per batch: a crash loses at most this batch
+}
+
+// Matches a batch on this thread, then reports it.
+void executor::match_and_emit(event_batch& batch) {
+  hits_.clear();
+  engines_[0]->match_batch(batch, hits_);
+  emit(batch, hits_, nullptr);
+}
+
+// One segment of a JSON-lines input, read and matched on a worker.
+struct executor::json_segment_out {
+  event_batch batch;
+  std::vector<match::hit> hits;
+  std::vector<rendered_hit> rendered;
+  std::vector<ingest::input_problem> problems;
+  ingest::read_stats stats;
+};
+
+struct executor::json_worker {
+  ingest::json_reader reader;
+  match::engine* eng = nullptr;
+};
+
+// Reads a JSON-lines text in segments of 1 MiB on the thread pool: each
+// worker parses, normalises and matches its segment; segments are reported
+// in input order, so the output does not depend on the thread count. At
+// most 4 segments per thread are in flight.
+void executor::read_json_lines(const ingest::member& m, std::uint32_t source_idx, std::size_t body,
+                               std::uint64_t body_line) {
+  std::string_view text(m.data->data(), m.data->size());
+  ingest::line_segmenter seg(text, body, body_line, std::size_t{1} << 20);
+  const normalizer* norm = norm_;
+  auto on_event = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  std::uint64_t segments = 0;
+  run_ordered<ingest::line_segment, json_segment_out>(
+      opts_.threads, 4ULL * opts_.threads, [&](ingest::line_segment& s) { return seg.next(s); },
+      [&](unsigned index) {
+        json_worker w;
+        w.reader.batch_events = SIZE_MAX;  // one batch per segment
+        if (pre_ && pre_->active()) w.reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
+        w.eng = engines_[index].get();
+        return w;
+      },
+      [&](json_worker& w, ingest::line_segment& s, json_segment_out& out) {
+        // Read with the segment's lines numbered from 1; numbered in input
+        // order from the newlines the read counted (no pass over the bytes
+        // just to count them), and the events' line numbers then moved to
+        // the segment's. Numbering waits for the earlier segments' reads:
+        // if one is not done, this segment is matched first. A segment
+        // with problems, whose messages name lines, is numbered at once
+        // and read again (rare).
+        auto read = [&](std::uint64_t first_line) {
+          out.batch.clear();
+          out.problems.clear();
+          out.stats = w.reader.read_lines(m.name, *m.data, s.begin, s.end, first_line, source_idx, out.batch, on_event,
+                                          nullptr, out.problems);
+        };
+        read(1);
+        if (!out.problems.empty()) {
+          seg.number(s, out.stats.newlines);
+          if (s.first_line != 1) read(s.first_line);
+        }
+        const bool numbered = !out.problems.empty() || seg.try_number(s, out.stats.newlines);
+        out.hits.clear();
+        w.eng->match_batch(out.batch, out.hits);
+        if (!numbered) seg.number(s, out.stats.newlines);
+        if (out.problems.empty() && s.first_line != 1)
+          for (event& ev : out.batch.events()) ev.source.record += s.first_line - 1;
+        render_hits(out.batch, out.hits, out.rendered);
+      },
+      [&](ingest::line_segment& s, json_segment_out& out) {
+        ingest::release_consumed(m, s.end);  // every earlier segment is done: keep memory flat
+        counts_.events += out.stats.events + out.stats.filtered;
+        counts_.records += out.stats.records;
+        counts_.bad_records += out.stats.bad;
+        counts_.filtered += out.stats.filtered;
+        counts_.json_records += out.stats.records;
+        deliver_problems(out.problems);
+        emit(out.batch, out.hits, &out.rendered);
+        if (++segments % 64 == 0)  // large files: show progress inside the file too
+          progress(fmt::format("{}/{} files, {:.0f}% of {}, {} events", counts_.files_done, total_files_,
+                               100.0 * static_cast<double>(s.end) / static_cast<double>(text.size()), m.name,
+                               counts_.events));
+      });
+}
+
+// Reads EVTX sources on the chunk pool; events are built, normalised and
+// matched on the workers, and reported here in file order.
+void executor::read_evtx(const std::vector<ingest::evtx::source>& srcs) {
+  const auto base = static_cast<std::uint32_t>(sources_.size());
+  for (const auto& s : srcs) sources_.push_back(s.name);
+  counts_.sources = sources_.size();
+  ingest::evtx::reader_options ro;
+  ro.threads = opts_.threads;
+  ro.on_parsed = [this](ingest::evtx::chunk_output& o, unsigned worker) {
+    thread_local std::vector<match::hit> hits;
+    hits.clear();
+    engines_[worker]->match_batch(o.batch, hits);
+    for (const auto& h : hits) o.hits.emplace_back(h.event_idx, h.rule_idx);
+  };
+  const normalizer* norm = norm_;
+  auto normalise = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  auto report_problems = [&](const std::string& name, const std::vector<ingest::evtx::problem>& ps) {
+    for (const auto& p : ps) problems_.push_back({ingest::evtx::where(name, p), "evtx-" + p.reason, p.message});
+    deliver_problems(problems_);
+  };
+  std::uint64_t chunks = 0;
+  ingest::evtx::read_events(
+      srcs, ro, base, normalise,
+      [&](ingest::evtx::chunk_output& o) {
+        counts_.events += o.batch.size();
+        report_problems(srcs[o.source_idx].name, o.problems);
+        hits_.clear();
+        for (const auto& [e, r] : o.hits) hits_.push_back({e, r});
+        emit(o.batch, hits_, nullptr);
+        if (++chunks % 64 == 0)  // large files: show progress inside the file too
+          progress(fmt::format("{}/{} files, {} events", counts_.files_done, total_files_, counts_.events));
+      },
+      [&](std::size_t idx, const ingest::evtx::file_stats& fs, const std::vector<ingest::evtx::problem>& ps) {
+        report_problems(srcs[idx].name, ps);
+        counts_.records += fs.records + fs.bad_records;
+        counts_.bad_records += fs.bad_records;
+        if (!srcs[idx].path.empty()) {  // a whole input file (archive members count with their archive)
+          ++counts_.files_done;
+          progress(fmt::format("{}/{} files, {} events", counts_.files_done, total_files_, counts_.events));
+        }
+      });
+}
+
+void executor::read(const std::vector<ingest::input_file>& files) {
+  total_files_ += files.size();
+  ingest::json_reader reader;
+  if (pre_ && pre_->active()) reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
+  event_batch batch;
+  auto on_event = [this](event_batch& b, event& ev) { norm_->apply(b, ev); };
+  auto on_full = [this](event_batch& b) { match_and_emit(b); };
+  // Consecutive EVTX files share one chunk pool (read with pread chunk by
+  // chunk: memory stays flat for any file size), so many small files keep
+  // every thread busy; alerts still come in path order.
+  std::vector<ingest::evtx::source> evtx_run;
+  auto flush_evtx = [&] {
+    if (evtx_run.empty()) return;
+    read_evtx(evtx_run);
+    evtx_run.clear();
+  };
+  for (const auto& in : files) {
+    if (ingest::evtx::file_is_evtx(in.path)) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(in.path, ec);
+      if (!ec) counts_.bytes += size;
+      evtx_run.push_back({in.name, in.path, {}});
+      continue;
+    }
+    flush_evtx();
+    ingest::for_each_member(
+        in.path,
+        [&](const ingest::member& m) {
+          std::string_view text(m.data->data(), m.data->size());
+          counts_.bytes += text.size();
+          std::span<const std::uint8_t> image(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+          if (ingest::evtx::sniff(image)) {
+            deliver_problems(problems_);
+            read_evtx({{m.name, {}, image}});
+            return;
+          }
+          if (!ingest::json_reader::sniff(text)) {
+            // Named on the command line: a problem. Found in a directory
+            // walk (READMEs, metadata): counted only.
+            if (in.named && !text.empty())
+              problems_.push_back({m.name, "unsupported-format", "not a JSON or EVTX log (unknown format); skipped"});
+            else
+              ++counts_.unsupported_files;
+            return;
+          }
+          auto source_idx = static_cast<std::uint32_t>(sources_.size());
+          sources_.push_back(m.name);
+          counts_.sources = sources_.size();
+          std::size_t body = 0;
+          std::uint64_t body_line = 0;
+          if (ingest::json_reader::is_json_lines(text, body, body_line)) {
+            deliver_problems(problems_);
+            read_json_lines(m, source_idx, body, body_line);
+            return;
+          }
+          auto stats = reader.read(m.name, *m.data, source_idx, batch, on_event, on_full, problems_);
+          match_and_emit(batch);
+          counts_.events += stats.events + stats.filtered;
+          counts_.records += stats.records;
+          counts_.bad_records += stats.bad;
+          counts_.filtered += stats.filtered;
+          counts_.json_records += stats.records;
+        },
+        problems_, opts_.max_member_bytes, in.name);
+    deliver_problems(problems_);
+    ++counts_.files_done;
+    progress(fmt::format("{}/{} files, {} events", counts_.files_done, total_files_, counts_.events));
+  }
+  flush_evtx();
+}
+
+void executor::finish() {
+  // Correlations run once every input is read: their inputs are sorted by
+  // event time, so the result does not depend on file order or threads.
+  if (corr_) {
+    for (const auto& res : corr_->run()) {
+      const auto& c = corrs_[res.correlation];
+      if (c.standalone && gb_)
+        gb_->attach_correlation(graph_alert(graph_corrs_, res.correlation, c, res.id, res.end), res.members);
+      out_.on_correlation(res, c);
+    }
+    out_.on_batch_end();
+  }
+  // Incidents once every alert (and correlation) is in: the graph is
+  // finished and alerts are grouped.
+  if (gb_) {
+    graph_bytes_ = gb_->memory_bytes();
+    g_ = gb_->finish();
+    gb_.reset();
+    graph::incident_options io;
+    io.max_gap = static_cast<time_ns>(opts_.incident_gap_minutes * 60e9);
+    incidents_ = graph::find_incidents(g_, io);
+    out_.on_incidents(g_, incidents_);
+  }
+}
+
+}  // namespace ariadne::pipeline
