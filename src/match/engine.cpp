@@ -637,6 +637,10 @@ const engine::plan& engine::plan_for(const event_logsource& ls, event_id_key eid
   std::string_view key(key_bytes, sizeof key_bytes);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;
+  // EventIDs come from the input: a log of ever new ones must not grow the
+  // plans without bound (each holds a byte per rule). Past the limit they
+  // are dropped and made again as needed; no plan is held across events.
+  if (plans_.size() >= k_max_plans) plans_.clear();
   // The rules the logsource accepts (and its keyword database) are found
   // once per logsource; each EventID's plan filters those.
   std::string_view ls_key(key_bytes, sizeof parts);

@@ -207,6 +207,8 @@ class engine : private needle_oracle {
   // logsource alone would have asked for.
   [[nodiscard]] std::uint64_t evaluated() const { return evaluated_; }
   [[nodiscard]] std::uint64_t logsource_candidates() const { return ls_candidates_; }
+  // (logsource, EventID) plans held now (at most 4096).
+  [[nodiscard]] std::size_t plan_count() const { return plans_.size(); }
   // Field values scanned against their field's database, and how many of
   // those scans the memo of values seen before answered (memo_entry below).
   [[nodiscard]] std::uint64_t value_scans() const { return value_scans_; }
@@ -253,6 +255,7 @@ class engine : private needle_oracle {
   std::shared_ptr<const literal_index> index_;
   ::hs_scratch* scratch_ = nullptr;  // null until a database needs one
   bool indexing_ = false;            // the index is in use
+  static constexpr std::size_t k_max_plans = 4096;  // (logsource, EventID) plans kept at once
   std::unordered_map<std::string, plan, string_hash, std::equal_to<>> plans_;
   std::unordered_map<std::string, base, string_hash, std::equal_to<>> bases_;
   reference_evaluator eval_;

@@ -67,6 +67,34 @@ TEST(LiteralIndex, KeywordOnlyRulesAreIndexed) {
   EXPECT_EQ(eng.evaluated(), 1u);  // only the event holding the keyword
 }
 
+// Ever new EventIDs (they come from the input) do not grow the engine's
+// plans without bound, and the hits stay right after plans are dropped.
+TEST(Engine, PlansPerEventIdAreBounded) {
+  auto set = test::rules_from(windows_rule("1", "  sel:\n    EventID: 4688\n    CommandLine|contains: 'evil'\n"
+                                                "  condition: sel\n"));
+  ASSERT_EQ(set.rules.size(), 1u);
+  const field_id eid = field_names().intern("EventID"), cmd = field_names().intern("CommandLine");
+  match::engine eng(set.rules);
+  std::vector<match::hit> hits;
+  std::size_t most = 0;
+  for (int round = 0; round < 5; ++round) {
+    event_batch batch;
+    for (int k = 0; k < 5000; ++k) {
+      event& ev = batch.begin_event(0, batch.size() + 1);
+      ev.logsource.product = set.rules[0].source.product_id;
+      batch.add_value(eid, value::make_int(k == 0 ? 4688 : 100000 + round * 5000 + k));
+      batch.add_string(cmd, "an evil command");
+      batch.end_event();
+    }
+    hits.clear();
+    eng.match_batch(batch, hits);
+    ASSERT_EQ(hits.size(), 1u) << round;
+    EXPECT_EQ(hits[0].event_idx, 0u);
+    most = std::max(most, eng.plan_count());
+  }
+  EXPECT_LE(most, 4096u);
+}
+
 // The indexed engine's hits and counters on a batch.
 struct indexed_run {
   std::vector<match::hit> hits;
