@@ -93,6 +93,22 @@ tar cf x.tar s.jsonl
 "$bin" hunt -q -f jsonl --no-incidents x.tar > got.jsonl 2> /dev/null
 check "5: plain tar is read" cmp -s want.ids <(alerts < got.jsonl)
 
+# 8: a zip bomb beside a good member: the bomb is skipped early with a
+# problem, the good member hunted.
+python3 - <<'PY'
+import zipfile
+with zipfile.ZipFile('bomb.zip', 'w', zipfile.ZIP_DEFLATED) as z:
+    z.write('s.jsonl', 'good.jsonl')
+    with z.open('bomb.jsonl', 'w', force_zip64=True) as f:
+        block = b'\0' * (1 << 20)
+        for _ in range(512):
+            f.write(block)
+PY
+"$bin" hunt -q -f jsonl --no-incidents bomb.zip > got.jsonl 2> err.txt
+check "8: a zip bomb is reported" grep -q 'bomb.zip!bomb.jsonl: member expands more than' err.txt
+check "8: ... and the member beside it is hunted" cmp -s want.ids <(alerts < got.jsonl)
+rm -f bomb.zip
+
 # 6: unreadable folders are reported (as a user the permission applies to).
 mkdir -p tree/locked && cp s.jsonl tree/ && cp s.jsonl tree/locked/ && chmod 000 tree/locked
 if [[ $(id -u) -ne 0 ]]; then
