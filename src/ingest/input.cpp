@@ -19,6 +19,8 @@
 #include <fstream>
 #include <memory>
 
+#include "evtx_internal.hpp"
+
 namespace ariadne::ingest {
 namespace fs = std::filesystem;
 
@@ -401,6 +403,17 @@ class padded_buffer {
   std::size_t size_ = 0, cap_ = 0;
 };
 
+// The last `n` bytes of a file.
+bool read_tail(const std::string& path, std::uint8_t* out, std::size_t n) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool ok = ::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= n &&
+            ::pread(fd, out, n, st.st_size - static_cast<off_t>(n)) == static_cast<ssize_t>(n);
+  ::close(fd);
+  return ok;
+}
+
 std::string archive_message(archive* a, const char* fallback) {
   const char* m = archive_error_string(a);
   return m ? m : fallback;
@@ -435,7 +448,8 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
     }
     ::close(fd);
   }
-  bool compressed = has_prefix(head, got, "\x1f\x8b") || has_prefix(head, got, "\x28\xb5\x2f\xfd") ||
+  const bool gzip = has_prefix(head, got, "\x1f\x8b");
+  bool compressed = gzip || has_prefix(head, got, "\x28\xb5\x2f\xfd") ||
                     has_prefix(head, got, "PK\x03\x04") || has_prefix(head, got, "\xfd" "7zXZ") ||
                     has_prefix(head, got, "BZh") ||
                     (got >= 262 && std::memcmp(head + 257, "ustar", 5) == 0);
@@ -457,7 +471,13 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
   }
   std::unique_ptr<archive, archive_deleter> a(archive_read_new());
   archive_read_support_filter_all(a.get());
-  archive_read_support_format_all(a.get());
+  // The archive formats logs come in, and raw (a compressed single file).
+  // Not format_all: its text formats (mtree, warc) bid on a small
+  // compressed log and read its lines as file entries, silently losing it.
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_zip(a.get());
+  archive_read_support_format_7zip(a.get());
+  archive_read_support_format_empty(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
     problems.push_back({shown, "unreadable", archive_message(a.get(), "cannot open")});
@@ -514,6 +534,21 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
                                        " MiB read); skipped"});
       if (raw) return true;
       continue;
+    }
+    // A gzip file's trailer holds the CRC-32 and size of its data, which
+    // libarchive does not check: damage inside the compressed stream would
+    // go unnoticed. (For a file of several gzip members the trailer covers
+    // the last one only; its size then differs and no check is made.)
+    if (raw && gzip && !failed) {
+      std::uint8_t trailer[8];
+      if (read_tail(path, trailer, sizeof trailer)) {
+        const auto want_crc = evtx::load_le<std::uint32_t>(trailer);
+        const auto want_size = evtx::load_le<std::uint32_t>(trailer + 4);
+        if (want_size == static_cast<std::uint32_t>(buf.size()) &&
+            evtx::crc32(0, reinterpret_cast<const std::uint8_t*>(buf.view().data()), buf.size()) != want_crc)
+          problems.push_back({member_name, "bad-archive",
+                              "gzip CRC mismatch: the compressed data is damaged; the records in it are still read"});
+      }
     }
     // Whatever was read before a decompression error is still used.
     simdjson::padded_string_view view = buf.view();

@@ -179,6 +179,29 @@ TEST(Inputs, AMemberOverTheLimitIsSkipped) {
   EXPECT_EQ(problems[0].reason, "too-large");
 }
 
+// libarchive does not check a gzip file's CRC: a damaged stream that still
+// inflates went unnoticed. Its records are read and the damage reported.
+TEST(Inputs, AGzipCrcMismatchIsReported) {
+  scratch_dir d;
+  std::string text = "{\"a\":1}\n{\"a\":2}\n";
+  auto gz = make_archive((d.dir / "x.jsonl.gz").string(), ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, {{"x", text}});
+  std::vector<input_problem> problems;
+  auto good = members(gz, problems);
+  ASSERT_EQ(good.size(), 1u);
+  EXPECT_EQ(good[0].second, text);
+  EXPECT_TRUE(problems.empty());
+  {
+    std::fstream f(gz, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-8, std::ios::end);  // the CRC-32 in the trailer
+    f.put('\x5a');
+  }
+  auto damaged = members(gz, problems);
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_EQ(damaged[0].second, text);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("gzip CRC mismatch"), std::string::npos);
+}
+
 // A file cut short while it is read (copytruncate rotation) ends that file
 // with a problem: the pages past its new end read as zeros instead of
 // killing the process with SIGBUS.
