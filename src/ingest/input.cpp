@@ -100,8 +100,9 @@ bool same_file(const std::string& a, const std::string& b) {
 bool inside(const std::string& path, const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;
-  // The output may not exist yet: its folder decides.
-  fs::path p = fs::absolute(path, ec);
+  // The output may not exist yet: its folder decides. Normalised first, so
+  // "in/../out" is not taken for a file inside "in".
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
   for (fs::path cur = p; !cur.empty(); cur = cur.parent_path()) {
     if (same_file(cur.string(), dir)) return true;
     if (cur == cur.root_path()) break;

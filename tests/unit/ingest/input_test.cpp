@@ -232,6 +232,7 @@ TEST(Inputs, SameFileAndInsideGoByIdentity) {
   EXPECT_TRUE(inside((d.dir / "logs" / "new.jsonl").string(), (d.dir / "logs").string()));
   EXPECT_TRUE(inside((d.dir / "logs" / "deep" / "x").string(), d.dir.string()));
   EXPECT_FALSE(inside((d.dir / "other.jsonl").string(), (d.dir / "logs").string()));
+  EXPECT_FALSE(inside((d.dir / "logs" / ".." / "out.jsonl").string(), (d.dir / "logs").string()));
 }
 
 }  // namespace
