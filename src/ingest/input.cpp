@@ -350,6 +350,7 @@ bool map_plain(const std::string& path, mapped_file& m, std::string& err) {
   return true;
 }
 
+constexpr std::size_t k_stream_head = std::size_t{1} << 20;  // bytes that decide whether to stream
 constexpr std::uint64_t k_bomb_min_bytes = 64ULL << 20;  // below this, any ratio is let through
 // Logs compress 10-50x (zstd -19 on repetitive ones up to about 100x); a
 // zip bomb's deflate runs near its 1032x ceiling, nested formats far past
@@ -423,7 +424,9 @@ std::string archive_message(archive* a, const char* fallback) {
 }  // namespace
 
 bool for_each_member(const std::string& path, const std::function<void(const member&)>& fn,
-                     std::vector<input_problem>& problems, std::uint64_t max_member_bytes, const std::string& name) {
+                     std::vector<input_problem>& problems, std::uint64_t max_member_bytes, const std::string& name,
+                     const std::function<bool(std::string_view)>& choose,
+                     const std::function<void(member_stream&)>& stream_fn) {
   const std::string& shown = name.empty() ? path : name;
   // Sniff the first bytes to decide whether libarchive is needed (a tar
   // says so at offset 257).
@@ -499,62 +502,100 @@ bool for_each_member(const std::string& path, const std::function<void(const mem
     const char* inner = raw ? nullptr : archive_entry_pathname(entry);
     if (!raw && !inner) inner = archive_entry_pathname_utf8(entry);
     std::string member_name = raw ? shown : shown + "!" + (inner ? inner : "(unnamed member)");
-    padded_buffer buf;
-    bool too_big = false, bomb = false, no_memory = false, failed = false;
-    for (;;) {
-      la_ssize_t n = archive_read_data(a.get(), chunk.data(), chunk.size());
-      if (n == 0) break;
-      if (n < 0) {
+
+    // Decompresses the member's next bytes into `out`, within the budgets:
+    // 0 at its end or when a budget or error stopped it (`stop` says why).
+    enum class stop_reason { none, error, too_big, bomb, no_memory };
+    stop_reason stop = stop_reason::none;
+    std::uint64_t produced = 0;
+    std::uint32_t crc = 0;  // of what was produced (gzip's trailer check)
+    auto pull = [&](char* out, std::size_t n) -> std::size_t {
+      if (stop != stop_reason::none) return 0;
+      la_ssize_t read_n = archive_read_data(a.get(), out, n);
+      if (read_n < 0) {
         problems.push_back({member_name, "bad-archive", archive_message(a.get(), "read error")});
-        failed = true;
-        break;
+        stop = stop_reason::error;
+        return 0;
       }
-      const std::uint64_t out_bytes = buf.size() + static_cast<std::uint64_t>(n);
-      if (out_bytes > max_member_bytes) {
-        too_big = true;
-        break;
+      const std::uint64_t total = produced + static_cast<std::uint64_t>(read_n);
+      if (total > max_member_bytes) {
+        stop = stop_reason::too_big;
+        return 0;
       }
       // A decompression bomb: far more out than any log compresses to.
       const auto in_bytes = static_cast<std::uint64_t>(std::max<la_int64_t>(archive_filter_bytes(a.get(), -1), 1));
-      if (out_bytes > k_bomb_min_bytes && out_bytes / in_bytes > k_bomb_ratio) {
-        bomb = true;
-        break;
+      if (total > k_bomb_min_bytes && total / in_bytes > k_bomb_ratio) {
+        stop = stop_reason::bomb;
+        return 0;
       }
-      if (!buf.append(chunk.data(), static_cast<std::size_t>(n))) {
-        no_memory = true;
-        break;
-      }
-    }
-    if (too_big || bomb || no_memory) {
-      problems.push_back({member_name, too_big ? "too-large" : bomb ? "archive-bomb" : "out-of-memory",
-                          too_big ? "member larger than the decompression limit (" + std::to_string(max_member_bytes >> 20) +
-                                        " MiB); skipped"
-                          : bomb ? "member expands more than " + std::to_string(k_bomb_ratio) +
-                                       " times its compressed size (a decompression bomb?); skipped"
-                                 : "not enough memory to decompress the member (" + std::to_string(buf.size() >> 20) +
-                                       " MiB read); skipped"});
-      if (raw) return true;
-      continue;
-    }
+      produced = total;
+      if (gzip) crc = evtx::crc32(crc, reinterpret_cast<const std::uint8_t*>(out), static_cast<std::size_t>(read_n));
+      return static_cast<std::size_t>(read_n);
+    };
+    bool streamed = false;
+    auto report_stop = [&](std::uint64_t held) {
+      if (stop == stop_reason::none || stop == stop_reason::error) return;
+      problems.push_back({member_name, stop == stop_reason::too_big ? "too-large" : stop == stop_reason::bomb ? "archive-bomb" : "out-of-memory",
+                          stop == stop_reason::too_big
+                              ? "member larger than the decompression limit (" + std::to_string(max_member_bytes >> 20) +
+                                    " MiB); " + (streamed ? "the rest of it skipped" : "skipped")
+                          : stop == stop_reason::bomb
+                              ? "member expands more than " + std::to_string(k_bomb_ratio) +
+                                    " times its compressed size (a decompression bomb?); " +
+                                    (streamed ? "the rest of it skipped" : "skipped")
+                              : "not enough memory to decompress the member (" + std::to_string(held >> 20) +
+                                    " MiB read); skipped"});
+    };
     // A gzip file's trailer holds the CRC-32 and size of its data, which
     // libarchive does not check: damage inside the compressed stream would
     // go unnoticed. (For a file of several gzip members the trailer covers
     // the last one only; its size then differs and no check is made.)
-    if (raw && gzip && !failed) {
+    auto check_gzip = [&] {
+      if (!raw || !gzip || stop != stop_reason::none) return;
       std::uint8_t trailer[8];
-      if (read_tail(path, trailer, sizeof trailer)) {
-        const auto want_crc = evtx::load_le<std::uint32_t>(trailer);
-        const auto want_size = evtx::load_le<std::uint32_t>(trailer + 4);
-        if (want_size == static_cast<std::uint32_t>(buf.size()) &&
-            evtx::crc32(0, reinterpret_cast<const std::uint8_t*>(buf.view().data()), buf.size()) != want_crc)
-          problems.push_back({member_name, "bad-archive",
-                              "gzip CRC mismatch: the compressed data is damaged; the records in it are still read"});
+      if (read_tail(path, trailer, sizeof trailer) &&
+          evtx::load_le<std::uint32_t>(trailer + 4) == static_cast<std::uint32_t>(produced) &&
+          evtx::load_le<std::uint32_t>(trailer) != crc)
+        problems.push_back({member_name, "bad-archive",
+                            "gzip CRC mismatch: the compressed data is damaged; the records in it are still read"});
+    };
+
+    // The first bytes decide whether the member is streamed (when the
+    // caller can read it so: JSON lines) or held whole.
+    padded_buffer buf;
+    bool decided = false;
+    for (;;) {
+      std::size_t n = pull(chunk.data(), chunk.size());
+      if (n == 0) break;
+      if (!buf.append(chunk.data(), n)) {
+        stop = stop_reason::no_memory;
+        break;
       }
+      if (!decided && buf.size() >= k_stream_head) {
+        decided = true;
+        std::string_view first(buf.view().data(), buf.size());
+        if (stream_fn && choose && choose(first)) {
+          member_stream ms{member_name, first, pull};
+          stream_fn(ms);
+          streamed = true;
+          break;
+        }
+      }
+    }
+    if (stop == stop_reason::too_big || stop == stop_reason::bomb || stop == stop_reason::no_memory) {
+      report_stop(buf.size());
+      if (raw) return true;
+      continue;
+    }
+    check_gzip();
+    if (streamed) {
+      if (stop == stop_reason::error) return true;
+      continue;
     }
     // Whatever was read before a decompression error is still used.
     simdjson::padded_string_view view = buf.view();
-    if (buf.size() > 0 || !failed) fn(member{member_name, &view});
-    if (failed) return true;
+    if (buf.size() > 0 || stop == stop_reason::none) fn(member{member_name, &view});
+    if (stop == stop_reason::error) return true;
   }
   return true;
 }

@@ -226,6 +226,85 @@ void executor::read_json_lines(const ingest::member& m, std::uint32_t source_idx
       });
 }
 
+// A JSON-lines archive member read as it is decompressed: cut into
+// segments of about 1 MiB of whole lines on this thread (each numbered by
+// the newlines before it), parsed, matched and rendered on the workers,
+// delivered in order. Memory holds the segments in flight, not the member.
+struct executor::stream_segment {
+  stream_segment() : text() {}
+  simdjson::padded_string text;
+  std::uint64_t first_line = 1;
+};
+
+void executor::read_json_stream(ingest::member_stream& ms, std::uint32_t source_idx) {
+  constexpr std::size_t k_target = std::size_t{1} << 20;
+  std::string_view head = ms.head;
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);  // a byte-order mark
+  std::string carry(head);  // bytes read but not yet cut into a segment
+  bool eof = false;
+  std::uint64_t next_line = 1;
+  counts_.bytes += ms.head.size();
+  auto more = [&] {  // reads about 1 MiB more into `carry`
+    const std::size_t old = carry.size();
+    carry.resize(old + k_target);
+    const std::size_t n = ms.read(carry.data() + old, k_target);
+    carry.resize(old + n);
+    counts_.bytes += n;
+    if (n == 0) eof = true;
+  };
+  const normalizer* norm = norm_;
+  auto on_event = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  run_ordered<stream_segment, json_segment_out>(
+      opts_.threads, 4ULL * opts_.threads,
+      [&](stream_segment& seg) {
+        while (!eof && carry.size() < k_target) more();
+        // Whole lines only; a line longer than what is read waits for its end.
+        std::size_t cut = carry.size();
+        if (!eof) {
+          std::size_t nl = carry.rfind('\n');
+          while (nl == std::string::npos && !eof) {
+            const std::size_t from = carry.size();
+            more();
+            nl = carry.find('\n', from);
+            if (nl != std::string::npos) nl = carry.rfind('\n');
+          }
+          cut = nl == std::string::npos ? carry.size() : nl + 1;
+        }
+        if (cut == 0) return false;
+        seg.text = simdjson::padded_string(carry.data(), cut);
+        seg.first_line = next_line;
+        next_line += static_cast<std::uint64_t>(std::count(carry.data(), carry.data() + cut, '\n'));
+        carry.erase(0, cut);
+        return true;
+      },
+      [&](unsigned index) {
+        json_worker w;
+        w.reader.batch_events = SIZE_MAX;  // one batch per segment
+        if (pre_ && pre_->active()) w.reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
+        w.eng = engines_[index].get();
+        return w;
+      },
+      [&](json_worker& w, stream_segment& seg, json_segment_out& out) {
+        out.batch.clear();
+        out.problems.clear();
+        out.stats = w.reader.read_lines(ms.name, seg.text, 0, seg.text.size(), seg.first_line, source_idx, out.batch,
+                                        on_event, nullptr, out.problems);
+        out.hits.clear();
+        w.eng->match_batch(out.batch, out.hits);
+        render_hits(out.batch, out.hits, out.rendered);
+      },
+      [&](stream_segment& seg, json_segment_out& out) {
+        counts_.events += out.stats.events + out.stats.filtered;
+        counts_.records += out.stats.records;
+        counts_.bad_records += out.stats.bad;
+        counts_.filtered += out.stats.filtered;
+        counts_.json_records += out.stats.records;
+        deliver_problems(out.problems);
+        emit(out.batch, out.hits, &out.rendered);
+        seg.text = simdjson::padded_string();
+      });
+}
+
 // Reads EVTX sources on the chunk pool; events are built, normalised and
 // matched on the workers, and reported here in file order.
 void executor::read_evtx(const std::vector<ingest::evtx::source>& srcs) {
@@ -332,7 +411,22 @@ void executor::read(const std::vector<ingest::input_file>& files) {
           counts_.filtered += stats.filtered;
           counts_.json_records += stats.records;
         },
-        problems_, opts_.max_member_bytes, in.name);
+        problems_, opts_.max_member_bytes, in.name,
+        // A JSON-lines member of an archive is read as it is decompressed.
+        [](std::string_view head) {
+          std::span<const std::uint8_t> image(reinterpret_cast<const std::uint8_t*>(head.data()), head.size());
+          std::size_t body = 0;
+          std::uint64_t line = 0;
+          return !ingest::evtx::sniff(image) && ingest::json_reader::sniff(head) &&
+                 ingest::json_reader::is_json_lines(head, body, line);
+        },
+        [&](ingest::member_stream& ms) {
+          deliver_problems(problems_);
+          auto source_idx = static_cast<std::uint32_t>(sources_.size());
+          sources_.push_back(ms.name);
+          counts_.sources = sources_.size();
+          read_json_stream(ms, source_idx);
+        });
     deliver_problems(problems_);
     ++counts_.files_done;
     progress(fmt::format("{}/{} files, {} events", counts_.files_done, total_files_, counts_.events));

@@ -97,13 +97,26 @@ void release_consumed(const member& m, std::size_t offset);
 // Calls `fn` for each member of `path` (decompressing as needed). Returns
 // false if the file could not be read at all (reported in `problems`).
 // `max_member_bytes` bounds the size of one decompressed member.
+// An archive member read as it is decompressed, for a caller that need not
+// hold it whole (JSON lines): memory stays flat however large it is.
+struct member_stream {
+  std::string name;
+  std::string_view head;  // its first bytes (about 1 MiB, or all of a smaller member), already read
+  // Decompresses up to `n` more bytes into `buf`; 0 at the end, or when an
+  // error or a budget stopped it (reported in the problems).
+  std::function<std::size_t(char* buf, std::size_t n)> read;
+};
+
 // `name`, when not empty, is used for the members' names instead of `path`
 // (a spooled stream keeps the name it was given).
 // A plain file that shrinks while it is read does not end the process: the
 // pages past its new end read as zeros, and the shrinking is reported as a
 // "file-changed" problem once `fn` returns.
+// A compressed member whose first megabyte `choose` accepts is handed to
+// `stream_fn` to be read as it is decompressed, instead of to `fn` whole.
 bool for_each_member(const std::string& path, const std::function<void(const member&)>& fn,
                      std::vector<input_problem>& problems, std::uint64_t max_member_bytes = 4ULL << 30,
-                     const std::string& name = {});
+                     const std::string& name = {}, const std::function<bool(std::string_view)>& choose = {},
+                     const std::function<void(member_stream&)>& stream_fn = {});
 
 }  // namespace ariadne::ingest

@@ -133,6 +133,8 @@ class executor {
   struct rendered_hit;
   struct json_segment_out;
   struct json_worker;
+  struct stream_segment;
+  void read_json_stream(ingest::member_stream& ms, std::uint32_t source_idx);
   void read_json_lines(const ingest::member& m, std::uint32_t source_idx, std::size_t body, std::uint64_t body_line);
   void read_evtx(const std::vector<ingest::evtx::source>& srcs);
   void render_hits(const event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>& out) const;

@@ -43,6 +43,20 @@ for j in 1 2 3; do
   diff -u "$work/want_bad" "$work/got_bad.$j" > /dev/null || { echo "-j $j: warnings do not name the broken lines" >&2; diff -u "$work/want_bad" "$work/got_bad.$j" | head >&2; status=1; }
   cmp -s "$work/out.1" "$work/out.$j" || { echo "-j $j: output differs from -j 1" >&2; status=1; }
 done
+# The same lines as a zip member (and a gzip file), read as they are
+# decompressed: the same alerts, line numbers and warnings.
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED).write(sys.argv[2], "input.jsonl")' \
+  "$work/input.zip" "$work/input.jsonl"
+gzip -c "$work/input.jsonl" > "$work/input.jsonl.gz"
+for packed in input.zip input.jsonl.gz; do
+  for j in 1 2; do
+    "$bin" hunt -q -j "$j" --no-incidents --rules "$case_dir/rule.yml" -f jsonl -o "$work/out.z$j" "$work/$packed" 2> "$work/err.z$j"
+    grep -o '"record":[0-9]*' "$work/out.z$j" | cut -d: -f2 > "$work/got_alerts.z$j"
+    grep -o 'input.jsonl[.gz]*:[0-9]*' "$work/err.z$j" | cut -d: -f2 > "$work/got_bad.z$j"
+    cmp -s "$work/want_alerts" "$work/got_alerts.z$j" || { echo "$packed -j $j: alerts do not name their records' lines" >&2; status=1; }
+    cmp -s "$work/want_bad" "$work/got_bad.z$j" || { echo "$packed -j $j: warnings do not name the broken lines" >&2; status=1; }
+  done
+done
 nbad=$(wc -l < "$work/want_bad")
 [[ $(wc -l < "$work/want_alerts") -gt 100 && $nbad -ge 8 && $nbad -le 10 ]] || { echo "generator made $nbad broken records, not 8-10" >&2; status=1; }
 exit $status
