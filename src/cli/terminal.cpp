@@ -158,7 +158,7 @@ int output_file::commit(const char* what) {
   if (!failed_) return k_exit_ok;
   std::fprintf(stderr, "ariadne: error writing %s: %s%s\n", what,
                first_errno_ ? std::strerror(first_errno_) : "write failed",
-               path_.empty() ? "" : " (the file was left as it was)");
+               target_.empty() ? "" : " (the file was left as it was)");
   return k_exit_fatal;
 }
 
