@@ -163,6 +163,31 @@ struct executor::json_worker {
   match::engine* eng = nullptr;
 };
 
+void executor::count_json(const ingest::read_stats& stats) {
+  counts_.events += stats.events + stats.filtered;
+  counts_.records += stats.records;
+  counts_.bad_records += stats.bad;
+  counts_.filtered += stats.filtered;
+  counts_.json_records += stats.records;
+}
+
+// A worker for JSON-lines segments: its own reader (one batch per segment)
+// and the thread's matcher.
+executor::json_worker executor::make_json_worker(unsigned index) {
+  json_worker w;
+  w.reader.batch_events = SIZE_MAX;
+  if (pre_ && pre_->active()) w.reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
+  w.eng = engines_[index].get();
+  return w;
+}
+
+// A read segment's counts, problems and hits, in input order.
+void executor::deliver_segment(json_segment_out& out) {
+  count_json(out.stats);
+  deliver_problems(out.problems);
+  emit(out.batch, out.hits, &out.rendered);
+}
+
 // Reads a JSON-lines text in segments of 1 MiB on the thread pool: each
 // worker parses, normalises and matches its segment; segments are reported
 // in input order, so the output does not depend on the thread count. At
@@ -176,13 +201,7 @@ void executor::read_json_lines(const ingest::member& m, std::uint32_t source_idx
   std::uint64_t segments = 0;
   run_ordered<ingest::line_segment, json_segment_out>(
       opts_.threads, 4ULL * opts_.threads, [&](ingest::line_segment& s) { return seg.next(s); },
-      [&](unsigned index) {
-        json_worker w;
-        w.reader.batch_events = SIZE_MAX;  // one batch per segment
-        if (pre_ && pre_->active()) w.reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
-        w.eng = engines_[index].get();
-        return w;
-      },
+      [&](unsigned index) { return make_json_worker(index); },
       [&](json_worker& w, ingest::line_segment& s, json_segment_out& out) {
         // Read with the segment's lines numbered from 1; numbered in input
         // order from the newlines the read counted (no pass over the bytes
@@ -212,13 +231,7 @@ void executor::read_json_lines(const ingest::member& m, std::uint32_t source_idx
       },
       [&](ingest::line_segment& s, json_segment_out& out) {
         ingest::release_consumed(m, s.end);  // every earlier segment is done: keep memory flat
-        counts_.events += out.stats.events + out.stats.filtered;
-        counts_.records += out.stats.records;
-        counts_.bad_records += out.stats.bad;
-        counts_.filtered += out.stats.filtered;
-        counts_.json_records += out.stats.records;
-        deliver_problems(out.problems);
-        emit(out.batch, out.hits, &out.rendered);
+        deliver_segment(out);
         if (++segments % 64 == 0)  // large files: show progress inside the file too
           progress(fmt::format("{}/{} files, {:.0f}% of {}, {} events", counts_.files_done, total_files_,
                                100.0 * static_cast<double>(s.end) / static_cast<double>(text.size()), m.name,
@@ -277,13 +290,7 @@ void executor::read_json_stream(ingest::member_stream& ms, std::uint32_t source_
         carry.erase(0, cut);
         return true;
       },
-      [&](unsigned index) {
-        json_worker w;
-        w.reader.batch_events = SIZE_MAX;  // one batch per segment
-        if (pre_ && pre_->active()) w.reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
-        w.eng = engines_[index].get();
-        return w;
-      },
+      [&](unsigned index) { return make_json_worker(index); },
       [&](json_worker& w, stream_segment& seg, json_segment_out& out) {
         out.batch.clear();
         out.problems.clear();
@@ -294,13 +301,7 @@ void executor::read_json_stream(ingest::member_stream& ms, std::uint32_t source_
         render_hits(out.batch, out.hits, out.rendered);
       },
       [&](stream_segment& seg, json_segment_out& out) {
-        counts_.events += out.stats.events + out.stats.filtered;
-        counts_.records += out.stats.records;
-        counts_.bad_records += out.stats.bad;
-        counts_.filtered += out.stats.filtered;
-        counts_.json_records += out.stats.records;
-        deliver_problems(out.problems);
-        emit(out.batch, out.hits, &out.rendered);
+        deliver_segment(out);
         seg.text = simdjson::padded_string();
       });
 }
@@ -405,11 +406,7 @@ void executor::read(const std::vector<ingest::input_file>& files) {
           }
           auto stats = reader.read(m.name, *m.data, source_idx, batch, on_event, on_full, problems_);
           match_and_emit(batch);
-          counts_.events += stats.events + stats.filtered;
-          counts_.records += stats.records;
-          counts_.bad_records += stats.bad;
-          counts_.filtered += stats.filtered;
-          counts_.json_records += stats.records;
+          count_json(stats);
         },
         problems_, opts_.max_member_bytes, in.name,
         // A JSON-lines member of an archive is read as it is decompressed.

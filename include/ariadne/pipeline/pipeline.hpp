@@ -33,6 +33,7 @@
 #include "ariadne/graph/incident.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/input.hpp"
+#include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
 #include "ariadne/match/prefilter.hpp"
 #include "ariadne/normalize/normalizer.hpp"
@@ -135,6 +136,9 @@ class executor {
   struct json_worker;
   struct stream_segment;
   void read_json_stream(ingest::member_stream& ms, std::uint32_t source_idx);
+  json_worker make_json_worker(unsigned index);
+  void count_json(const ingest::read_stats& stats);
+  void deliver_segment(json_segment_out& out);
   void read_json_lines(const ingest::member& m, std::uint32_t source_idx, std::size_t body, std::uint64_t body_line);
   void read_evtx(const std::vector<ingest::evtx::source>& srcs);
   void render_hits(const event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>& out) const;
