@@ -222,8 +222,6 @@ int step_load_rules(hunt_state& st) {
     return k_exit_fatal;
   }
   st.by_rule.assign(st.rules.size(), 0);
-  match::engine_options eo;
-  eo.use_index = use_index;
   if (use_index) {
     if (early.valid()) {
       auto ix = early.get();
