@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS alerts (
   source_file   TEXT NOT NULL,
   source_record INTEGER NOT NULL,        -- EVTX record id or 1-based line
   standalone    INTEGER NOT NULL,        -- 0: the rule only feeds correlations
-  event         TEXT NOT NULL            -- the event's fields, JSON
+  event         TEXT NOT NULL,           -- the event's fields, JSON
+  group_id      TEXT                     -- repeats of one rule, host and key fields share it (version 3)
 );
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id);
 CREATE INDEX IF NOT EXISTS alerts_time ON alerts(time);
@@ -216,15 +217,15 @@ result<std::unique_ptr<database>> database::open(const std::string& path, open_m
     return make_error(errc::unsupported, path + ": an SQLite database, but not an ariadne case database; left as it is");
   if (read_only) {
     if (!present) return make_error(errc::io, path + ": an empty database, not an ariadne case database");
-    if (*version == 1)
-      return make_error(errc::unsupported, path + ": case database schema version 1, from an older ariadne; "
-                                                  "'ariadne hunt --case' upgrades it");
+    if (*version >= 1 && *version < k_schema_version)
+      return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(*version) +
+                                               ", from an older ariadne; 'ariadne hunt --case' upgrades it");
     if (*version != k_schema_version)
       return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(*version) +
                                                " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
     return d;
   }
-  if (present && *version != 1 && *version != k_schema_version)
+  if (present && (*version < 1 || *version > k_schema_version))
     return make_error(errc::unsupported, path + ": case database schema version " + std::to_string(*version) +
                                              " (this ariadne reads version " + std::to_string(k_schema_version) + ")");
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
@@ -234,9 +235,15 @@ result<std::unique_ptr<database>> database::open(const std::string& path, open_m
     std::string sql = "INSERT INTO meta(key, value) VALUES('schema_version','" + std::to_string(k_schema_version) +
                       "'), ('created_by','ariadne')";
     ARIADNE_TRY_VOID(d->exec(sql.c_str()), path);
-  } else if (*version == 1) {
-    // Version 1 had no graph tables; the schema above has just added them.
-    ARIADNE_TRY_VOID(d->exec("UPDATE meta SET value='2' WHERE key='schema_version'"), path);
+  } else if (*version < k_schema_version) {
+    // Version 1 had no graph tables (the schema above has just added them);
+    // versions 1 and 2 had no alert groups.
+    sqlite3_stmt* probe = nullptr;
+    bool has_group = sqlite3_prepare_v2(d->db_, "SELECT group_id FROM alerts LIMIT 0", -1, &probe, nullptr) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    if (!has_group) ARIADNE_TRY_VOID(d->exec("ALTER TABLE alerts ADD COLUMN group_id TEXT"), path);
+    std::string sql = "UPDATE meta SET value='" + std::to_string(k_schema_version) + "' WHERE key='schema_version'";
+    ARIADNE_TRY_VOID(d->exec(sql.c_str()), path);
   }
   ARIADNE_TRY_VOID(d->prepare(), path);
   return d;
@@ -263,7 +270,7 @@ result<void> database::exec(const char* sql) {
 result<void> database::prepare() {
   const char* a =
       "INSERT OR IGNORE INTO alerts(id, run_id, rule_id, rule_title, level, time, host, source_file, source_record, "
-      "standalone, event) VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+      "standalone, event, group_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
   const char* c =
       "INSERT OR IGNORE INTO correlations(id, run_id, rule_id, rule_title, level, type, window_start, window_end, "
       "group_json, value) VALUES(?,?,?,?,?,?,?,?,?,?)";
@@ -330,7 +337,7 @@ void database::step_insert(sqlite3_stmt* st) {
   sqlite3_clear_bindings(st);
 }
 
-void database::add_alert(const report::alert& a, const sigma::rule& r, bool standalone) {
+void database::add_alert(const report::alert& a, const sigma::rule& r, bool standalone, std::string_view group) {
   sqlite3_stmt* st = ins_alert_;
   bind_text(st, 1, a.id);
   sqlite3_bind_int64(st, 2, run_);
@@ -344,6 +351,8 @@ void database::add_alert(const report::alert& a, const sigma::rule& r, bool stan
   sqlite3_bind_int64(st, 9, static_cast<sqlite3_int64>(a.record));
   sqlite3_bind_int(st, 10, standalone ? 1 : 0);
   bind_text(st, 11, a.event_json);
+  if (group.empty()) sqlite3_bind_null(st, 12);
+  else bind_text(st, 12, group);
   step_insert(st);
 }
 

@@ -20,7 +20,7 @@ struct hunt_options {
   std::vector<std::string> inputs;
   std::string min_level = "informational";
   std::string output;           // "" or "-": stdout
-  std::string format = "table";  // table | jsonl
+  std::string format = "table";  // table | jsonl | csv
   std::string mapping;           // custom normalisation mapping
   unsigned threads = 0;          // EVTX parser threads; 0: one per core
   std::string case_db;           // --case FILE.db: record the run in a case database
@@ -34,6 +34,20 @@ struct hunt_options {
   std::size_t max_problems_shown = 10;
   bool output_in_input = false;  // --output-in-input: allow -o inside an input folder (not read back)
   bool strict = false;           // exit 3 if any input problem was found
+  bool wide = false;             // table and summary lines not cut to the terminal
+  bool full_paths = false;       // source files as given, not their base names
+  bool stats = false;            // the engine's figures in the summary
+  // Noise controls (docs/cli.md "Noise controls").
+  std::vector<std::string> statuses;       // --status: statuses run (default: all but deprecated, unsupported)
+  std::vector<std::string> exclude;        // --exclude-rule: ids, titles, paths or globs
+  std::vector<std::string> exclude_files;  // --exclude-rules FILE: one pattern a line
+  std::vector<std::string> noisy_files;    // --noisy-rules FILE: rules demoted one level
+  std::vector<std::string> noisy;          // from the config file
+  std::string from, to;                    // --from/--to: event time window
+  std::vector<std::string> hosts;          // --host: only these hosts (globs)
+  bool wildcard_placeholders = false;      // run rules with unresolved placeholders (matching like '*')
+  std::string config;                      // --config FILE ("": the default location, if it exists)
+  bool no_config = false;
 };
 
 struct dump_options {

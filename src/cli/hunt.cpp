@@ -10,6 +10,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "ariadne/casedb/casedb.hpp"
 #include "ariadne/core/cache.hpp"
@@ -22,8 +23,10 @@
 #include "ariadne/normalize/normalizer.hpp"
 #include "ariadne/pipeline/pipeline.hpp"
 #include "ariadne/report/alert.hpp"
+#include "ariadne/report/details.hpp"
 #include "commands.hpp"
 #include "terminal.hpp"
+#include "timeline.hpp"
 
 namespace ariadne::cli {
 namespace {
@@ -62,6 +65,13 @@ struct hunt_state {
   std::map<sigma::level, std::uint64_t> by_level;
   std::vector<std::uint64_t> by_rule;
   std::map<std::string, std::uint64_t> by_host;
+  time_ns first_alert = k_no_time, last_alert = k_no_time;
+  time_ns from = k_no_time, to = k_no_time;  // --from/--to
+  std::size_t left_out_status = 0, left_out_placeholders = 0, left_out_excluded = 0, demoted = 0;
+  timeline table;     // -f table: the rows, printed sorted once every alert is in
+  csv_timeline csv;   // -f csv
+  std::size_t width = 0;  // of the terminal the table goes to (0: not cut)
+  std::size_t summary_width = 0;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::unique_ptr<hunt_sink> sink;
   std::unique_ptr<pipeline::executor> exec;
@@ -99,37 +109,63 @@ void commit_case(hunt_state& st) {
 // lines), the case database, and the counts the summary shows.
 class hunt_sink final : public pipeline::sink {
  public:
-  explicit hunt_sink(hunt_state& st) : st_(st), jsonl_(st.opts.format == "jsonl") {}
+  explicit hunt_sink(hunt_state& st)
+      : st_(st), jsonl_(st.opts.format == "jsonl"), csv_(st.opts.format == "csv"), details_(report::details_profile::builtin()) {}
 
-  [[nodiscard]] bool wants_alert(const sigma::rule& r) const override { return st_.db || (r.standalone && jsonl_); }
-
-  // On a worker: the output line of a standalone rule's hit.
-  [[nodiscard]] std::string render(const pipeline::hit_context& h, const report::alert* a) const override {
-    const auto& r = h.rule;
-    if (!r.standalone) return {};
-    if (jsonl_) {
-      std::string line = report::to_jsonl(*a, r);
-      line.push_back('\n');
-      return line;
-    }
-    const event& ev = h.ev;
-    std::string t = ev.time == k_no_time ? std::string("-") : format_rfc3339(ev.time).substr(0, 19) + "Z";
-    std::string lvl = std::string(sigma::level_name(r.lvl));
-    std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
-    return fmt::format("{}  {}  {:<16}  {}  {}\n", t, st_.out_pal.level(padded_lvl),
-                       h.host.empty() ? std::string("-") : printable(h.host), printable(r.title),
-                       st_.out_pal.dim(printable(h.source) + ":" + std::to_string(ev.source.record)));
+  [[nodiscard]] bool wants_alert(const sigma::rule& r) const override {
+    return st_.db || (r.standalone && (jsonl_ || csv_));
   }
 
-  void on_alert(const pipeline::hit_context& h, const report::alert* a, std::string& line) override {
+  // On a worker: the hit's details, group and (for JSON lines) its line.
+  [[nodiscard]] std::string render(const pipeline::hit_context& h, const report::alert* a) const override {
     const auto& r = h.rule;
-    if (st_.db) st_.db->add_alert(*a, r, r.standalone);
+    if (!r.standalone && !st_.db) return {};
+    hit_extract x;
+    report::event_details d = details_.render(h.batch, h.ev);
+    x.group = report::group_id(r.id, h.host, d.key);
+    if (jsonl_) {
+      if (r.standalone) {
+        x.line = report::to_jsonl(*a, r, x.group);
+        x.line.push_back('\n');
+      }
+      return pack(x);
+    }
+    x.details = std::move(d.text);
+    static const field_id f_channel = field_names().intern("Channel"), f_event_id = field_names().intern("EventID");
+    std::string scratch;
+    if (const value* v = h.batch.find(h.ev, f_channel)) x.channel = std::string(value_text(*v, scratch));
+    if (const value* v = h.batch.find(h.ev, f_event_id)) x.event_id = std::string(value_text(*v, scratch));
+    return pack(x);
+  }
+
+  void on_alert(const pipeline::hit_context& h, const report::alert* a, std::string& rendered) override {
+    const auto& r = h.rule;
+    hit_extract x = unpack(rendered);
+    if (st_.db) st_.db->add_alert(*a, r, r.standalone, x.group);
     if (!r.standalone) return;  // feeds correlations only
     ++st_.alerts;
     ++st_.by_level[r.lvl];
     ++st_.by_rule[h.rule_idx];
     ++st_.by_host[h.host.empty() ? std::string("(unknown)") : std::string(h.host)];
-    st_.out.write(line);
+    note_time(h.ev.time);
+    if (jsonl_) {
+      st_.out.write(x.line);
+      return;
+    }
+    timeline_row row;
+    row.first = h.ev.time;
+    row.lvl = r.lvl;
+    row.host = std::string(h.host);
+    row.title = r.title;
+    row.details = std::move(x.details);
+    row.source = h.source + ":" + std::to_string(h.ev.source.record);
+    row.channel = std::move(x.channel);
+    row.event_id = std::move(x.event_id);
+    row.rule_path = r.path;
+    row.group_id = x.group;
+    if (a) row.alert_id = a->id;
+    if (csv_) st_.csv.add(row);
+    else st_.table.add(x.group, std::move(row));
   }
 
   void on_batch_end() override { commit_case(st_); }
@@ -142,22 +178,27 @@ class hunt_sink final : public pipeline::sink {
     ++st_.corr_alerts;
     ++st_.by_corr[res.correlation];
     ++st_.by_level[c.lvl];
-    std::string line;
+    note_time(res.end);
     if (jsonl_) {
-      line = report::correlation_to_jsonl(res, c);
+      std::string line = report::correlation_to_jsonl(res, c);
       line.push_back('\n');
-    } else {
-      std::string group;
-      for (const auto& [f, v] : res.group) group += (group.empty() ? "" : " ") + f + "=" + v;
-      std::string lvl = std::string(sigma::level_name(c.lvl));
-      std::string padded_lvl = lvl + std::string(lvl.size() < 13 ? 13 - lvl.size() : 0, ' ');
-      line = fmt::format("{}  {}  {:<16}  {}  {}\n", format_rfc3339(res.end).substr(0, 19) + "Z",
-                         st_.out_pal.level(padded_lvl), "(correlation)", printable(c.title),
-                         st_.out_pal.dim(fmt::format("{} {:g} in {}..{} {}", sigma::corr_type_name(c.type), res.value,
-                                                     format_rfc3339(res.start).substr(11, 8),
-                                                     format_rfc3339(res.end).substr(11, 8), printable(group))));
+      st_.out.write(line);
+      return;
     }
-    st_.out.write(line);
+    std::string group;
+    for (const auto& [f, v] : res.group) group += (group.empty() ? "" : " \xC2\xA6 ") + f + ": " + v;
+    timeline_row row;
+    row.first = res.end;
+    row.lvl = c.lvl;
+    row.host = "(correlation)";
+    row.title = c.title;
+    row.details = fmt::format("{} {:g} from {}{}{}", sigma::corr_type_name(c.type), res.value,
+                              format_rfc3339(res.start).substr(0, 19) + "Z", group.empty() ? "" : " \xC2\xA6 ", group);
+    row.rule_path = c.path;
+    row.alert_id = res.id;
+    row.group_id = res.id;
+    if (csv_) st_.csv.add(row);
+    else st_.table.add("correlation\x1e" + res.id, std::move(row));
   }
 
   void on_incidents(const graph::graph& g, const std::vector<graph::incident>& incidents) override {
@@ -179,15 +220,37 @@ class hunt_sink final : public pipeline::sink {
   }
 
  private:
+  void note_time(time_ns t) {
+    if (t == k_no_time) return;
+    if (st_.first_alert == k_no_time || t < st_.first_alert) st_.first_alert = t;
+    if (st_.last_alert == k_no_time || t > st_.last_alert) st_.last_alert = t;
+  }
+
   hunt_state& st_;
-  bool jsonl_;
+  bool jsonl_, csv_;
+  const report::details_profile& details_;
 };
 
 int step_load_rules(hunt_state& st) {
   // --threads bounds every step, rule loading included.
   st.threads = clamp_threads(st.opts.threads);
-  sigma::level min = sigma::level::informational;
-  (void)sigma::parse_level(st.opts.min_level, min);
+  sigma::rule_selection sel;
+  (void)sigma::parse_level(st.opts.min_level, sel.min);
+  for (const auto& v : st.opts.statuses) {
+    if (to_lower_ascii(v) == "all") sel.all_statuses = true;
+    else sel.statuses.push_back(v);
+  }
+  sel.exclude = st.opts.exclude;
+  sel.noisy = st.opts.noisy;
+  for (const auto& [files, into] : {std::pair{&st.opts.exclude_files, &sel.exclude}, std::pair{&st.opts.noisy_files, &sel.noisy}})
+    for (const auto& f : *files) {
+      auto list = sigma::load_rule_list(f);
+      if (!list) {
+        std::fprintf(stderr, "ariadne: %s\n", list.error().to_string().c_str());
+        return k_exit_fatal;
+      }
+      into->insert(into->end(), list->begin(), list->end());
+    }
   // The literal index is cached under the digest of the rules hunted (the
   // set's, restricted to the level). With two threads or more, a cached
   // index is read back on one while the rule set is restored on the other
@@ -197,7 +260,7 @@ int step_load_rules(hunt_state& st) {
   std::future<std::shared_ptr<match::literal_index>> early;
   auto on_digest = [&](std::string_view digest) {
     if (!use_index || st.threads < 2) return;
-    early_key = sigma::restricted_digest(digest, min);
+    early_key = sigma::selection_digest(digest, sel);
     early = std::async(std::launch::async, [key = early_key] { return match::literal_index::cached(key); });
   };
   auto set = load_rule_set(st.opts.rules, st.threads, &st.rules_from_cache, on_digest);
@@ -206,19 +269,25 @@ int step_load_rules(hunt_state& st) {
     return k_exit_fatal;
   }
   st.loaded = std::move(*set);
-  sigma::restrict_to_level(st.loaded, min);
+  sigma::selection_counts picked = sigma::select_rules(st.loaded, sel);
+  st.left_out_status = picked.by_status;
+  st.left_out_excluded = picked.excluded;
+  st.demoted = picked.demoted;
+  for (const auto& d : st.loaded.diagnostics)
+    if (d.code == "unresolved-placeholder" && d.sev == sigma::severity::error) ++st.left_out_placeholders;
   st.rules = std::move(st.loaded.rules);
   st.loaded.rules.clear();
   st.corrs = std::move(st.loaded.correlation_rules);
   st.loaded.correlation_rules.clear();
   st.by_corr.assign(st.corrs.size(), 0);
-  if (st.loaded.skipped > 0)
+  if (st.loaded.skipped > st.left_out_placeholders)
     std::fputs(fmt::format("ariadne: {} rule(s) skipped while loading; 'ariadne rules check' lists why\n",
-                           st.loaded.skipped)
+                           st.loaded.skipped - st.left_out_placeholders)
                    .c_str(),
                stderr);
   if (st.rules.empty()) {
-    std::fprintf(stderr, "ariadne: no usable rules (at level %s or above)\n", st.opts.min_level.c_str());
+    std::fprintf(stderr, "ariadne: no usable rules (at level %s or above, after --status and --exclude-rule)\n",
+                 st.opts.min_level.c_str());
     return k_exit_fatal;
   }
   st.by_rule.assign(st.rules.size(), 0);
@@ -237,6 +306,18 @@ int step_load_rules(hunt_state& st) {
 }
 
 int step_setup(hunt_state& st) {
+  for (const auto& [text, into, name] : {std::tuple{&st.opts.from, &st.from, "--from"}, std::tuple{&st.opts.to, &st.to, "--to"}}) {
+    if (text->empty()) continue;
+    const bool date_only = text->size() == 10;
+    auto t = parse_timestamp(date_only ? *text + "T00:00:00" : *text);
+    if (!t) {
+      std::fprintf(stderr, "ariadne: %s: '%s' is not a time (YYYY-MM-DD[ hh:mm:ss[.fff]][Z|+hh:mm], UTC when no zone)\n",
+                   name, text->c_str());
+      return k_exit_usage;
+    }
+    // A bare date as --to means the whole day.
+    *into = (name[2] == 't' && date_only) ? *t + 86'400'000'000'000LL - 1 : *t;
+  }
   if (!st.opts.mapping.empty()) {
     auto n = normalizer::from_file(st.opts.mapping);
     if (!n) {
@@ -252,7 +333,9 @@ int step_setup(hunt_state& st) {
   if (!output_is_safe(st.opts.output, st.opts.inputs, st.opts.output_in_input)) return k_exit_usage;
   if (!st.out.open(st.opts.output)) return k_exit_fatal;
   // With JSON lines on stdout, people-facing text goes to stderr.
-  st.summary = (to_stdout && st.opts.format == "jsonl") ? stderr : stdout;
+  st.summary = (to_stdout && st.opts.format != "table") ? stderr : stdout;
+  if (to_stdout) st.width = terminal_width(stdout);
+  st.summary_width = st.opts.wide ? 0 : terminal_width(st.summary);
   st.out_pal = palette(!st.opts.no_color && to_stdout && is_tty(stdout));
   st.err_pal = palette(!st.opts.no_color && is_tty(stderr));
   st.prog = progress(is_tty(stderr));
@@ -291,6 +374,9 @@ int step_read(hunt_state& st) {
   po.prefilter = !st.opts.no_prefilter;
   po.incidents = !st.opts.no_incidents;
   po.incident_gap_minutes = st.opts.incident_gap_minutes;
+  po.from = st.from;
+  po.to = st.to;
+  for (const auto& h : st.opts.hosts) po.hosts.push_back(to_lower_ascii(h));
   st.sink = std::make_unique<hunt_sink>(st);
   st.exec = std::make_unique<pipeline::executor>(st.rules, st.corrs, st.index, po, *st.sink);
   st.exec->read(st.files);
@@ -302,6 +388,15 @@ int step_read(hunt_state& st) {
 // file order or threads), then the incidents.
 int step_finish(hunt_state& st) {
   st.exec->finish();
+  if (st.opts.format == "table") {
+    table_layout layout;
+    layout.width = st.opts.wide ? 0 : st.width;
+    layout.full_paths = st.opts.full_paths;
+    layout.pal = &st.out_pal;
+    if (st.table.rows()) st.out.write(st.table.table(layout));
+  } else if (st.opts.format == "csv") {
+    st.out.write(st.csv.text(st.opts.full_paths));
+  }
   return flush_output(st, "alerts");
 }
 
@@ -320,21 +415,34 @@ int step_close_case(hunt_state& st) {
 // The alerts file is renamed into place only now, when it is whole.
 int step_commit_output(hunt_state& st) { return st.out.commit("alerts"); }
 
-int step_summary(hunt_state& st) {
-  if (st.opts.quiet) return k_exit_ok;
+// "3,561" for 3561.
+std::string thousands(std::uint64_t n) {
+  std::string d = std::to_string(n), out;
+  for (std::size_t k = 0; k < d.size(); ++k) {
+    if (k && (d.size() - k) % 3 == 0) out.push_back(',');
+    out.push_back(d[k]);
+  }
+  return out;
+}
+
+std::string summary_time(time_ns t) {
+  if (t == k_no_time) return "-";
+  std::string s = format_rfc3339(t).substr(0, 19);
+  s[10] = ' ';
+  return s;
+}
+
+// The engine's figures (--stats): what the index, the prefilter and the
+// matcher did.
+std::string engine_stats(const hunt_state& st, double secs) {
   const pipeline::executor& ex = *st.exec;
   const pipeline::counters& read = ex.stats();
   const match::prefilter* pre = ex.prefilter();
-  const graph::graph& g = ex.graph();
-  const auto& incidents = ex.incidents();
-  const palette& pal = st.summary == stdout ? st.out_pal : st.err_pal;
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start).count();
   std::string s;
-  s += "\n" + pal.bold("Summary") + "\n";
-  s += fmt::format("  inputs   {} files ({} sources), {:.1f} MB, {} records, {} events in {:.2f} s ({:.0f} events/s)\n",
+  s += fmt::format("  inputs    {} files ({} sources), {:.1f} MB, {} records, {} events in {:.2f} s ({:.0f} events/s)\n",
                    st.files.size(), read.sources, static_cast<double>(read.bytes) / 1e6, read.records, read.events, secs,
                    secs > 0 ? static_cast<double>(read.events) / secs : 0.0);
-  s += fmt::format("  rules    {} active, {} correlation(s), {} skipped at load{}\n", st.rules.size(), st.corrs.size(),
+  s += fmt::format("  rules     {} active, {} correlation(s), {} skipped at load{}\n", st.rules.size(), st.corrs.size(),
                    st.loaded.skipped, st.rules_from_cache ? " (loaded from the cache)" : "");
   std::uint64_t evaluated = 0, by_logsource = 0, value_scans = 0, memo_hits = 0;
   for (const auto& e : ex.engines()) {
@@ -343,58 +451,104 @@ int step_summary(hunt_state& st) {
     value_scans += e->value_scans();
     memo_hits += e->memo_hits();
   }
-  if (st.index && st.index->active())
-    s += fmt::format("  index    {} literals, {} distinct texts scanned for in {} databases{} and {} keyword databases ({} from "
-                     "the cache), {} rules tied to EventIDs, {} rules evaluated whenever their logsource and EventID allow; {} rule "
-                     "evaluations of {} by logsource ({:.1f}%)\n",
+  if (st.index && st.index->active()) {
+    s += fmt::format("  index     {} literals, {} distinct texts in {} databases{}, {} keyword databases ({} from the cache)\n",
                      st.index->literal_count(), st.index->text_count(), st.index->database_count(),
                      st.index->restored()     ? " (index and databases from the cache)"
                      : st.index->from_cache() ? " (from the cache)"
                                               : "",
-                     st.index->keyword_database_count(),
-                     st.index->keyword_databases_from_cache(), st.index->event_id_rules(), st.index->unindexed_rules(), evaluated,
-                     by_logsource, by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
+                     st.index->keyword_database_count(), st.index->keyword_databases_from_cache());
+    s += fmt::format("  matcher   {} rules tied to EventIDs, {} evaluated whenever their logsource allows; {} rule "
+                     "evaluations of {} by logsource ({:.1f}%)\n",
+                     st.index->event_id_rules(), st.index->unindexed_rules(), evaluated, by_logsource,
+                     by_logsource ? 100.0 * static_cast<double>(evaluated) / static_cast<double>(by_logsource) : 0.0);
+  }
   if (st.index && st.index->active() && value_scans)
-    s += fmt::format("  scans    {} field values scanned, {} ({:.1f}%) answered by the memo of values seen before\n",
+    s += fmt::format("  scans     {} field values scanned, {} ({:.1f}%) answered by the memo of values seen before\n",
                      value_scans, memo_hits, 100.0 * static_cast<double>(memo_hits) / static_cast<double>(value_scans));
   else if (st.index && read.events > 0)
     s += fmt::format("  index off: {}\n", st.index->why_inactive());
-  if (pre && !pre->active() && read.json_records > 0)
-    s += fmt::format("  prefilter off: {}\n", pre->why_inactive());
+  if (pre && !pre->active() && read.json_records > 0) s += fmt::format("  prefilter off: {}\n", pre->why_inactive());
   if (read.filtered)
     s += fmt::format("  prefilter {} record(s) held no literal any rule needs: not parsed or matched ({} literal(s))\n",
                      read.filtered, pre->literal_count());
-  if (read.unsupported_files)
-    s += fmt::format("  skipped  {} files of a format not read yet (found in directories)\n", read.unsupported_files);
-  s += fmt::format("  alerts   {}", st.alerts + st.corr_alerts);
-  if (st.alerts) {
-    s += "  (";
+  if (st.index || !st.opts.no_incidents)
+    s += fmt::format("  graph     {} entities, {} edges, {:.1f} MB\n", ex.graph().entities.size(), ex.graph().edges.size(),
+                     static_cast<double>(ex.graph_bytes()) / 1e6);
+  return s;
+}
+
+int step_summary(hunt_state& st) {
+  if (st.opts.quiet) return k_exit_ok;
+  const pipeline::executor& ex = *st.exec;
+  const pipeline::counters& read = ex.stats();
+  const graph::graph& g = ex.graph();
+  const auto& incidents = ex.incidents();
+  const palette& pal = st.summary == stdout ? st.out_pal : st.err_pal;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.start).count();
+  std::string s;
+  auto line = [&](const std::string& text) {
+    s += fit(text, st.summary_width);
+    s += '\n';
+  };
+  auto heading = [&](std::string_view h) { s += "\n" + pal.bold(h) + "\n"; };
+  heading("Summary");
+  line(fmt::format("  read      {} file(s), {} events in {:.2f} s", thousands(st.files.size()), thousands(read.events), secs));
+  {
+    std::string r = fmt::format("  rules     {} run", thousands(st.rules.size() + st.corrs.size()));
+    if (st.left_out_status) r += fmt::format(", {} left out by status", thousands(st.left_out_status));
+    if (st.left_out_placeholders) r += fmt::format(", {} with unresolved placeholders left out", thousands(st.left_out_placeholders));
+    if (st.left_out_excluded) r += fmt::format(", {} excluded", thousands(st.left_out_excluded));
+    if (st.demoted) r += fmt::format(", {} noisy demoted a level", thousands(st.demoted));
+    line(r);
+  }
+  {
+    std::string a = fmt::format("  alerts    {}", thousands(st.alerts + st.corr_alerts));
     bool first = true;
     for (auto l : {sigma::level::critical, sigma::level::high, sigma::level::medium, sigma::level::low,
                    sigma::level::informational}) {
       auto it = st.by_level.find(l);
       if (it == st.by_level.end()) continue;
-      if (!first) s += ", ";
+      a += first ? "  (" : ", ";
       first = false;
-      s += pal.level(sigma::level_name(l)) + " " + std::to_string(it->second);
+      a += pal.level(sigma::level_name(l)) + " " + thousands(it->second);
     }
-    s += ")";
+    if (!first) a += ")";
+    if (st.opts.format == "table" && st.table.rows()) a += fmt::format(" in {} rows", thousands(st.table.rows()));
+    line(a);
   }
-  s += "\n";
+  if (st.first_alert != k_no_time)
+    line(fmt::format("  span      {} .. {} UTC", summary_time(st.first_alert), summary_time(st.last_alert)));
+  if (read.out_of_time || read.other_hosts)
+    line(fmt::format("  scope     {} alert(s) outside --from/--to, {} on other hosts (--host) left out",
+                     thousands(read.out_of_time), thousands(read.other_hosts)));
+  if (read.unsupported_files) line(fmt::format("  skipped   {} file(s) of a format not read yet", read.unsupported_files));
   flush_problems(st);
-  const auto& reasons = st.problem_counts;
   if (st.problems_total) {
-    s += fmt::format("  problems {} (", st.problems_total);
+    std::string p = fmt::format("  problems  {} (", thousands(st.problems_total));
     bool first = true;
-    for (const auto& [r, n] : reasons) {
-      if (!first) s += ", ";
+    for (const auto& [r, n] : st.problem_counts) {
+      if (!first) p += ", ";
       first = false;
-      s += r + " " + std::to_string(n);
+      p += r + " " + thousands(n);
     }
-    s += ")";
-    if (st.problems_total > st.opts.max_problems_shown)
-      s += fmt::format("; first {} shown above", st.opts.max_problems_shown);
-    s += "\n";
+    p += ")";
+    if (st.problems_total > st.opts.max_problems_shown) p += fmt::format("; first {} shown above", st.opts.max_problems_shown);
+    line(p);
+  }
+  if (st.db) {
+    const auto& c = st.db->counts();
+    line(fmt::format("  case      {} (run {}): {} alert(s) recorded, {} new", printable(st.opts.case_db), st.run_id,
+                     thousands(c.alerts), thousands(c.new_alerts)));
+  }
+  if (st.opts.stats) {
+    heading("Engine");
+    std::string e = engine_stats(st, secs);
+    for (std::size_t from = 0; from < e.size();) {
+      auto nl = e.find('\n', from);
+      line(e.substr(from, nl - from));
+      from = nl + 1;
+    }
   }
   if (st.alerts) {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> top;
@@ -404,67 +558,62 @@ int step_summary(hunt_state& st) {
       if (a.first != b.first) return a.first > b.first;
       return st.rules[a.second].lvl > st.rules[b.second].lvl;
     });
-    s += "\n" + pal.bold("Top rules") + "\n";
+    heading("Top rules");
     for (std::size_t k = 0; k < top.size() && k < 10; ++k) {
       const auto& r = st.rules[top[k].second];
       std::string lvl(sigma::level_name(r.lvl));
       lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
-      s += fmt::format("  {:>7}  {}  {}\n", top[k].first, pal.level(lvl), printable(r.title));
+      line(fmt::format("  {:>7}  {}  {}", thousands(top[k].first), pal.level(lvl), printable(r.title)));
     }
+    if (top.size() > 10) line(fmt::format("  ... and {} more rules", top.size() - 10));
     std::vector<std::pair<std::uint64_t, std::string>> hosts;
     for (const auto& [h, n] : st.by_host) hosts.emplace_back(n, h);
     std::stable_sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    s += "\n" + pal.bold("Hosts") + "\n";
+    heading("Hosts");
     for (std::size_t k = 0; k < hosts.size() && k < 10; ++k)
-      s += fmt::format("  {:>7}  {}\n", hosts[k].first, printable(hosts[k].second));
-    if (hosts.size() > 10) s += fmt::format("  ... and {} more\n", hosts.size() - 10);
+      line(fmt::format("  {:>7}  {}", thousands(hosts[k].first), printable(hosts[k].second)));
+    if (hosts.size() > 10) line(fmt::format("  ... and {} more", hosts.size() - 10));
   }
-  if (st.db) {
-    const auto& c = st.db->counts();
-    s += fmt::format("  case     {} (run {}): {} alert(s) recorded, {} new\n", st.opts.case_db, st.run_id, c.alerts,
-                     c.new_alerts);
-  }
-  if (!st.corrs.empty()) {
-    s += "\n" + pal.bold("Correlations") + "\n";
-    const auto& cs = ex.correlations()->statistics();
-    s += fmt::format("  {} alert(s) from {} correlation rule(s); {} hit(s) fed them ({} only fed them), "
-                     "{} left out for a missing group-by field, {} for a missing event time\n",
-                     st.corr_alerts, st.corrs.size(), cs.inputs, read.hidden_alerts, cs.missing_group, cs.missing_time);
+  if (!st.corrs.empty() && st.corr_alerts) {
+    heading("Correlations");
     for (std::size_t k = 0; k < st.corrs.size(); ++k) {
       if (!st.by_corr[k]) continue;
       std::string lvl(sigma::level_name(st.corrs[k].lvl));
       lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
-      s += fmt::format("  {:>7}  {}  {} ({})\n", st.by_corr[k], pal.level(lvl), printable(st.corrs[k].title),
-                       sigma::corr_type_name(st.corrs[k].type));
+      line(fmt::format("  {:>7}  {}  {} ({})", thousands(st.by_corr[k]), pal.level(lvl), printable(st.corrs[k].title),
+                       sigma::corr_type_name(st.corrs[k].type)));
+    }
+    if (st.opts.stats) {
+      const auto& cs = ex.correlations()->statistics();
+      line(fmt::format("  {} hit(s) fed them ({} only fed them); {} left out for a missing group-by field, {} for a "
+                       "missing event time",
+                       cs.inputs, read.hidden_alerts, cs.missing_group, cs.missing_time));
     }
   }
   if (!st.opts.no_incidents) {
-    s += "\n" + pal.bold("Incidents") + "\n";
-    s += fmt::format("  {} incident(s) from {} alert(s); graph: {} entities, {} edges, {:.1f} MB\n", incidents.size(),
-                     g.alerts.size(), g.entities.size(), g.edges.size(),
-                     static_cast<double>(ex.graph_bytes()) / 1e6);
+    heading("Incidents");
+    line(fmt::format("  {} incident(s) from {} alert(s)", incidents.size(), thousands(g.alerts.size())));
     for (std::size_t k = 0; k < incidents.size() && k < st.opts.incidents_shown; ++k) {
       const auto& inc = incidents[k];
       std::string lvl(graph::severity_name(inc.severity));
-      lvl.resize(std::max<std::size_t>(lvl.size(), 13), ' ');
+      lvl.resize(std::max<std::size_t>(lvl.size(), 8), ' ');
       std::string hosts;
       for (const auto& h : inc.hosts) hosts += (hosts.empty() ? "" : ",") + h;
       std::string tactics;
       for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
-      s += fmt::format("  {:>6.1f}  {}  {}  {}  {} ({} alert(s))\n", inc.score, pal.level(lvl),
-                       inc.first == k_no_time ? std::string("-") : format_rfc3339(inc.first).substr(0, 19) + "Z",
-                       hosts.empty() ? std::string("-") : printable(hosts),
-                       printable(graph::title_of(g.alerts[inc.headline])),
-                       inc.alerts.size());
-      s += fmt::format("          {}  {}\n", pal.dim("id " + inc.id.substr(0, 12)), tactics);
-      if (inc.root != graph::k_none) s += fmt::format("          root: {}\n", printable(g.label(inc.root)));
+      line(fmt::format("  {:>6.1f}  {}  {}  {}  {}", inc.score, pal.level(lvl), summary_time(inc.first),
+                       hosts.empty() ? std::string("-") : printable(hosts), pal.dim(inc.id.substr(0, 12))));
+      line(fmt::format("          {} ({} alert(s))", printable(graph::title_of(g.alerts[inc.headline])), inc.alerts.size()));
+      if (!tactics.empty()) line("          " + tactics);
+      if (inc.root != graph::k_none) line(fmt::format("          root: {}", printable(g.label(inc.root))));
       for (const auto& l : inc.links)
-        s += fmt::format("          linked: {} ({})\n", incidents[l.incident].id.substr(0, 12), printable(l.via));
+        line(fmt::format("          linked: {} ({})", incidents[l.incident].id.substr(0, 12), printable(l.via)));
     }
     if (incidents.size() > st.opts.incidents_shown)
-      s += fmt::format("  ... and {} more (--incidents-shown N, or -f jsonl)\n",
-                       incidents.size() - st.opts.incidents_shown);
-    if (st.db) s += "  trace one: ariadne trace " + st.opts.case_db + " ID\n";
+      line(fmt::format("  ... and {} more (--incidents-shown N; 'ariadne incidents CASE.db' with --case)",
+                       incidents.size() - st.opts.incidents_shown));
+    if (st.db) line("  list: ariadne incidents " + printable(st.opts.case_db) + "; trace one: ariadne trace " +
+                    printable(st.opts.case_db) + " ID");
   }
   std::fputs(s.c_str(), st.summary);
   return st.summary == stdout ? finish_stdout() : k_exit_ok;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "config.hpp"
 #include "terminal.hpp"
 
 namespace {
@@ -21,7 +22,7 @@ void add_rule_options(CLI::App* cmd, ariadne::cli::rule_options& r) {
   cmd->add_option("--placeholders", r.placeholders,
                   "YAML file of %placeholder% values for the 'expand' modifier");
   cmd->add_flag("--strict-placeholders", r.strict_placeholders,
-                "Skip rules whose placeholders have no value (default: match them like '*')");
+                "Skip rules whose placeholders have no value (hunt does so by default; elsewhere they match like '*')");
 }
 
 // A number in (lo, hi]: NaN and infinities are refused, as are values that
@@ -88,8 +89,10 @@ int main(int argc, char** argv) {
                        "Write alerts to FILE instead of stdout (written whole, then renamed into place; never an input)");
   hunt_cmd->add_flag("--output-in-input", hunt.output_in_input,
                      "Allow -o inside an input folder (the file is then left out of the inputs)");
-  hunt_cmd->add_option("-f,--format", hunt.format, "Alert output: table (for people) or jsonl (for tools)")
-      ->check(CLI::IsMember({"table", "jsonl"}))
+  hunt_cmd->add_option("-f,--format", hunt.format,
+                       "Alert output: table (a timeline for people: repeats as one row, sorted by time), csv (a "
+                       "timeline, one row per alert) or jsonl (for tools)")
+      ->check(CLI::IsMember({"table", "jsonl", "csv"}))
       ->default_str("table");
   hunt_cmd->add_option("--mapping", hunt.mapping, "Normalisation mapping YAML (default: built in)");
   hunt_cmd->add_option("-j,--threads", hunt.threads, "Worker threads that parse, normalise and match (default: one per core); output does not depend on it");
@@ -105,6 +108,28 @@ int main(int argc, char** argv) {
       ->check(finite_range(0.0, 1e7));
   hunt_cmd->add_option("--incidents-shown", hunt.incidents_shown, "Incidents listed in the summary (default: 10)");
   hunt_cmd->add_flag("-q,--quiet", hunt.quiet, "Do not print the summary");
+  hunt_cmd->add_flag("--wide", hunt.wide, "Do not cut table and summary lines to the terminal's width");
+  hunt_cmd->add_flag("--full-paths", hunt.full_paths, "Name source and rule files by their full paths");
+  hunt_cmd->add_flag("--stats", hunt.stats, "Add the engine's figures (index, prefilter, matcher, graph) to the summary");
+  hunt_cmd->add_option("--status", hunt.statuses,
+                       "Rule statuses to run, e.g. stable,test (repeatable or comma-separated; 'none': rules without "
+                       "one; 'all': every status). Default: all but deprecated and unsupported")
+      ->delimiter(',');
+  hunt_cmd->add_option("--exclude-rule", hunt.exclude,
+                       "Do not run this rule: its id, title, file (path or base name) or a glob over them (repeatable)");
+  hunt_cmd->add_option("--exclude-rules", hunt.exclude_files,
+                       "File of rules not to run, one id, title, path or glob a line, '#' comments (repeatable)");
+  hunt_cmd->add_option("--noisy-rules", hunt.noisy_files,
+                       "File of noisy rules (same format): still run, but one level lower (repeatable)");
+  hunt_cmd->add_option("--from", hunt.from, "Only alerts on events at or after this time (UTC unless a zone is given)");
+  hunt_cmd->add_option("--to", hunt.to, "Only alerts on events at or before this time (a bare date: the whole day)");
+  hunt_cmd->add_option("--host", hunt.hosts, "Only alerts on this host (name or glob, case-insensitive; repeatable)");
+  hunt_cmd->add_flag("--wildcard-placeholders", hunt.wildcard_placeholders,
+                     "Run rules whose %placeholders% have no value, matching them like '*' (default: left out)");
+  hunt_cmd->add_option("--config", hunt.config,
+                       "Configuration file: YAML of these options (default: $XDG_CONFIG_HOME/ariadne/config.yml when "
+                       "it exists); flags override it");
+  hunt_cmd->add_flag("--no-config", hunt.no_config, "Read no configuration file");
   hunt_cmd->add_flag("--strict", hunt.strict,
                      "Exit with 3 if any input problem was found (unreadable file or folder, bad record, damaged chunk)");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
@@ -208,6 +233,10 @@ int main(int argc, char** argv) {
   try {
     if (hunt_cmd->parsed()) {
       for (int k = 0; k < argc; ++k) hunt.command_line += (k ? " " : "") + std::string(argv[k]);
+      if (int rc = apply_hunt_config(*hunt_cmd, hunt); rc != k_exit_ok) return rc;
+      // A rule whose placeholder has no value would match anything: left out
+      // unless asked for.
+      hunt.rules.strict_placeholders = hunt.rules.strict_placeholders || !hunt.wildcard_placeholders;
       return run_hunt(hunt);
     }
     if (dump_cmd->parsed()) return run_dump(dump);

@@ -1,9 +1,11 @@
 #include "terminal.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +26,72 @@ mode_t current_umask() {
 }  // namespace
 
 bool is_tty(std::FILE* f) { return ::isatty(::fileno(f)) == 1; }
+
+std::size_t terminal_width(std::FILE* f) {
+  if (!is_tty(f)) return 0;
+  struct winsize ws {};
+  if (::ioctl(::fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* c = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    long v = std::strtol(c, &end, 10);
+    if (end != c && *end == '\0' && v > 0 && v < 100000) return static_cast<std::size_t>(v);
+  }
+  return 80;
+}
+
+namespace {
+// Length of a colour sequence (ESC [ digits ; m) at `k`, or 0.
+std::size_t color_sequence(std::string_view t, std::size_t k) {
+  if (k + 1 >= t.size() || t[k] != '\x1b' || t[k + 1] != '[') return 0;
+  std::size_t e = k + 2;
+  while (e < t.size() && ((t[e] >= '0' && t[e] <= '9') || t[e] == ';')) ++e;
+  return e < t.size() && t[e] == 'm' ? e + 1 - k : 0;
+}
+bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+}  // namespace
+
+std::size_t display_width(std::string_view t) {
+  std::size_t w = 0;
+  for (std::size_t k = 0; k < t.size();) {
+    if (std::size_t n = color_sequence(t, k)) {
+      k += n;
+      continue;
+    }
+    if (!continuation(t[k])) ++w;
+    ++k;
+  }
+  return w;
+}
+
+std::string fit(std::string_view t, std::size_t width) {
+  if (width == 0 || display_width(t) <= width) return std::string(t);
+  std::string out;
+  std::size_t w = 0;
+  bool colored = false;
+  for (std::size_t k = 0; k < t.size();) {
+    if (std::size_t n = color_sequence(t, k)) {
+      out.append(t.substr(k, n));
+      colored = t.substr(k, n) != "\x1b[0m";
+      k += n;
+      continue;
+    }
+    if (!continuation(t[k])) {
+      if (w + 1 == width) break;  // room for the ellipsis only
+      ++w;
+    }
+    out.push_back(t[k++]);
+  }
+  out += "\u2026";
+  if (colored) out += "\x1b[0m";
+  return out;
+}
+
+std::string pad(std::string_view t, std::size_t width) {
+  std::string out(t);
+  std::size_t w = display_width(t);
+  if (w < width) out.append(width - w, ' ');
+  return out;
+}
 
 std::string palette::paint(std::string_view text, std::string_view code) const {
   if (!on_) return std::string(text);

@@ -19,6 +19,22 @@ enum exit_code : int {
 
 bool is_tty(std::FILE* f);
 
+// The width of the terminal `f` is, in columns; 0 when it is not a
+// terminal (then lines are not cut).
+std::size_t terminal_width(std::FILE* f);
+
+// Columns `text` takes on a terminal: UTF-8 code points, colour sequences
+// (ESC [ ... m) taking none.
+std::size_t display_width(std::string_view text);
+
+// `text` cut to at most `width` columns (ending in "…" when cut), colour
+// sequences kept whole (and reset when the cut falls inside a coloured
+// run); 0: no limit.
+std::string fit(std::string_view text, std::size_t width);
+
+// `text` padded with spaces to `width` columns (longer text is not cut).
+std::string pad(std::string_view text, std::size_t width);
+
 // Writes `text` to `path` ("" or "-": stdout) through an output_file. On
 // failure prints why and returns k_exit_fatal, else k_exit_ok.
 int write_output(const std::string& path, const std::string& text);

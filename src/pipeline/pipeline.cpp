@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include "ariadne/attack/attack.hpp"
 #include "ariadne/core/ordered_pool.hpp"
+#include "ariadne/core/text.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 
 namespace ariadne::pipeline {
@@ -146,7 +149,31 @@ void executor::emit(event_batch& batch, const std::vector<match::hit>& hits, std
 void executor::match_and_emit(event_batch& batch) {
   hits_.clear();
   engines_[0]->match_batch(batch, hits_);
+  scope_hits(batch, hits_);
   emit(batch, hits_, nullptr);
+}
+
+void executor::scope_hits(const event_batch& batch, std::vector<match::hit>& hits) const {
+  if (!scoped() || hits.empty()) return;
+  std::uint64_t time_out = 0, host_out = 0;
+  std::erase_if(hits, [&](const match::hit& h) {
+    const event& ev = batch.events()[h.event_idx];
+    if (opts_.from != k_no_time || opts_.to != k_no_time) {
+      if (ev.time == k_no_time || (opts_.from != k_no_time && ev.time < opts_.from) ||
+          (opts_.to != k_no_time && ev.time > opts_.to))
+        return ++time_out, true;
+    }
+    if (!opts_.hosts.empty()) {
+      std::string host = to_lower_ascii(norm_->host(batch, ev));
+      bool in = false;
+      for (const auto& p : opts_.hosts)
+        if (p == host || ::fnmatch(p.c_str(), host.c_str(), 0) == 0) in = true;
+      if (!in) return ++host_out, true;
+    }
+    return false;
+  });
+  if (time_out) out_of_time_ += time_out;
+  if (host_out) other_hosts_ += host_out;
 }
 
 // One segment of a JSON-lines input, read and matched on a worker.
@@ -224,6 +251,7 @@ void executor::read_json_lines(const ingest::member& m, std::uint32_t source_idx
         const bool numbered = !out.problems.empty() || seg.try_number(s, out.stats.newlines);
         out.hits.clear();
         w.eng->match_batch(out.batch, out.hits);
+        scope_hits(out.batch, out.hits);
         if (!numbered) seg.number(s, out.stats.newlines);
         if (out.problems.empty() && s.first_line != 1)
           for (event& ev : out.batch.events()) ev.source.record += s.first_line - 1;
@@ -298,6 +326,7 @@ void executor::read_json_stream(ingest::member_stream& ms, std::uint32_t source_
                                         on_event, nullptr, out.problems);
         out.hits.clear();
         w.eng->match_batch(out.batch, out.hits);
+        scope_hits(out.batch, out.hits);
         render_hits(out.batch, out.hits, out.rendered);
       },
       [&](stream_segment& seg, json_segment_out& out) {
@@ -318,6 +347,7 @@ void executor::read_evtx(const std::vector<ingest::evtx::source>& srcs) {
     thread_local std::vector<match::hit> hits;
     hits.clear();
     engines_[worker]->match_batch(o.batch, hits);
+    scope_hits(o.batch, hits);
     for (const auto& h : hits) o.hits.emplace_back(h.event_idx, h.rule_idx);
   };
   const normalizer* norm = norm_;
@@ -429,6 +459,8 @@ void executor::read(const std::vector<ingest::input_file>& files) {
     progress(fmt::format("{}/{} files, {} events", counts_.files_done, total_files_, counts_.events));
   }
   flush_evtx();
+  counts_.out_of_time = out_of_time_.load();
+  counts_.other_hosts = other_hosts_.load();
 }
 
 void executor::finish() {

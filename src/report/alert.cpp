@@ -139,7 +139,7 @@ alert make_alert(const sigma::rule& r, std::uint32_t rule_idx, const event_batch
   return a;
 }
 
-std::string to_jsonl(const alert& a, const sigma::rule& r) {
+std::string to_jsonl(const alert& a, const sigma::rule& r, std::string_view group) {
   std::string out = "{\"type\":\"alert\",\"id\":";
   append_json_string(out, a.id);
   append_rule_fields(out, r);
@@ -148,6 +148,10 @@ std::string to_jsonl(const alert& a, const sigma::rule& r) {
   else append_json_string(out, format_rfc3339(a.time));
   out += ",\"host\":";
   append_json_string(out, a.host);
+  if (!group.empty()) {
+    out += ",\"group\":";
+    append_json_string(out, group);
+  }
   out += ",\"logsource\":{";
   bool first = true;
   auto put = [&](std::string_view key, std::string_view v) {

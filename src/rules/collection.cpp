@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -463,10 +464,14 @@ result<placeholder_set> load_placeholders(std::string_view path) {
   return out;
 }
 
-void restrict_to_level(rule_set& set, level min) {
+namespace {
+
+// Keeps the rules and correlations `own_rule` / `own_corr` say (by index),
+// plus what a kept correlation refers to (those only feed it: standalone
+// becomes false).
+void keep_rules(rule_set& set, std::vector<char> own_rule, const std::vector<char>& own_corr) {
   const std::size_t nr = set.rules.size(), nc = set.correlation_rules.size();
-  std::vector<char> keep_rule(nr, 0), keep_corr(nc, 0);
-  for (std::size_t k = 0; k < nc; ++k) keep_corr[k] = set.correlation_rules[k].lvl >= min;
+  std::vector<char> keep_rule(nr, 0), keep_corr(own_corr);
   // Referenced correlations come before their users: walk backwards.
   for (std::size_t k = nc; k-- > 0;) {
     if (!keep_corr[k]) continue;
@@ -475,15 +480,17 @@ void restrict_to_level(rule_set& set, level min) {
       else keep_rule[r.index] = 1;
     }
   }
-  for (std::size_t k = 0; k < nr; ++k)
-    if (set.rules[k].lvl >= min && set.rules[k].standalone) keep_rule[k] = 1;
+  for (std::size_t k = 0; k < nr; ++k) {
+    own_rule[k] = own_rule[k] && set.rules[k].standalone;
+    if (own_rule[k]) keep_rule[k] = 1;
+  }
   std::vector<std::uint32_t> rule_map(nr, UINT32_MAX), corr_map(nc, UINT32_MAX);
   std::vector<rule> rules;
   for (std::size_t k = 0; k < nr; ++k) {
     if (!keep_rule[k]) continue;
     rule_map[k] = static_cast<std::uint32_t>(rules.size());
     rules.push_back(std::move(set.rules[k]));
-    if (rules.back().lvl < min) rules.back().standalone = false;
+    if (!own_rule[k]) rules.back().standalone = false;
   }
   std::vector<correlation_rule> corrs;
   for (std::size_t k = 0; k < nc; ++k) {
@@ -491,12 +498,106 @@ void restrict_to_level(rule_set& set, level min) {
     corr_map[k] = static_cast<std::uint32_t>(corrs.size());
     corrs.push_back(std::move(set.correlation_rules[k]));
     auto& c = corrs.back();
-    if (c.lvl < min) c.standalone = false;
+    if (!own_corr[k]) c.standalone = false;
     for (auto& r : c.refs) r.index = r.is_correlation ? corr_map[r.index] : rule_map[r.index];
   }
   set.rules = std::move(rules);
   set.correlation_rules = std::move(corrs);
+}
+
+bool status_runs(const rule_header& r, const rule_selection& sel) {
+  if (sel.all_statuses) return true;
+  std::string st = to_lower_ascii(r.status);
+  if (sel.statuses.empty()) return st != "deprecated" && st != "unsupported";
+  if (st.empty()) st = "none";
+  for (const auto& s : sel.statuses)
+    if (to_lower_ascii(s) == st) return true;
+  return false;
+}
+
+level demoted(level l) { return l == level::informational ? l : static_cast<level>(static_cast<int>(l) - 1); }
+
+}  // namespace
+
+void restrict_to_level(rule_set& set, level min) {
+  std::vector<char> own_rule, own_corr;
+  for (const auto& r : set.rules) own_rule.push_back(r.lvl >= min);
+  for (const auto& c : set.correlation_rules) own_corr.push_back(c.lvl >= min);
+  keep_rules(set, std::move(own_rule), own_corr);
   set.digest = restricted_digest(set.digest, min);
+}
+
+bool rule_matches_pattern(const rule_header& r, std::string_view pattern) {
+  if (pattern.empty()) return false;
+  std::string p = to_lower_ascii(pattern);
+  if (p == to_lower_ascii(r.id) || p == to_lower_ascii(r.title)) return true;
+  std::string path = to_lower_ascii(r.path);
+  auto slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (p == path || p == base) return true;
+  // A path named as given on the command line ("rules/windows/x.yml") ends the rule's path.
+  if (p.find('/') != std::string::npos && path.size() > p.size() && path.compare(path.size() - p.size(), p.size(), p) == 0 &&
+      (p.front() == '/' || path[path.size() - p.size() - 1] == '/'))
+    return true;
+  if (p.find_first_of("*?[") == std::string::npos) return false;
+  if (::fnmatch(p.c_str(), path.c_str(), 0) == 0 || ::fnmatch(p.c_str(), base.c_str(), 0) == 0) return true;
+  return ::fnmatch(p.c_str(), to_lower_ascii(r.id).c_str(), 0) == 0 || ::fnmatch(p.c_str(), to_lower_ascii(r.title).c_str(), 0) == 0;
+}
+
+selection_counts select_rules(rule_set& set, const rule_selection& sel) {
+  selection_counts n;
+  auto matches_any = [](const rule_header& r, const std::vector<std::string>& pats) {
+    for (const auto& p : pats)
+      if (rule_matches_pattern(r, p)) return true;
+    return false;
+  };
+  auto demote = [&](rule_header& r) {
+    if (!sel.noisy.empty() && matches_any(r, sel.noisy)) {
+      r.lvl = demoted(r.lvl);
+      ++n.demoted;
+    }
+  };
+  for (auto& r : set.rules) demote(r);
+  for (auto& c : set.correlation_rules) demote(c);
+  auto keep = [&](const rule_header& r) {
+    if (!status_runs(r, sel)) return ++n.by_status, false;
+    if (!sel.exclude.empty() && matches_any(r, sel.exclude)) return ++n.excluded, false;
+    if (r.lvl < sel.min) return ++n.below_level, false;
+    return true;
+  };
+  std::vector<char> own_rule, own_corr;
+  for (const auto& r : set.rules) own_rule.push_back(r.standalone && keep(r));
+  for (const auto& c : set.correlation_rules) own_corr.push_back(keep(c));
+  keep_rules(set, std::move(own_rule), own_corr);
+  set.digest = selection_digest(set.digest, sel);
+  return n;
+}
+
+std::string selection_digest(std::string_view digest, const rule_selection& sel) {
+  if (digest.empty()) return {};
+  std::string s = restricted_digest(digest, sel.min);
+  std::string extra;
+  extra += sel.all_statuses ? "all" : "";
+  for (const auto& v : sel.statuses) extra += "|s:" + to_lower_ascii(v);
+  for (const auto& v : sel.exclude) extra += "|x:" + to_lower_ascii(v);
+  for (const auto& v : sel.noisy) extra += "|n:" + to_lower_ascii(v);
+  if (!extra.empty()) s += "|sel:" + stable_id_hex(extra);
+  return s;
+}
+
+result<std::vector<std::string>> load_rule_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(errc::io, "cannot read rule list " + path + ": " + std::strerror(errno));
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    auto e = line.find_last_not_of(" \t\r");
+    out.push_back(line.substr(b, e + 1 - b));
+  }
+  return out;
 }
 
 std::string restricted_digest(std::string_view digest, level min) {

@@ -32,7 +32,7 @@ struct sqlite3_stmt;
 
 namespace ariadne::casedb {
 
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 
 struct run_counts {
   std::uint64_t events = 0;
@@ -59,7 +59,8 @@ class database {
   result<std::int64_t> begin_run(const std::string& command, const std::vector<std::string>& inputs,
                                  const std::string& ruleset_digest, std::size_t rules, std::size_t correlations);
   // Buffered in the current transaction (opened on first use).
-  void add_alert(const report::alert& a, const sigma::rule& r, bool standalone);
+  // `group`: the alert's group id (report/details.hpp), "" when none.
+  void add_alert(const report::alert& a, const sigma::rule& r, bool standalone, std::string_view group = {});
   void add_correlation(const correlate::result& res, const sigma::correlation_rule& c);
   // Stores the incidents and the part of the graph their traces need
   // (buffered; commit() after). Returns how many entities were stored.

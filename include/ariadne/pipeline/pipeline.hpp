@@ -20,6 +20,7 @@
 // The executor never prints or exits: what it finds goes to the sink.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -90,6 +91,12 @@ struct options {
   bool incidents = true;             // build the entity graph and incidents
   double incident_gap_minutes = 60;
   std::uint64_t max_member_bytes = 4ULL << 30;  // an archive member's limit
+  // Scope: hits on events outside [from, to] (event time; an event without
+  // one is outside any window that is set) or of other hosts (host names or
+  // globs, case-insensitive; empty: every host) are dropped and counted.
+  // The entity graph still sees every event, as context.
+  time_ns from = k_no_time, to = k_no_time;
+  std::vector<std::string> hosts;
 };
 
 // Counts of what was read.
@@ -101,6 +108,8 @@ struct counters {
   std::size_t files_done = 0;
   std::size_t sources = 0;          // inputs and archive members read
   std::uint64_t hidden_alerts = 0;  // hits of rules that only feed correlations
+  std::uint64_t out_of_time = 0;    // hits dropped by options::from/to
+  std::uint64_t other_hosts = 0;    // hits dropped by options::hosts
 };
 
 class executor {
@@ -145,6 +154,9 @@ class executor {
   rendered_hit render_hit(const event_batch& batch, const match::hit& h, const std::string* event_json) const;
   void emit(event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>* rendered);
   void match_and_emit(event_batch& batch);
+  // Drops the hits options::from/to/hosts leave out (counted in emit()).
+  void scope_hits(const event_batch& batch, std::vector<match::hit>& hits) const;
+  [[nodiscard]] bool scoped() const { return opts_.from != k_no_time || opts_.to != k_no_time || !opts_.hosts.empty(); }
   graph::alert_ref graph_alert(std::vector<const graph::alert_rule*>& cache, std::size_t idx,
                                const sigma::rule_header& r, std::string id, time_ns t);
   void progress(const std::string& status);
@@ -166,6 +178,7 @@ class executor {
   std::vector<std::string> sources_;
   std::vector<ingest::input_problem> problems_;
   std::vector<match::hit> hits_;
+  mutable std::atomic<std::uint64_t> out_of_time_{0}, other_hosts_{0};  // scope_hits() runs on the workers
   std::size_t total_files_ = 0;
   counters counts_;
 };

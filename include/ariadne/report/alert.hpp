@@ -52,8 +52,9 @@ struct alert {
                                std::string_view host, std::string_view source_file,
                                const std::string* event_json = nullptr);
 
-// One JSON line (without the trailing newline).
-[[nodiscard]] std::string to_jsonl(const alert& a, const sigma::rule& r);
+// One JSON line (without the trailing newline). `group`, when given, is the
+// alert's group id (details.hpp: the table shows a group as one row).
+[[nodiscard]] std::string to_jsonl(const alert& a, const sigma::rule& r, std::string_view group = {});
 
 // A correlation alert as one JSON line (docs/output-schema.md):
 //   {"type":"correlation","id":"…","rule":{"id","title","level","tags","path","type"},

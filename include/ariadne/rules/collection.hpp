@@ -78,4 +78,28 @@ void restrict_to_level(rule_set& set, level min);
 // (empty stays empty).
 [[nodiscard]] std::string restricted_digest(std::string_view digest, level min);
 
+// Which rules a hunt runs: the noise controls (docs/cli.md). A pattern names
+// a rule by its id, its title, or its file: a full path, a base name, or a
+// glob (`*`, `?`, `[...]`) over either; case-insensitive.
+struct rule_selection {
+  level min = level::informational;
+  // Statuses run; empty: every status but deprecated and unsupported. A
+  // rule without a status is run unless the list is given and lacks "none".
+  std::vector<std::string> statuses;
+  bool all_statuses = false;
+  std::vector<std::string> exclude;  // patterns of rules not run
+  std::vector<std::string> noisy;    // patterns of rules demoted one level (before `min` applies)
+};
+struct selection_counts {
+  std::size_t by_status = 0, excluded = 0, demoted = 0, below_level = 0;
+};
+[[nodiscard]] bool rule_matches_pattern(const rule_header& r, std::string_view pattern);
+// Applies `sel` (as restrict_to_level does for the level: rules a kept
+// correlation needs stay, only feeding it). Extends the digest.
+selection_counts select_rules(rule_set& set, const rule_selection& sel);
+// The digest select_rules(set, sel) gives a set of digest `digest`.
+[[nodiscard]] std::string selection_digest(std::string_view digest, const rule_selection& sel);
+// Reads a rule list: one pattern a line, `#` comments, blank lines ignored.
+[[nodiscard]] result<std::vector<std::string>> load_rule_list(const std::string& path);
+
 }  // namespace ariadne::sigma

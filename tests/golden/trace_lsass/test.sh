@@ -33,7 +33,7 @@ if command -v sqlite3 >/dev/null; then
   sqlite3 "$work/old.db" "DROP TABLE incident_alerts; DROP TABLE incidents; DROP TABLE alert_entities; DROP TABLE edges;
     DROP TABLE entities; UPDATE meta SET value='1' WHERE key='schema_version';"
   "$bin" hunt -q --rules rules.yml -o /dev/null --case "$work/old.db" input.jsonl
-  [[ $(sqlite3 "$work/old.db" "SELECT value FROM meta WHERE key='schema_version'") == 2 ]] || { echo "not migrated" >&2; status=1; }
+  [[ $(sqlite3 "$work/old.db" "SELECT value FROM meta WHERE key='schema_version'") == 3 ]] || { echo "not migrated" >&2; status=1; }
   "$bin" trace "$work/old.db" "$lsass" --no-color | cmp -s - "$work/alert.txt" || { echo "trace after migration differs" >&2; status=1; }
   sqlite3 "$work/old.db" "UPDATE meta SET value='9' WHERE key='schema_version'"
   if "$bin" trace "$work/old.db" "$lsass" 2>/dev/null; then echo "a newer schema was accepted" >&2; status=1; fi
