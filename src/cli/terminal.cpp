@@ -27,6 +27,11 @@ mode_t current_umask() {
 
 bool is_tty(std::FILE* f) { return ::isatty(::fileno(f)) == 1; }
 
+bool color_allowed() {
+  const char* v = std::getenv("NO_COLOR");
+  return v == nullptr || *v == '\0';
+}
+
 std::size_t terminal_width(std::FILE* f) {
   if (!is_tty(f)) return 0;
   struct winsize ws {};

@@ -95,10 +95,14 @@ bool output_is_safe(const std::string& output, const std::vector<std::string>& i
 // other escape sequence is shown as text.
 [[nodiscard]] std::string printable_text(std::string_view text, bool keep_color);
 
-// ANSI colour when enabled, else plain text.
+// Whether colour may be used at all: not when NO_COLOR is set to a
+// non-empty value (no-color.org).
+bool color_allowed();
+
+// ANSI colour when enabled (and color_allowed()), else plain text.
 class palette {
  public:
-  explicit palette(bool enabled) : on_(enabled) {}
+  explicit palette(bool enabled) : on_(enabled && color_allowed()) {}
   [[nodiscard]] std::string paint(std::string_view text, std::string_view code) const;
   [[nodiscard]] std::string level(std::string_view level_name) const;
   [[nodiscard]] std::string bold(std::string_view text) const { return paint(text, "1"); }

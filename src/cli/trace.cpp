@@ -92,7 +92,7 @@ int run_trace(const trace_options& opts) {
   } else if (opts.format == "dot") {
     text = graph::story_dot(*g, s);
   } else {
-    bool color = !opts.no_color && to_stdout && is_tty(stdout);
+    bool color = !opts.no_color && to_stdout && is_tty(stdout) && color_allowed();
     text = fmt::format("Trace of {} {}{}\n\n", kind, id, opts.forward ? " (back to the root cause, forward to the impact)"
                                                                        : " (back to the root cause; --forward for the impact)");
     text += graph::story_text(*g, s, color);
