@@ -69,7 +69,7 @@ int run_dump(const dump_options& opts) {
     if (xml) {
       ingest::evtx::render_xml(r, o.text, &o.render);
     } else {
-      ingest::evtx::render_json(r, o.text, &o.render);
+      ingest::evtx::render_json(r, o.text, &o.render, /*full_time=*/true);
       o.text.push_back('\n');
     }
   };

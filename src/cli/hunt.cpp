@@ -522,6 +522,17 @@ int step_summary(hunt_state& st) {
   if (read.out_of_time || read.other_hosts)
     line(fmt::format("  scope     {} alert(s) outside --from/--to, {} on other hosts (--host) left out",
                      thousands(read.out_of_time), thousands(read.other_hosts)));
+  if (!read.clock_offsets.empty()) {
+    // "+19:00:00.000" for the first source's offset.
+    time_ns off = read.clock_offsets.front().second;
+    time_ns a = off < 0 ? -off : off;
+    std::string shown = fmt::format("{}{:02}:{:02}:{:02}.{:03}", off < 0 ? "-" : "+", a / 3'600'000'000'000LL,
+                                    a / 60'000'000'000LL % 60, a / 1'000'000'000LL % 60, a / 1'000'000LL % 1000);
+    line(fmt::format("  times     {} source(s) whose export times disagree with the records' own UTC time ({}{}): "
+                     "{} event(s) took their own, {} shifted",
+                     read.clock_offsets.size(), shown, read.clock_offsets.size() > 1 ? " in the first" : "",
+                     thousands(read.times_own), thousands(read.times_shifted)));
+  }
   if (read.unsupported_files) line(fmt::format("  skipped   {} file(s) of a format not read yet", read.unsupported_files));
   flush_problems(st);
   if (st.problems_total) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ariadne/core/text.hpp"
+
 namespace ariadne::cli {
 namespace {
 
@@ -83,8 +85,28 @@ std::string short_source(std::string_view source) {
   return out;
 }
 
+bool timeline::seen_from_other_channel(const std::string& group, const timeline_row& row) {
+  const bool sysmon = row.event_id == "1" && to_lower_ascii(row.channel) == "microsoft-windows-sysmon/operational";
+  const bool security = row.event_id == "4688" && to_lower_ascii(row.channel) == "security";
+  if ((!sysmon && !security) || row.first == k_no_time) return false;
+  const std::int64_t sec = row.first / 1'000'000'000LL;
+  const std::string mine = sysmon ? "sysmon" : "security";
+  bool dup = false;
+  for (std::int64_t s = sec - 1; s <= sec + 1 && !dup; ++s) {
+    auto it = process_seen_.find(group + "\x1f" + std::to_string(s));
+    dup = it != process_seen_.end() && it->second != mine;
+  }
+  if (dup) {  // consumed: a third report of the same second counts again
+    for (std::int64_t s = sec - 1; s <= sec + 1; ++s) process_seen_.erase(group + "\x1f" + std::to_string(s));
+  } else {
+    process_seen_[group + "\x1f" + std::to_string(sec)] = mine;
+  }
+  return dup;
+}
+
 void timeline::add(const std::string& group, timeline_row row) {
   ++alerts_;
+  if (seen_from_other_channel(group, row)) return;
   auto [it, fresh] = by_group_.try_emplace(group, rows_.size());
   if (fresh) {
     row.order = rows_.size();

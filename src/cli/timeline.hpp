@@ -57,8 +57,13 @@ class timeline {
   [[nodiscard]] std::string table(const table_layout& layout) const;
 
  private:
+  // Whether the alert is a process another channel reported already (Sysmon
+  // 1 and Security 4688 of one process, within a second): counted once.
+  bool seen_from_other_channel(const std::string& group, const timeline_row& row);
+
   std::vector<timeline_row> rows_;
   std::unordered_map<std::string, std::size_t> by_group_;
+  std::unordered_map<std::string, std::string> process_seen_;  // group + second -> channel
   std::uint64_t alerts_ = 0;
 };
 

@@ -173,13 +173,17 @@ void append_ansi(std::string& out, const std::uint8_t* p, std::size_t n, escape 
   }
 }
 
-enum class style : std::uint8_t { json, xml, text };
+// json_full: JSON with every 100 ns digit of a FILETIME (`dump`); json: six,
+// as the evtx crate writes them (the fields rules see, like its JSON).
+enum class style : std::uint8_t { json, xml, text, json_full };
 
 // Appends one scalar (non-array) value of type `t`. For style::json the
 // caller has written nothing yet and strings get their quotes here.
 // Returns false if the bytes do not fit the type (rendered as hex instead).
 void append_scalar(std::string& out, std::uint8_t t, const std::uint8_t* p, std::size_t n, style s,
                    std::uint32_t* bad) {
+  const bool full_time = s == style::json_full;
+  if (full_time) s = style::json;
   const escape esc = s == style::json ? escape::json : s == style::xml ? escape::xml : escape::none;
   const bool quote = s == style::json;
   auto fits = [&](std::size_t need) { return n >= need; };
@@ -265,7 +269,7 @@ void append_scalar(std::string& out, std::uint8_t t, const std::uint8_t* p, std:
     case v_filetime:
       if (fits(8)) {
         q();
-        append_filetime(out, load_le<std::uint64_t>(p), s == style::xml ? 7 : 6);
+        append_filetime(out, load_le<std::uint64_t>(p), s == style::xml || full_time ? 7 : 6);
         q();
         return;
       }
@@ -353,6 +357,7 @@ struct ctx {
   const std::vector<xnode>& nodes;
   const std::vector<std::string>& names;
   std::uint32_t* bad;
+  bool full_time = false;  // JSON with all seven FILETIME digits
 
   [[nodiscard]] const xnode& at(std::int32_t i) const { return nodes[static_cast<std::size_t>(i)]; }
   [[nodiscard]] std::string_view name(const xnode& n) const {
@@ -720,12 +725,12 @@ void write_json(const json_model& m, std::int32_t j, std::string& out) {
         for_each_item(v, [&](std::uint8_t t, const std::uint8_t* p, std::size_t sz) {
           if (!first) out.push_back(',');
           first = false;
-          append_scalar(out, t, p, sz, style::json, m.c().bad);
+          append_scalar(out, t, p, sz, m.c().full_time ? style::json_full : style::json, m.c().bad);
         });
         out.push_back(']');
         return;
       }
-      append_scalar(out, v.type, v.data, v.size, style::json, m.c().bad);
+      append_scalar(out, v.type, v.data, v.size, m.c().full_time ? style::json_full : style::json, m.c().bad);
       return;
     }
     case jkind::text: append_json_string(out, m.text(n)); return;
@@ -1032,9 +1037,9 @@ class field_emitter {
 
 }  // namespace
 
-void render_json(const record& r, std::string& out, render_stats* stats) {
+void render_json(const record& r, std::string& out, render_stats* stats, bool full_time) {
   std::uint32_t bad = 0;
-  ctx c{*r.nodes, *r.names, &bad};
+  ctx c{*r.nodes, *r.names, &bad, full_time};
   thread_local std::vector<jnode> nodes;
   thread_local std::string arena;
   json_model m(c, nodes, arena);

@@ -49,6 +49,8 @@ result<normalizer> normalizer::from_yaml(std::string_view text, std::string_view
     }
   n.strip_prefixes_ = yaml::scalar_list(root.find("strip_prefixes"));
   for (const auto& s : yaml::scalar_list(root.find("time_fields"))) n.time_fields_.push_back(fields.intern(s));
+  for (const auto& s : yaml::scalar_list(root.find("record_time_fields")))
+    n.record_time_fields_.push_back(fields.intern(s));
   for (const auto& s : yaml::scalar_list(root.find("host_fields"))) n.host_fields_.push_back(fields.intern(s));
   for (const auto& s : yaml::scalar_list(root.find("windows_when_field"))) n.windows_fields_.push_back(fields.intern(s));
   for (const auto& s : yaml::scalar_list(root.find("linux_channels"))) n.linux_channels_.push_back(fold_case(s));

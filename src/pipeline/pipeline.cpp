@@ -16,6 +16,7 @@
 #include "ariadne/core/ordered_pool.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/ingest/json_reader.hpp"
+#include "clock.hpp"
 
 namespace ariadne::pipeline {
 
@@ -224,7 +225,11 @@ void executor::read_json_lines(const ingest::member& m, std::uint32_t source_idx
   std::string_view text(m.data->data(), m.data->size());
   ingest::line_segmenter seg(text, body, body_line, std::size_t{1} << 20);
   const normalizer* norm = norm_;
-  auto on_event = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  const clock_fix fix = learn_source_clock(m.name, *m.data, body);
+  auto on_event = [this, norm, &fix](event_batch& b, event& ev) {
+    norm->apply(b, ev);
+    if (fix.active) count_clock(static_cast<int>(fix.apply(b, ev)));
+  };
   std::uint64_t segments = 0;
   run_ordered<ingest::line_segment, json_segment_out>(
       opts_.threads, 4ULL * opts_.threads, [&](ingest::line_segment& s) { return seg.next(s); },
@@ -294,7 +299,17 @@ void executor::read_json_stream(ingest::member_stream& ms, std::uint32_t source_
     if (n == 0) eof = true;
   };
   const normalizer* norm = norm_;
-  auto on_event = [norm](event_batch& b, event& ev) { norm->apply(b, ev); };
+  // The clock of the stream is learned from its first 16 MiB.
+  while (!eof && carry.size() < k_clock_stream_bytes) more();
+  clock_fix fix;
+  {
+    simdjson::padded_string ahead(carry.data(), carry.size());
+    fix = learn_source_clock(ms.name, ahead, 0);
+  }
+  auto on_event = [this, norm, &fix](event_batch& b, event& ev) {
+    norm->apply(b, ev);
+    if (fix.active) count_clock(static_cast<int>(fix.apply(b, ev)));
+  };
   run_ordered<stream_segment, json_segment_out>(
       opts_.threads, 4ULL * opts_.threads,
       [&](stream_segment& seg) {
@@ -384,7 +399,11 @@ void executor::read(const std::vector<ingest::input_file>& files) {
   ingest::json_reader reader;
   if (pre_ && pre_->active()) reader.keep_record = [this](std::string_view raw) { return pre_->keep(raw); };
   event_batch batch;
-  auto on_event = [this](event_batch& b, event& ev) { norm_->apply(b, ev); };
+  clock_fix member_fix;  // of the JSON member being read whole
+  auto on_event = [this, &member_fix](event_batch& b, event& ev) {
+    norm_->apply(b, ev);
+    if (member_fix.active) count_clock(static_cast<int>(member_fix.apply(b, ev)));
+  };
   auto on_full = [this](event_batch& b) { match_and_emit(b); };
   // Consecutive EVTX files share one chunk pool (read with pread chunk by
   // chunk: memory stays flat for any file size), so many small files keep
@@ -434,7 +453,9 @@ void executor::read(const std::vector<ingest::input_file>& files) {
             read_json_lines(m, source_idx, body, body_line);
             return;
           }
+          member_fix = learn_source_clock(m.name, *m.data, 0);
           auto stats = reader.read(m.name, *m.data, source_idx, batch, on_event, on_full, problems_);
+          member_fix = {};
           match_and_emit(batch);
           count_json(stats);
         },
@@ -461,6 +482,19 @@ void executor::read(const std::vector<ingest::input_file>& files) {
   flush_evtx();
   counts_.out_of_time = out_of_time_.load();
   counts_.other_hosts = other_hosts_.load();
+  counts_.times_own = times_own_.load();
+  counts_.times_shifted = times_shifted_.load();
+}
+
+clock_fix executor::learn_source_clock(const std::string& name, simdjson::padded_string_view text, std::size_t begin) {
+  clock_fix fix = learn_clock(name, text, begin, k_clock_file_bytes, *norm_);
+  if (fix.active) counts_.clock_offsets.emplace_back(name, fix.offset);
+  return fix;
+}
+
+void executor::count_clock(int outcome) const {
+  if (outcome == static_cast<int>(clock_fix::outcome::own_time)) ++times_own_;
+  else if (outcome == static_cast<int>(clock_fix::outcome::shifted)) ++times_shifted_;
 }
 
 void executor::finish() {

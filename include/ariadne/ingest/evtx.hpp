@@ -180,7 +180,9 @@ struct render_stats {
 
 // Appends one JSON object (no newline) shaped like the evtx crate's JSON:
 // {"Event":{"#attributes":{...},"System":{...},"EventData":{...}}}.
-void render_json(const record& r, std::string& out, render_stats* stats = nullptr);
+// FILETIMEs get six fraction digits as the crate writes them, or with
+// `full_time` all seven (100 ns) the record holds.
+void render_json(const record& r, std::string& out, render_stats* stats = nullptr, bool full_time = false);
 // Appends the record as Windows event XML, indented by two spaces, with a
 // trailing newline.
 void render_xml(const record& r, std::string& out, render_stats* stats = nullptr);

@@ -34,6 +34,11 @@ class normalizer {
   // The host name of an event (first host field present), or "".
   [[nodiscard]] std::string_view host(const event_batch& batch, const event& ev) const;
 
+  // Fields in which a record carries its own UTC time (Sysmon's UtcTime),
+  // written by the logging program rather than by an export: where they
+  // disagree with the export's time, they win (pipeline/clock.hpp).
+  [[nodiscard]] const std::vector<field_id>& record_time_fields() const { return record_time_fields_; }
+
  private:
   struct category_rule {
     ls_id category = 0;
@@ -43,6 +48,7 @@ class normalizer {
   std::vector<std::pair<field_id, std::vector<field_id>>> aliases_;
   std::vector<std::string> strip_prefixes_;
   std::vector<field_id> time_fields_;
+  std::vector<field_id> record_time_fields_;
   std::vector<field_id> host_fields_;
   std::vector<field_id> windows_fields_;
   std::vector<std::string> linux_channels_;  // lower case

@@ -43,6 +43,8 @@
 
 namespace ariadne::pipeline {
 
+struct clock_fix;
+
 // One rule's hit on one event, as the sink sees it. Everything refers to
 // the batch, valid for the call only.
 struct hit_context {
@@ -110,6 +112,11 @@ struct counters {
   std::uint64_t hidden_alerts = 0;  // hits of rules that only feed correlations
   std::uint64_t out_of_time = 0;    // hits dropped by options::from/to
   std::uint64_t other_hosts = 0;    // hits dropped by options::hosts
+  // Times you can trust (src/pipeline/clock.hpp): sources whose export
+  // times disagree with their records' own UTC times, with the offset seen;
+  // events that took their own time, and events shifted by the offset.
+  std::vector<std::pair<std::string, time_ns>> clock_offsets;
+  std::uint64_t times_own = 0, times_shifted = 0;
 };
 
 class executor {
@@ -154,6 +161,11 @@ class executor {
   rendered_hit render_hit(const event_batch& batch, const match::hit& h, const std::string* event_json) const;
   void emit(event_batch& batch, const std::vector<match::hit>& hits, std::vector<rendered_hit>* rendered);
   void match_and_emit(event_batch& batch);
+  // A JSON source's clock: learned from its first k_clock_file_bytes (a
+  // stream's first k_clock_stream_bytes), noted in the counters.
+  static constexpr std::size_t k_clock_file_bytes = std::size_t{64} << 20, k_clock_stream_bytes = std::size_t{16} << 20;
+  clock_fix learn_source_clock(const std::string& name, simdjson::padded_string_view text, std::size_t begin);
+  void count_clock(int outcome) const;  // a clock_fix::outcome
   // Drops the hits options::from/to/hosts leave out (counted in emit()).
   void scope_hits(const event_batch& batch, std::vector<match::hit>& hits) const;
   [[nodiscard]] bool scoped() const { return opts_.from != k_no_time || opts_.to != k_no_time || !opts_.hosts.empty(); }
@@ -178,7 +190,8 @@ class executor {
   std::vector<std::string> sources_;
   std::vector<ingest::input_problem> problems_;
   std::vector<match::hit> hits_;
-  mutable std::atomic<std::uint64_t> out_of_time_{0}, other_hosts_{0};  // scope_hits() runs on the workers
+  mutable std::atomic<std::uint64_t> out_of_time_{0}, other_hosts_{0};
+  mutable std::atomic<std::uint64_t> times_own_{0}, times_shifted_{0};  // scope_hits() runs on the workers
   std::size_t total_files_ = 0;
   counters counts_;
 };

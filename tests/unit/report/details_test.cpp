@@ -46,17 +46,24 @@ TEST(Details, FailedLogonShowsUserSourceAndTypeButGroupsWithoutTheRandomWorkstat
   EXPECT_NE(report::group_id("r1", "HOST", da.key), report::group_id("r2", "HOST", da.key));
 }
 
-TEST(Details, OtherUserIsAnotherGroupAndValuesStayOnOneLine) {
+// A process: its command line and image are the key (Security 4688 keys the
+// same way, so a process both report is one row); values stay on one line.
+TEST(Details, OtherCommandIsAnotherGroupAndValuesStayOnOneLine) {
   built a, b;
   make(a, "Microsoft-Windows-Sysmon/Operational", 1,
        {{"CommandLine", "cmd.exe /c\r\n  whoami\t/all"}, {"Image", "C:\\Windows\\System32\\cmd.exe"}, {"User", "CORP\\bob"}});
   make(b, "Microsoft-Windows-Sysmon/Operational", 1,
-       {{"CommandLine", "cmd.exe /c whoami /all"}, {"Image", "C:\\Windows\\System32\\cmd.exe"}, {"User", "CORP\\eve"}});
+       {{"CommandLine", "cmd.exe /c whoami /priv"}, {"Image", "C:\\Windows\\System32\\cmd.exe"}, {"User", "CORP\\bob"}});
   const auto& p = report::details_profile::builtin();
   auto da = p.render(a.batch, *a.ev);
   EXPECT_EQ(da.text.find('\n'), std::string::npos);
   EXPECT_EQ(da.text.rfind("Cmd: cmd.exe /c whoami /all \xC2\xA6 Proc: ", 0), 0u) << da.text;
   EXPECT_NE(da.key, p.render(b.batch, *b.ev).key);
+  built c, d;
+  make(c, "Security", 4688, {{"CommandLine", "whoami /all"}, {"NewProcessName", "C:\\w.exe"}, {"SubjectUserName", "bob"}});
+  make(d, "Microsoft-Windows-Sysmon/Operational", 1,
+       {{"CommandLine", "whoami /all"}, {"Image", "C:\\w.exe"}, {"User", "CORP\\bob"}});
+  EXPECT_EQ(p.render(c.batch, *c.ev).key, p.render(d.batch, *d.ev).key);
 }
 
 TEST(Details, UnknownKindsFallBackToTheDefaultEntry) {
