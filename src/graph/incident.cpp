@@ -400,7 +400,11 @@ story trace(const graph& g, const std::vector<std::uint32_t>& targets, bool forw
     if (cause != k_none) {
       time_ns t = k_no_time;
       st.relation = edge_between(g, cause, e, &t);
-      if (t != k_no_time && (st.time == k_no_time || g.entities[e].kind != entity_kind::process)) st.time = t;
+      // The step happened when the edge did (a process accessed, injected or
+      // connected to was there long before); a child is shown at its start.
+      if (t != k_no_time &&
+          (st.time == k_no_time || g.entities[e].kind != entity_kind::process || st.relation != "spawned"))
+        st.time = t;
     }
     if (e < g.alerts_of.size()) st.alerts = g.alerts_of[e];
     at.emplace(e, s.steps.size());
