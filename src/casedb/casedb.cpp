@@ -475,10 +475,13 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
   statement edg(db_, "INSERT OR IGNORE INTO edges(src, dst, kind, time_ns, count) VALUES(?,?,?,?,?)");
   statement ae(db_, "INSERT OR IGNORE INTO alert_entities(alert_id, entity_id, title, level, time_ns, host) "
                     "VALUES(?,?,?,?,?,?)");
-  statement inc_st(db_, "INSERT OR IGNORE INTO incidents(id, run_id, first, last, score, severity, headline, root_id, "
+  // An incident's id names its root and hosts (graph/incident.hpp): a later
+  // run over more or other evidence replaces what an earlier one stored.
+  statement inc_st(db_, "INSERT OR REPLACE INTO incidents(id, run_id, first, last, score, severity, headline, root_id, "
                         "json) VALUES(?,?,?,?,?,?,?,?,?)");
+  statement ia_clear(db_, "DELETE FROM incident_alerts WHERE incident_id = ?");
   statement ia(db_, "INSERT OR IGNORE INTO incident_alerts(incident_id, alert_id) VALUES(?,?)");
-  if (!ent.st || !edg.st || !ae.st || !inc_st.st || !ia.st) {
+  if (!ent.st || !edg.st || !ae.st || !inc_st.st || !ia_clear.st || !ia.st) {
     last_error_ = sqlite3_errmsg(db_);
     return 0;
   }
@@ -547,6 +550,8 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     else bind_text(inc_st.st, 8, g.entities[inc.root].id);
     bind_text(inc_st.st, 9, graph::incident_to_jsonl(g, incidents, inc));
     run(inc_st.st);
+    bind_text(ia_clear.st, 1, inc.id);
+    run(ia_clear.st);
     for (auto a : inc.alerts) {
       bind_text(ia.st, 1, inc.id);
       bind_text(ia.st, 2, g.alerts[a].id);
@@ -668,6 +673,41 @@ result<std::vector<std::string>> database::incident_alerts(const std::string& in
   bind_text(st.st, 1, incident_id);
   std::vector<std::string> out;
   while (sqlite3_step(st.st) == SQLITE_ROW) out.push_back(column_text(st.st, 0));
+  return out;
+}
+
+result<std::vector<std::string>> database::incidents_json() {
+  statement st(db_, "SELECT json FROM incidents ORDER BY score DESC, first, id");
+  if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+  std::vector<std::string> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) out.push_back(column_text(st.st, 0));
+  if (rc != SQLITE_DONE) return make_error(errc::io, sqlite3_errmsg(db_));
+  return out;
+}
+
+result<std::vector<alert_row>> database::incident_alert_rows(const std::string& incident_id) {
+  statement st(db_,
+               "SELECT a.id, a.time, a.level, a.rule_title, a.host, a.source_file, a.source_record, "
+               "COALESCE(a.group_id, '') FROM incident_alerts ia JOIN alerts a ON a.id = ia.alert_id "
+               "WHERE ia.incident_id = ? ORDER BY a.time, a.id");
+  if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+  bind_text(st.st, 1, incident_id);
+  std::vector<alert_row> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
+    alert_row r;
+    r.id = column_text(st.st, 0);
+    r.time = column_text(st.st, 1);
+    r.level = column_text(st.st, 2);
+    r.title = column_text(st.st, 3);
+    r.host = column_text(st.st, 4);
+    r.source_file = column_text(st.st, 5);
+    r.record = static_cast<std::uint64_t>(sqlite3_column_int64(st.st, 6));
+    r.group = column_text(st.st, 7);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return make_error(errc::io, sqlite3_errmsg(db_));
   return out;
 }
 

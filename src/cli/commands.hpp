@@ -70,6 +70,16 @@ struct trace_options {
   bool no_color = false;
 };
 
+struct incidents_options {
+  std::string case_db;
+  std::string id;                // `show ID`: one incident (a unique prefix will do); "": list them
+  std::string format = "table";  // table | jsonl | csv
+  std::string output;
+  double min_score = 0;
+  bool wide = false;
+  bool no_color = false;
+};
+
 struct attribute_options {
   std::string techniques;        // --techniques T1059.001,T1003.001
   std::string case_db;           // or a case database ...
@@ -104,6 +114,7 @@ struct rules_list_options {
 int run_hunt(const hunt_options& opts);
 int run_dump(const dump_options& opts);
 int run_trace(const trace_options& opts);
+int run_incidents(const incidents_options& opts);
 int run_attribute(const attribute_options& opts);
 int run_rules_coverage(const rules_coverage_options& opts);
 unsigned default_threads();

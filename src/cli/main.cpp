@@ -47,7 +47,7 @@ CLI::Validator finite_range(double lo, double hi) {
 }
 
 // The subcommands, for naming an unknown one.
-constexpr const char* k_commands[] = {"hunt", "dump", "trace", "attribute", "rules"};
+constexpr const char* k_commands[] = {"hunt", "dump", "trace", "incidents", "attribute", "rules"};
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -161,6 +161,21 @@ int main(int argc, char** argv) {
   trace_cmd->add_option("-o,--output", trace.output, "Write to FILE instead of stdout");
   trace_cmd->add_flag("--no-color", trace.no_color, "Never use colour (default: colour on a TTY)");
 
+  incidents_options incs;
+  std::vector<std::string> incs_rest;
+  auto* incs_cmd = app.add_subcommand("incidents", "List the incidents a hunt stored in a case database, or show one "
+                                                    "('show ID')");
+  incs_cmd->add_option("case", incs.case_db, "Case database written by 'ariadne hunt --case'")->required();
+  incs_cmd->add_option("action", incs_rest, "show ID: one incident and its alerts (a unique prefix of the id will do)")
+      ->expected(0, 2);
+  incs_cmd->add_option("-f,--format", incs.format, "table (for people), jsonl or csv (list only) for tools")
+      ->check(CLI::IsMember({"table", "jsonl", "csv"}))
+      ->default_str("table");
+  incs_cmd->add_option("--min-score", incs.min_score, "Only incidents scoring at least this much");
+  incs_cmd->add_option("-o,--output", incs.output, "Write to FILE instead of stdout");
+  incs_cmd->add_flag("--wide", incs.wide, "Do not cut lines to the terminal's width");
+  incs_cmd->add_flag("--no-color", incs.no_color, "Never use colour (default: colour on a TTY)");
+
   attribute_options attr;
   auto* attr_cmd = app.add_subcommand("attribute", "Rank the ATT&CK groups whose known techniques fit an incident or a "
                                                    "list of techniques (docs/attribution.md)");
@@ -241,6 +256,20 @@ int main(int argc, char** argv) {
     }
     if (dump_cmd->parsed()) return run_dump(dump);
     if (trace_cmd->parsed()) return run_trace(trace);
+    if (incs_cmd->parsed()) {
+      if (!incs_rest.empty()) {
+        if (incs_rest.size() != 2 || incs_rest[0] != "show") {
+          std::fprintf(stderr, "ariadne: incidents CASE.db takes nothing more, or 'show ID'\n");
+          return k_exit_usage;
+        }
+        if (incs.format == "csv") {
+          std::fprintf(stderr, "ariadne: incidents show writes a table or jsonl, not csv\n");
+          return k_exit_usage;
+        }
+        incs.id = incs_rest[1];
+      }
+      return run_incidents(incs);
+    }
     if (attr_cmd->parsed()) return run_attribute(attr);
     if (cov_cmd->parsed()) return run_rules_coverage(cov);
     if (check_cmd->parsed()) return run_rules_check(check);

@@ -312,8 +312,31 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       std::map<std::uint32_t, int> votes;
       for (auto e : inc.entities) ++votes[root_for(e)];
       inc.root = pick_root(g, votes);
+      // The id names what the incident is: its root (or, without one, the
+      // first entity its alerts are on) and hosts, so filters that keep the
+      // root (--min-level, --exclude-rule) keep the id. Stories without any
+      // entity keep the hash of their alerts.
+      std::uint32_t anchor = inc.root;
+      if (anchor == k_none)
+        for (auto e : inc.entities)
+          if (anchor == k_none || g.entities[e].id < g.entities[anchor].id) anchor = e;
+      if (anchor != k_none) {
+        std::string what = "incident\nroot\n" + g.entities[anchor].id;
+        for (const auto& h : hosts) what += "\n" + to_lower_ascii(h);
+        inc.id = stable_id_hex(what);
+      }
       out.push_back(std::move(inc));
     }
+  }
+  // One story split by a quiet gap: the same root, several incidents; the
+  // first in time keeps the id, the later ones are numbered (#2, #3...).
+  {
+    std::vector<std::size_t> order(out.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return out[a].first < out[b].first; });
+    std::map<std::string, int> seen;
+    for (auto k : order)
+      if (int nth = ++seen[out[k].id]; nth > 1) out[k].id = stable_id_hex(out[k].id + "#" + std::to_string(nth));
   }
   std::sort(out.begin(), out.end(), [](const incident& a, const incident& b) {
     if (a.score != b.score) return a.score > b.score;

@@ -40,6 +40,12 @@ struct run_counts {
   std::uint64_t new_alerts = 0;    // of which were not there yet
 };
 
+// An alert as the case database lists it.
+struct alert_row {
+  std::string id, time, level, title, host, source_file, group;
+  std::uint64_t record = 0;
+};
+
 // write: create or open for a run (and upgrade an older ariadne schema).
 // read_only: for viewers (trace, attribute): nothing is created, migrated
 // or written, so evidence on read-only media opens too.
@@ -72,6 +78,10 @@ class database {
   result<std::vector<std::string>> incident_alerts(const std::string& incident_id);
   // The stored JSON line of an incident.
   result<std::string> incident_json(const std::string& incident_id);
+  // Every incident's JSON line, highest score first (then first time, id).
+  result<std::vector<std::string>> incidents_json();
+  // An incident's alerts that the database holds, by time.
+  result<std::vector<alert_row>> incident_alert_rows(const std::string& incident_id);
   // Commits the current transaction. False (with message) on error.
   result<void> commit();
   result<void> end_run(std::int64_t run, const std::string& status, const run_counts& counts);

@@ -32,7 +32,7 @@ struct incident_link {
 };
 
 struct incident {
-  std::string id;  // stable: a hash of the sorted alert ids
+  std::string id;  // stable: a hash of its root entity and hosts (docs/incidents.md)
   time_ns first = k_no_time, last = k_no_time;
   std::vector<std::string> hosts, users, tactics;  // tactics in kill-chain order
   std::vector<std::string> techniques;             // ATT&CK technique ids of its alerts, sorted
