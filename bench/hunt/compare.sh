@@ -8,6 +8,10 @@
 # load. Also checks that both find the same number of alerts and incidents.
 #
 #   bench/hunt/compare.sh OLD_ARIADNE NEW_ARIADNE      # SIZE_MB=520 REPS=5
+#
+# CHECK_COUNTS=0 reports differing counts instead of stopping (for a change
+# meant to alter results, e.g. times corrected from the records' own clock,
+# which moves incident boundaries).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 old=$1
@@ -47,7 +51,10 @@ count() { grep -c "\"type\":\"$2\"" "$WORK/out.$1" || true; }
 for kind in alert incident correlation; do
   a=$(count old_j1 "$kind")
   b=$(count new_j1 "$kind")
-  [ "$a" = "$b" ] || { echo "compare: $kind count differs: old $a, new $b" >&2; exit 1; }
+  if [ "$a" != "$b" ]; then
+    echo "compare: $kind count differs: old $a, new $b" >&2
+    [ "${CHECK_COUNTS:-1}" = 0 ] || exit 1
+  fi
 done
 printf 'corpus %s MiB, %s alerts, %s incidents; best of %s, interleaved\n' "$SIZE_MB" "$(count new_j1 alert)" \
   "$(count new_j1 incident)" "$REPS"
