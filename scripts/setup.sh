@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # benchmarks compare against these (bench/evtx, bench/correlate); the fuzz preset uses clang
   libevtx-utils sec time python3 clang
+  # `ariadne rules update` runs git (and its test makes a local repository)
+  git
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -106,6 +106,11 @@ struct rules_check_options {
   bool no_color = false;
 };
 
+struct rules_update_options {
+  std::string url = "https://github.com/SigmaHQ/sigma.git";
+  std::string name;  // the folder under the data directory ("": from the URL)
+};
+
 struct rules_list_options {
   rule_options rules;
   std::string format = "table";  // table | jsonl
@@ -123,6 +128,7 @@ unsigned default_threads();
 unsigned clamp_threads(unsigned requested);
 int run_rules_check(const rules_check_options& opts);
 int run_rules_list(const rules_list_options& opts);
+int run_rules_update(const rules_update_options& opts);
 int run_rules_stats(const rules_list_options& opts);
 
 }  // namespace ariadne::cli
@@ -135,7 +141,21 @@ namespace ariadne::cli {
 // The rules named by `r` (through the snapshot cache, rules/snapshot.hpp),
 // read on `threads` threads (0: all cores); `from_cache` tells whether they
 // came from a snapshot; `on_digest` is load_rules_cached's.
+// Rule paths are resolved first (resolve_rule_paths); `described`, when
+// given, says which rules were taken.
 [[nodiscard]] result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads = 0,
                                                     bool* from_cache = nullptr,
-                                                    const std::function<void(std::string_view)>& on_digest = {});
+                                                    const std::function<void(std::string_view)>& on_digest = {},
+                                                    std::string* described = nullptr);
+// Where `rules update` installs rule sets: $XDG_DATA_HOME/ariadne/rules,
+// else ~/.local/share/ariadne/rules ("" when neither is set).
+[[nodiscard]] std::string rules_data_dir();
+// The installed rule set rules use by default: sigma/ if installed, else the
+// first in name order; "" when none.
+[[nodiscard]] std::string installed_rule_set();
+// A SigmaHQ tree's root becomes its standard folders (rules,
+// rules-emerging-threats, rules-threat-hunting, rules-placeholder); no
+// paths: the installed set, else none (the built-in pack). `described`
+// says which, for the summary.
+[[nodiscard]] std::vector<std::string> resolve_rule_paths(const std::vector<std::string>& paths, std::string* described);
 }  // namespace ariadne::cli

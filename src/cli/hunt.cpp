@@ -67,6 +67,7 @@ struct hunt_state {
   std::map<std::string, std::uint64_t> by_host;
   time_ns first_alert = k_no_time, last_alert = k_no_time;
   time_ns from = k_no_time, to = k_no_time;  // --from/--to
+  std::string rules_described;  // which rules were taken (resolve_rule_paths)
   std::size_t left_out_status = 0, left_out_placeholders = 0, left_out_excluded = 0, demoted = 0;
   timeline table;     // -f table: the rows, printed sorted once every alert is in
   csv_timeline csv;   // -f csv
@@ -263,7 +264,7 @@ int step_load_rules(hunt_state& st) {
     early_key = sigma::selection_digest(digest, sel);
     early = std::async(std::launch::async, [key = early_key] { return match::literal_index::cached(key); });
   };
-  auto set = load_rule_set(st.opts.rules, st.threads, &st.rules_from_cache, on_digest);
+  auto set = load_rule_set(st.opts.rules, st.threads, &st.rules_from_cache, on_digest, &st.rules_described);
   if (!set) {
     std::fprintf(stderr, "ariadne: %s\n", set.error().to_string().c_str());
     return k_exit_fatal;
@@ -501,6 +502,7 @@ int step_summary(hunt_state& st) {
     if (st.left_out_excluded) r += fmt::format(", {} excluded", thousands(st.left_out_excluded));
     if (st.demoted) r += fmt::format(", {} noisy demoted a level", thousands(st.demoted));
     line(r);
+    if (!st.rules_described.empty()) line("  from      " + printable(st.rules_described));
   }
   {
     std::string a = fmt::format("  alerts    {}", thousands(st.alerts + st.corr_alerts));

@@ -17,7 +17,9 @@ namespace {
 
 void add_rule_options(CLI::App* cmd, ariadne::cli::rule_options& r) {
   cmd->add_option("-r,--rules", r.rule_paths,
-                  "Sigma rule file or directory (repeatable). Default: the built-in rule pack")
+                  "Sigma rule file or directory (repeatable; a SigmaHQ tree's root takes its rules, "
+                  "rules-emerging-threats, rules-threat-hunting and rules-placeholder). Default: the set 'ariadne rules "
+                  "update' installed, else the built-in pack")
       ->allow_extra_args(false);
   cmd->add_option("--placeholders", r.placeholders,
                   "YAML file of %placeholder% values for the 'expand' modifier");
@@ -217,6 +219,12 @@ int main(int argc, char** argv) {
   cov_cmd->add_option("-o,--output", cov.output, "Write to FILE instead of stdout");
   cov_cmd->add_flag("--no-color", cov.no_color, "Never use colour");
   rules_list_options stats;
+  rules_update_options upd;
+  auto* upd_cmd = rules_cmd->add_subcommand(
+      "update", "Install or update a Sigma rule repository with git (default: SigmaHQ's) in the user's data directory "
+                "($XDG_DATA_HOME/ariadne/rules); hunt and the rules commands use it when no rules are given");
+  upd_cmd->add_option("url", upd.url, "Git URL or path of the rule repository (default: SigmaHQ's)");
+  upd_cmd->add_option("--name", upd.name, "Folder name under the data directory (default: from the URL)");
   auto* stats_cmd = rules_cmd->add_subcommand("stats", "Counts of loaded rules by level, logsource and status");
   stats_cmd->add_option("paths", stats.rules.rule_paths, "Rule files or directories (default: built-in pack)");
 
@@ -275,6 +283,7 @@ int main(int argc, char** argv) {
     if (check_cmd->parsed()) return run_rules_check(check);
     if (list_cmd->parsed()) return run_rules_list(list);
     if (stats_cmd->parsed()) return run_rules_stats(stats);
+    if (upd_cmd->parsed()) return run_rules_update(upd);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ariadne: fatal: %s\n", e.what());
     return k_exit_fatal;

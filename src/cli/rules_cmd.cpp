@@ -1,8 +1,15 @@
 // `ariadne rules check|list|stats`.
 #include <fmt/format.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "ariadne/attack/attack.hpp"
@@ -13,8 +20,85 @@
 
 namespace ariadne::cli {
 
+namespace {
+
+// The folders of a SigmaHQ tree a hunt takes, in order: its detection
+// rules, emerging threats, threat hunting, and the placeholder rules (left
+// out by hunt unless their placeholders get values). Never deprecated/,
+// unsupported/, rules-compliance/ or rules-dfir/.
+constexpr const char* k_tree_folders[] = {"rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder"};
+
+bool is_dir(const std::filesystem::path& p) {
+  std::error_code ec;
+  return std::filesystem::is_directory(p, ec);
+}
+
+// A SigmaHQ tree's root: a folder holding rules/ and one of the folders only
+// such a tree has.
+bool is_sigma_tree(const std::filesystem::path& p) {
+  if (!is_dir(p / "rules")) return false;
+  for (const char* marker : {"rules-emerging-threats", "rules-threat-hunting", "rules-placeholder", "deprecated", "unsupported"})
+    if (is_dir(p / marker)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string rules_data_dir() {
+  std::filesystem::path base;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".local" / "share";
+  else return {};
+  return (base / "ariadne" / "rules").string();
+}
+
+std::string installed_rule_set() {
+  std::string dir = rules_data_dir();
+  if (dir.empty() || !is_dir(dir)) return {};
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_directory(ec) && e.path().filename().string().front() != '.') names.push_back(e.path().string());
+  std::sort(names.begin(), names.end());
+  // SigmaHQ's tree when it is there, else the first installed set.
+  for (const auto& n : names)
+    if (std::filesystem::path(n).filename() == "sigma") return n;
+  return names.empty() ? std::string() : names.front();
+}
+
+std::vector<std::string> resolve_rule_paths(const std::vector<std::string>& paths, std::string* described) {
+  std::vector<std::string> given = paths;
+  std::string what;
+  if (given.empty()) {
+    std::string installed = installed_rule_set();
+    if (installed.empty()) {
+      if (described) *described = "the built-in pack ('ariadne rules update' installs SigmaHQ's rules)";
+      return {};
+    }
+    given.push_back(installed);
+    what = "the installed set " + installed;
+  }
+  std::vector<std::string> out;
+  for (const auto& p : given) {
+    if (!is_sigma_tree(p)) {
+      out.push_back(p);
+      continue;
+    }
+    std::string taken;
+    for (const char* f : k_tree_folders)
+      if (is_dir(std::filesystem::path(p) / f)) {
+        out.push_back((std::filesystem::path(p) / f).string());
+        taken += (taken.empty() ? "" : ", ") + std::string(f);
+      }
+    if (what.empty() || what.find(p) == std::string::npos) what += (what.empty() ? "" : "; ") + ("the SigmaHQ tree " + p);
+    what += " (" + taken + ")";
+  }
+  if (described) *described = what;
+  return out;
+}
+
 result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads, bool* from_cache,
-                                      const std::function<void(std::string_view)>& on_digest) {
+                                      const std::function<void(std::string_view)>& on_digest, std::string* described) {
   if (from_cache) *from_cache = false;
   sigma::load_options opts;
   opts.threads = threads;
@@ -24,8 +108,67 @@ result<sigma::rule_set> load_rule_set(const rule_options& r, unsigned threads, b
     if (!ph) return unexpected(ph.error());
     opts.placeholders = std::move(*ph);
   }
-  if (r.rule_paths.empty()) return sigma::load_builtin_rules(opts);
-  return sigma::load_rules_cached(r.rule_paths, opts, from_cache, 2000, on_digest);
+  std::vector<std::string> paths = resolve_rule_paths(r.rule_paths, described);
+  if (paths.empty()) return sigma::load_builtin_rules(opts);
+  return sigma::load_rules_cached(paths, opts, from_cache, 2000, on_digest);
+}
+
+namespace {
+
+// Runs git with `args` (no shell); its exit status, or -1 if it could not start.
+int run_git(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::vector<std::string> all = {"git"};
+  all.insert(all.end(), args.begin(), args.end());
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (::posix_spawnp(&pid, "git", nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+int run_rules_update(const rules_update_options& o) {
+  std::string dir = rules_data_dir();
+  if (dir.empty()) {
+    std::fprintf(stderr, "ariadne: neither XDG_DATA_HOME nor HOME is set: no place to install rules\n");
+    return k_exit_fatal;
+  }
+  std::string name = o.name;
+  if (name.empty()) {
+    std::string u = o.url;
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    name = u.substr(u.find_last_of("/:") == std::string::npos ? 0 : u.find_last_of("/:") + 1);
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0) name.resize(name.size() - 4);
+  }
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    std::fprintf(stderr, "ariadne: cannot name the rule set of '%s'; give --name\n", o.url.c_str());
+    return k_exit_usage;
+  }
+  std::string target = (std::filesystem::path(dir) / name).string();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  int rc = 0;
+  if (is_dir(std::filesystem::path(target) / ".git")) {
+    std::fprintf(stderr, "ariadne: updating %s (git pull)\n", target.c_str());
+    rc = run_git({"-C", target, "pull", "--ff-only", "--quiet"});
+  } else {
+    std::fprintf(stderr, "ariadne: installing %s into %s (git clone)\n", o.url.c_str(), target.c_str());
+    rc = run_git({"clone", "--depth", "1", "--quiet", o.url, target});
+  }
+  if (rc != 0) {
+    std::fprintf(stderr, "ariadne: git %s (exit status %d); the rules were not %s\n",
+                 rc < 0 ? "could not be run" : "failed", rc, is_dir(target) ? "updated" : "installed");
+    return k_exit_fatal;
+  }
+  std::fprintf(stdout, "%s\n", target.c_str());
+  std::fprintf(stderr, "ariadne: 'ariadne hunt' without --rules now uses %s\n",
+               installed_rule_set() == target ? target.c_str() : (installed_rule_set() + " (sigma/ comes first)").c_str());
+  return finish_stdout();
 }
 
 int run_rules_check(const rules_check_options& opts) {
