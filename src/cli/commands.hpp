@@ -2,6 +2,7 @@
 // (CLI11) into these structs, then calls one run_* function.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -80,6 +81,28 @@ struct incidents_options {
   bool no_color = false;
 };
 
+struct search_options {
+  std::vector<std::string> inputs;
+  std::vector<std::string> keywords;  // -k: found inside any value (all must be)
+  std::vector<std::string> regexes;   // -e: RE2 over every value
+  std::vector<std::string> fields;    // -F FIELD=VALUE (Sigma value: * and ? wildcards, case-insensitive)
+  std::string format = "table";       // table | jsonl
+  std::string output;
+  unsigned threads = 0;
+  std::uint64_t max = 0;              // stop printing after this many (0: all)
+  bool wide = false;
+  bool quiet = false;
+};
+
+struct metrics_options {
+  std::vector<std::string> inputs;
+  std::string format = "table";  // table | json
+  std::string output;
+  unsigned threads = 0;
+  bool wide = false;
+  bool no_color = false;
+};
+
 struct attribute_options {
   std::string techniques;        // --techniques T1059.001,T1003.001
   std::string case_db;           // or a case database ...
@@ -120,6 +143,8 @@ int run_hunt(const hunt_options& opts);
 int run_dump(const dump_options& opts);
 int run_trace(const trace_options& opts);
 int run_incidents(const incidents_options& opts);
+int run_search(const search_options& opts);
+int run_metrics(const metrics_options& opts);
 int run_attribute(const attribute_options& opts);
 int run_rules_coverage(const rules_coverage_options& opts);
 unsigned default_threads();

@@ -49,7 +49,7 @@ CLI::Validator finite_range(double lo, double hi) {
 }
 
 // The subcommands, for naming an unknown one.
-constexpr const char* k_commands[] = {"hunt", "dump", "trace", "incidents", "attribute", "rules"};
+constexpr const char* k_commands[] = {"hunt", "search", "metrics", "dump", "trace", "incidents", "attribute", "rules"};
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -116,16 +116,21 @@ int main(int argc, char** argv) {
   hunt_cmd->add_option("--status", hunt.statuses,
                        "Rule statuses to run, e.g. stable,test (repeatable or comma-separated; 'none': rules without "
                        "one; 'all': every status). Default: all but deprecated and unsupported")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   hunt_cmd->add_option("--exclude-rule", hunt.exclude,
-                       "Do not run this rule: its id, title, file (path or base name) or a glob over them (repeatable)");
+                       "Do not run this rule: its id, title, file (path or base name) or a glob over them (repeatable)")
+      ->allow_extra_args(false);
   hunt_cmd->add_option("--exclude-rules", hunt.exclude_files,
-                       "File of rules not to run, one id, title, path or glob a line, '#' comments (repeatable)");
+                       "File of rules not to run, one id, title, path or glob a line, '#' comments (repeatable)")
+      ->allow_extra_args(false);
   hunt_cmd->add_option("--noisy-rules", hunt.noisy_files,
-                       "File of noisy rules (same format): still run, but one level lower (repeatable)");
+                       "File of noisy rules (same format): still run, but one level lower (repeatable)")
+      ->allow_extra_args(false);
   hunt_cmd->add_option("--from", hunt.from, "Only alerts on events at or after this time (UTC unless a zone is given)");
   hunt_cmd->add_option("--to", hunt.to, "Only alerts on events at or before this time (a bare date: the whole day)");
-  hunt_cmd->add_option("--host", hunt.hosts, "Only alerts on this host (name or glob, case-insensitive; repeatable)");
+  hunt_cmd->add_option("--host", hunt.hosts, "Only alerts on this host (name or glob, case-insensitive; repeatable)")
+      ->allow_extra_args(false);
   hunt_cmd->add_flag("--wildcard-placeholders", hunt.wildcard_placeholders,
                      "Run rules whose %placeholders% have no value, matching them like '*' (default: left out)");
   hunt_cmd->add_option("--config", hunt.config,
@@ -162,6 +167,39 @@ int main(int argc, char** argv) {
       ->default_str("text");
   trace_cmd->add_option("-o,--output", trace.output, "Write to FILE instead of stdout");
   trace_cmd->add_flag("--no-color", trace.no_color, "Never use colour (default: colour on a TTY)");
+
+  search_options search;
+  auto* search_cmd = app.add_subcommand("search", "Find events by keyword, regex or FIELD=VALUE (EVTX and JSON, as hunt "
+                                                   "reads them); every test given must hold");
+  search_cmd->add_option("paths", search.inputs, "Log files or directories, as for hunt")->required();
+  search_cmd->add_option("-k,--keyword", search.keywords, "Text found inside any field value (case-insensitive; repeatable)")
+      ->allow_extra_args(false);
+  search_cmd->add_option("-e,--regex", search.regexes, "RE2 regular expression over every field value (repeatable)")
+      ->allow_extra_args(false);
+  search_cmd->add_option("-F,--field", search.fields,
+                         "FIELD=VALUE: a Sigma test on a field (case-insensitive, * and ? wildcards; FIELD may carry "
+                         "modifiers: CommandLine|contains=mimikatz; repeatable)")
+      ->allow_extra_args(false);
+  search_cmd->add_option("-f,--format", search.format, "table (for people) or jsonl (time, host, source, event)")
+      ->check(CLI::IsMember({"table", "jsonl"}))
+      ->default_str("table");
+  search_cmd->add_option("-o,--output", search.output, "Write to FILE instead of stdout");
+  search_cmd->add_option("-j,--threads", search.threads, "Worker threads (default: one per core); output does not depend on it");
+  search_cmd->add_option("--max", search.max, "Print at most this many events");
+  search_cmd->add_flag("--wide", search.wide, "Do not cut lines to the terminal's width");
+  search_cmd->add_flag("-q,--quiet", search.quiet, "No closing count line");
+
+  metrics_options metrics;
+  auto* metrics_cmd = app.add_subcommand("metrics", "Count events: ids per channel, per computer, and logons by user, "
+                                                     "source address and type");
+  metrics_cmd->add_option("paths", metrics.inputs, "Log files or directories, as for hunt")->required();
+  metrics_cmd->add_option("-f,--format", metrics.format, "table (for people) or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->default_str("table");
+  metrics_cmd->add_option("-o,--output", metrics.output, "Write to FILE instead of stdout");
+  metrics_cmd->add_option("-j,--threads", metrics.threads, "Worker threads (default: one per core)");
+  metrics_cmd->add_flag("--wide", metrics.wide, "Do not cut lines to the terminal's width");
+  metrics_cmd->add_flag("--no-color", metrics.no_color, "Never use colour (default: colour on a TTY)");
 
   incidents_options incs;
   std::vector<std::string> incs_rest;
@@ -264,6 +302,8 @@ int main(int argc, char** argv) {
     }
     if (dump_cmd->parsed()) return run_dump(dump);
     if (trace_cmd->parsed()) return run_trace(trace);
+    if (search_cmd->parsed()) return run_search(search);
+    if (metrics_cmd->parsed()) return run_metrics(metrics);
     if (incs_cmd->parsed()) {
       if (!incs_rest.empty()) {
         if (incs_rest.size() != 2 || incs_rest[0] != "show") {
