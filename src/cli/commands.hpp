@@ -69,6 +69,7 @@ struct trace_options {
   std::string format = "text";  // text | json | dot
   std::string output;            // "" or "-": stdout
   bool no_color = false;
+  bool wide = false;             // lines not cut to the terminal's width
 };
 
 struct incidents_options {

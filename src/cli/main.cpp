@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
       ->default_str("text");
   trace_cmd->add_option("-o,--output", trace.output, "Write to FILE instead of stdout");
   trace_cmd->add_flag("--no-color", trace.no_color, "Never use colour (default: colour on a TTY)");
+  trace_cmd->add_flag("--wide", trace.wide, "Do not cut long lines (command lines) to the terminal's width");
 
   search_options search;
   auto* search_cmd = app.add_subcommand("search", "Find events by keyword, regex or FIELD=VALUE (EVTX and JSON, as hunt "

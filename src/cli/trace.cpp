@@ -93,9 +93,16 @@ int run_trace(const trace_options& opts) {
     text = graph::story_dot(*g, s);
   } else {
     bool color = !opts.no_color && to_stdout && is_tty(stdout) && color_allowed();
-    text = fmt::format("Trace of {} {}{}\n\n", kind, id, opts.forward ? " (back to the root cause, forward to the impact)"
-                                                                       : " (back to the root cause; --forward for the impact)");
-    text += graph::story_text(*g, s, color);
+    graph::text_options to;
+    to.color = color;
+    to.width = to_stdout && !opts.wide ? terminal_width(stdout) : 0;
+    text = fit(fmt::format("Trace of {} {}{}", kind, id,
+                           opts.forward ? " (back to the root cause, forward to the impact)"
+                                        : " (back to the root cause; --forward for the impact)"),
+               to.width) +
+           "\n\n";
+    if (kind == "alert") to.traced_alert = id;
+    text += graph::story_text(*g, s, to);
     text = printable_text(text, color);  // names from the logs may hold escape sequences
   }
   return write_output(opts.output, text);

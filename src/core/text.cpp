@@ -177,6 +177,81 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (bits >= 6) return std::nullopt;  // one lone character: not Base64
+  return out;
+}
+
+std::optional<std::string> decode_powershell_command(std::string_view cmd) {
+  // Tokens split on spaces (a quoted Base64 argument keeps no spaces).
+  std::vector<std::string_view> tokens;
+  for (std::size_t k = 0; k < cmd.size();) {
+    while (k < cmd.size() && cmd[k] == ' ') ++k;
+    std::size_t e = k;
+    while (e < cmd.size() && cmd[e] != ' ') ++e;
+    if (e > k) tokens.push_back(cmd.substr(k, e - k));
+    k = e;
+  }
+  static constexpr std::string_view k_switch = "encodedcommand";
+  for (std::size_t k = 0; k + 1 < tokens.size(); ++k) {
+    std::string_view t = tokens[k];
+    if (t.size() < 2 || (t[0] != '-' && t[0] != '/')) continue;
+    std::string sw = to_lower_ascii(t.substr(1));
+    const bool prefix = !sw.empty() && sw.size() <= k_switch.size() && k_switch.compare(0, sw.size(), sw) == 0;
+    if (!prefix && sw != "ec") continue;
+    std::string_view arg = tokens[k + 1];
+    if (arg.size() >= 2 && (arg.front() == '"' || arg.front() == '\'')) arg = arg.substr(1, arg.size() - 2);
+    if (arg.size() < 8) continue;
+    auto bytes = base64_decode(arg);
+    if (!bytes || bytes->size() % 2 != 0) continue;
+    std::string out;
+    for (std::size_t i = 0; i + 1 < bytes->size(); i += 2) {
+      std::uint32_t cp = static_cast<unsigned char>((*bytes)[i]) | (static_cast<unsigned char>((*bytes)[i + 1]) << 8);
+      if (cp >= 0xD800 && cp <= 0xDBFF && i + 3 < bytes->size()) {
+        std::uint32_t lo = static_cast<unsigned char>((*bytes)[i + 2]) | (static_cast<unsigned char>((*bytes)[i + 3]) << 8);
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          i += 2;
+        }
+      }
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+      if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+      } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
 std::string base64_encode(std::string_view bytes) {
   static constexpr char k_alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <numeric>
 #include <set>
@@ -436,15 +437,58 @@ story trace(const graph& g, const std::vector<std::uint32_t>& targets, bool forw
   };
   std::map<std::uint32_t, int> votes;
   std::map<std::uint32_t, std::string> reasons;
+  std::map<std::uint32_t, std::set<std::uint32_t>> reach;  // root -> the entities its chains pass
   for (auto t : targets) {
     std::string why;
     auto chain = back_chain(g, t, &why);
     ++votes[chain.back()];
     reasons[chain.back()] = why;
+    reach[chain.back()].insert(chain.begin(), chain.end());
     for (std::size_t k = chain.size(); k-- > 0;) add(chain[k], k + 1 < chain.size() ? chain[k + 1] : k_none, false);
   }
   s.root = pick_root(g, votes);
   if (s.root != k_none) s.root_reason = reasons[s.root];
+  {
+    std::vector<std::pair<int, std::uint32_t>> by_votes;
+    for (const auto& [r, n] : votes)
+      if (r != k_none) by_votes.emplace_back(-n, r);
+    std::sort(by_votes.begin(), by_votes.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      if (a.second == s.root || b.second == s.root) return a.second == s.root;
+      return g.entities[a.second].id < g.entities[b.second].id;
+    });
+    // Roots whose chains meet (or where one's image was written by a
+    // process on the other's chain: a download and the payload it ran) are
+    // one story; each other group is a chain of its own.
+    for (auto& [r, set] : reach) {
+      if (r == k_none || g.entities[r].kind != entity_kind::process) continue;
+      for (auto ei : g.out[r]) {
+        if (g.edge_kind_name(g.edges[ei].kind) != "executes") continue;
+        std::uint32_t writer = incoming(g, g.edges[ei].to, {"wrote"}, false, nullptr);
+        if (writer == k_none) continue;
+        auto wchain = back_chain(g, writer);
+        set.insert(wchain.begin(), wchain.end());
+      }
+    }
+    std::vector<std::uint32_t> kept;
+    for (const auto& [n, r] : by_votes) {
+      bool joined = false;
+      for (auto k : kept) {
+        const auto& a = reach[k];
+        for (auto e : reach[r])
+          if (a.count(e)) {
+            joined = true;
+            break;
+          }
+        if (joined) {
+          reach[k].insert(reach[r].begin(), reach[r].end());
+          break;
+        }
+      }
+      if (!joined) kept.push_back(r);
+    }
+    s.roots = std::move(kept);
+  }
   // Where the root came from: the image file it ran and who wrote it (the
   // browser that downloaded it, the process that dropped it).
   if (s.root != k_none && g.entities[s.root].kind == entity_kind::process)
@@ -554,7 +598,73 @@ std::string story_json(const graph& g, const story& s, const std::string& traced
   return o;
 }
 
+namespace {
+
+// A label with its numbers masked ("session 0x6793c of X" -> "session # of X"),
+// so steps that differ only by an id compare equal.
+std::string label_shape(std::string_view label) {
+  std::string out;
+  for (std::size_t k = 0; k < label.size();) {
+    if (label[k] >= '0' && label[k] <= '9') {
+      while (k < label.size() && (std::isxdigit(static_cast<unsigned char>(label[k])) || label[k] == 'x')) ++k;
+      out.push_back('#');
+    } else {
+      out.push_back(label[k++]);
+    }
+  }
+  return out;
+}
+
+// Display columns of UTF-8 text without colour sequences.
+std::size_t columns(std::string_view t) {
+  std::size_t w = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t[k] == '\x1b') {
+      while (k < t.size() && t[k] != 'm') ++k;
+      continue;
+    }
+    if ((static_cast<unsigned char>(t[k]) & 0xC0) != 0x80) ++w;
+  }
+  return w;
+}
+
+// `t` cut to `width` columns with an ellipsis (colour sequences kept whole
+// and closed).
+std::string cut(const std::string& t, std::size_t width) {
+  if (width == 0 || columns(t) <= width) return t;
+  std::string out;
+  std::size_t w = 0;
+  bool colored = false;
+  for (std::size_t k = 0; k < t.size();) {
+    if (t[k] == '\x1b') {
+      std::size_t e = t.find('m', k);
+      if (e == std::string::npos) break;
+      colored = t.compare(k, e + 1 - k, "\x1b[0m") != 0;
+      out.append(t, k, e + 1 - k);
+      k = e + 1;
+      continue;
+    }
+    if ((static_cast<unsigned char>(t[k]) & 0xC0) != 0x80) {
+      if (w + 1 == width) break;
+      ++w;
+    }
+    out.push_back(t[k++]);
+  }
+  out += "\xE2\x80\xA6";
+  if (colored) out += "\x1b[0m";
+  return out;
+}
+
+}  // namespace
+
 std::string story_text(const graph& g, const story& s, bool color) {
+  text_options o;
+  o.color = color;
+  return story_text(g, s, o);
+}
+
+std::string story_text(const graph& g, const story& s, const text_options& opts) {
+  const bool color = opts.color;
   auto paint = [&](const std::string& t, const char* code) {
     return color ? std::string("\x1b[") + code + "m" + t + "\x1b[0m" : t;
   };
@@ -569,11 +679,28 @@ std::string story_text(const graph& g, const story& s, bool color) {
     else kids[it->second].push_back(k);
   }
   std::string o;
-  if (s.root != k_none) {
-    o += paint("Root cause", "1") + ": " + g.label(s.root) + "\n";
-    if (!s.root_reason.empty()) o += "  " + s.root_reason + "\n";
+  auto line = [&](const std::string& t) {
+    o += cut(t, opts.width);
+    o += '\n';
+  };
+  if (s.roots.size() > 1) {
+    line(paint("Root causes", "1") + fmt::format(": {} chains the logs do not connect", s.roots.size()));
+    for (auto r : s.roots) line("  " + g.label(r));
+    if (!s.root_reason.empty()) line("  the first: " + s.root_reason);
+    o += "\n";
+  } else if (s.root != k_none) {
+    line(paint("Root cause", "1") + ": " + g.label(s.root));
+    if (!s.root_reason.empty()) line("  " + s.root_reason);
     o += "\n";
   }
+  // The shape of a leaf step, for collapsing repeats among siblings.
+  auto shape = [&](std::size_t k) {
+    const auto& st = s.steps[k];
+    std::string key = st.relation + "\x1f" + label_shape(g.label(st.entity)) + "\x1f" +
+                      label_shape(g.entities[st.entity].command_line);
+    for (auto ai : st.alerts) key += "\x1f" + title_of(g.alerts[ai]) + (g.alerts[ai].id == opts.traced_alert ? "*" : "");
+    return key;
+  };
   std::vector<bool> done(s.steps.size(), false);
   auto visit = [&](auto&& self, std::size_t k, int depth) -> void {
     if (done[k]) return;
@@ -582,20 +709,54 @@ std::string story_text(const graph& g, const story& s, bool color) {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
     std::string rel = st.relation.empty() ? "" : st.relation + " ";
     bool target = std::find(s.targets.begin(), s.targets.end(), st.entity) != s.targets.end();
-    std::string line = g.label(st.entity);
-    if (target) line = paint(line, "1");
-    o += fmt::format("{}  {}{}{}\n", short_time(st.time), indent, paint(rel, "2"), line);
+    std::string label = g.label(st.entity);
+    if (target) label = paint(label, "1");
+    line(fmt::format("{}  {}{}{}", short_time(st.time), indent, paint(rel, "2"), label));
     const entity& x = g.entities[st.entity];
-    if (x.kind == entity_kind::process && !x.command_line.empty())
-      o += fmt::format("{}  {}    {}\n", std::string(23, ' '), indent, paint("> " + x.command_line, "2"));
+    const std::string pad(23, ' ');
+    if (x.kind == entity_kind::process && !x.command_line.empty()) {
+      line(fmt::format("{}  {}    {}", pad, indent, paint("> " + x.command_line, "2")));
+      if (auto script = decode_powershell_command(x.command_line))
+        line(fmt::format("{}  {}    {}", pad, indent, paint("> decoded: " + *script, "2")));
+    }
+    // Alerts, repeats of one rule as one line with a count.
+    std::vector<std::pair<std::uint32_t, std::size_t>> shown;  // first alert, count
     for (auto ai : st.alerts) {
+      bool merged = false;
+      for (auto& [first, n] : shown)
+        if (title_of(g.alerts[first]) == title_of(g.alerts[ai]) && g.alerts[ai].id != opts.traced_alert &&
+            g.alerts[first].id != opts.traced_alert) {
+          ++n;
+          merged = true;
+          break;
+        }
+      if (!merged) shown.emplace_back(ai, 1);
+    }
+    for (const auto& [ai, n] : shown) {
       const auto& a = g.alerts[ai];
       const char* code = severity_of(a) >= 3 ? "31" : severity_of(a) == 2 ? "33" : "36";
       std::string clock = a.time == k_no_time ? std::string("-") : short_time(a.time).substr(11);
-      o += fmt::format("{}  {}    {} {} [{}] {}\n", std::string(23, ' '), indent, paint("!", code), clock,
-                       a.rule ? a.rule->level : std::string(), title_of(a));
+      std::string mark = a.id == opts.traced_alert ? "  " + paint("<- traced", "1") : "";
+      line(fmt::format("{}  {}    {} {} [{}] {}{}{}", pad, indent, paint("!", code), clock,
+                       a.rule ? a.rule->level : std::string(), title_of(a), n > 1 ? fmt::format(" x{}", n) : "", mark));
     }
-    for (auto c : kids[k]) self(self, c, depth + 1);
+    // Children; leaves of the same shape in a row collapse to the first and a count.
+    const auto& ch = kids[k];
+    for (std::size_t i = 0; i < ch.size();) {
+      std::size_t j = i + 1;
+      if (kids[ch[i]].empty()) {
+        std::string sh = shape(ch[i]);
+        while (j < ch.size() && kids[ch[j]].empty() && shape(ch[j]) == sh) ++j;
+      }
+      self(self, ch[i], depth + 1);
+      if (j - i > 1) {
+        for (std::size_t r = i + 1; r < j; ++r) done[ch[r]] = true;
+        line(fmt::format("{}  {}  {}", pad, indent,
+                         paint(fmt::format("... x{} more like it, until {}", j - i - 1, short_time(s.steps[ch[j - 1]].time)),
+                               "2")));
+      }
+      i = j;
+    }
   };
   for (auto t : tops) visit(visit, t, 0);
   return o;

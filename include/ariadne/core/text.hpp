@@ -95,6 +95,12 @@ void append_json_escaped(std::string& out, char c);
 
 // Standard Base64 with '=' padding.
 [[nodiscard]] std::string base64_encode(std::string_view bytes);
+// Standard Base64 (padding optional, no whitespace); nullopt if not Base64.
+[[nodiscard]] std::optional<std::string> base64_decode(std::string_view text);
+// The script of a PowerShell command line's -EncodedCommand (-enc, -e, -ec...:
+// any prefix of -encodedcommand, with - or /), Base64 of UTF-16LE, as UTF-8;
+// nullopt when there is none or it does not decode.
+[[nodiscard]] std::optional<std::string> decode_powershell_command(std::string_view command_line);
 
 // 64-bit FNV-1a: stable across platforms and runs (used for alert ids).
 [[nodiscard]] std::uint64_t stable_hash64(std::string_view s, std::uint64_t seed = 0);

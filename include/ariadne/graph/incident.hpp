@@ -68,6 +68,9 @@ struct story_step {
 
 struct story {
   std::uint32_t root = k_none;
+  // Every chain's root, most alerts first: more than one when the traced
+  // alerts lie on chains the logs do not connect.
+  std::vector<std::uint32_t> roots;
   std::vector<std::uint32_t> targets;  // what was traced (alert entities)
   std::vector<story_step> steps;       // in time order
   std::string root_reason;             // why the walk stopped there
@@ -89,6 +92,16 @@ struct story {
                           std::size_t max_forward = 400);
 
 // Renderings of a story. `color` adds ANSI colours (text only).
+struct text_options {
+  bool color = false;
+  std::size_t width = 0;        // lines cut to this many columns (0: not cut)
+  std::string traced_alert;     // this alert's line is marked
+};
+// Text for people: an indented tree; repeated leaf steps (same relation,
+// kind, label shape and alerts) and repeated alerts on one step collapse to
+// one line with a count; PowerShell -EncodedCommand is decoded beside the
+// command line; several unconnected chains each name their root.
+[[nodiscard]] std::string story_text(const graph& g, const story& s, const text_options& opts);
 [[nodiscard]] std::string story_text(const graph& g, const story& s, bool color);
 [[nodiscard]] std::string story_json(const graph& g, const story& s, const std::string& traced_id,
                                      const std::string& traced_kind);

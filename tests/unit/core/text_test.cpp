@@ -160,5 +160,33 @@ TEST(Time, Rfc3339DigitsMatchTheGeneralFormat) {
   EXPECT_EQ(format_rfc3339(k_no_time), "");
 }
 
+TEST(Base64, DecodesWhatEncodeWrites) {
+  for (std::string_view v : {"", "a", "ab", "abc", "abcd", "\x00\xff\x10 binary"}) {
+    auto d = base64_decode(base64_encode(v));
+    ASSERT_TRUE(d.has_value()) << v;
+    EXPECT_EQ(*d, v);
+  }
+  EXPECT_FALSE(base64_decode("not base64!").has_value());
+  EXPECT_FALSE(base64_decode("QUJDR").has_value());  // a lone sixth character
+}
+
+TEST(PowerShellCommand, EncodedCommandIsDecodedWhateverTheSwitchSpelling) {
+  // "IEX (New-Object Net.WebClient)" as UTF-16LE Base64.
+  std::string utf16;
+  for (char c : std::string("IEX (New-Object Net.WebClient)")) {
+    utf16.push_back(c);
+    utf16.push_back('\0');
+  }
+  std::string b64 = base64_encode(utf16);
+  for (std::string sw : {"-enc", "-Enc", "-e", "-EncodedCommand", "/enc", "-ec", "-en"}) {
+    auto d = decode_powershell_command("powershell.exe -NoP -W Hidden " + sw + " " + b64);
+    ASSERT_TRUE(d.has_value()) << sw;
+    EXPECT_EQ(*d, "IEX (New-Object Net.WebClient)");
+  }
+  EXPECT_FALSE(decode_powershell_command("powershell.exe -ExecutionPolicy Bypass -File x.ps1").has_value());
+  EXPECT_FALSE(decode_powershell_command("powershell.exe -ex " + b64).has_value());
+  EXPECT_FALSE(decode_powershell_command("powershell.exe -enc notbase64!!").has_value());
+}
+
 }  // namespace
 }  // namespace ariadne
