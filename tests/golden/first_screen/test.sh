@@ -59,6 +59,19 @@ assert any((m := re.search(r"\s(\d+)\s+Metasploit SMB Authentication", r)) and i
 print(f"table: {len(rows) - 1} rows for {alerts} alerts, {len(fired)} rules")
 ' "$work/table.txt" "$work/alerts.jsonl"
 
+# --- a process both Sysmon 1 and Security 4688 report is one row, counted once
+lsass=$shared/attacks/otrf-security-datasets/compound/LSASS_campaign_02/metasploit_procdump_lsass_memory_dump.zip
+"$bin" hunt --no-config -q "$lsass" > "$work/both.txt"
+"$bin" hunt --no-config -q -f jsonl "$lsass" > "$work/both.jsonl"
+py '
+import json, re, sys
+rows = [r for r in open(sys.argv[1]) if "Whoami Used For Privilege Discovery" in r]
+alerts = [json.loads(l) for l in open(sys.argv[2]) if "Whoami Used For Privilege Discovery" in l and "\"type\":\"alert\"" in l]
+channels = {a["event"].get("Channel") for a in alerts}
+assert channels == {"Security", "Microsoft-Windows-Sysmon/Operational"}, channels
+assert len(rows) == 1 and re.search(r"\s1\s+Whoami", rows[0]), rows
+' "$work/both.txt" "$work/both.jsonl"
+
 # --- 80 columns under a pseudo-terminal
 python3 "$root/tests/support/pty_run.py" 80 50 "$bin" hunt --no-config "${rules[@]}" "$dbc" > "$work/pty.txt"
 py '
