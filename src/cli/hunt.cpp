@@ -616,7 +616,7 @@ int step_summary(hunt_state& st) {
       for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
       line(fmt::format("  {:>6.1f}  {}  {}  {}  {}", inc.score, pal.level(lvl), summary_time(inc.first),
                        hosts.empty() ? std::string("-") : printable(hosts), pal.dim(inc.id.substr(0, 12))));
-      line(fmt::format("          {} ({} alert(s))", printable(graph::title_of(g.alerts[inc.headline])), inc.alerts.size()));
+      line(fmt::format("          {} ({} alert(s))", printable(graph::title_of(g.alerts[inc.headline])), inc.distinct_alerts));
       if (!tactics.empty()) line("          " + tactics);
       if (inc.root != graph::k_none) line(fmt::format("          root: {}", printable(g.label(inc.root))));
       for (const auto& l : inc.links)

@@ -20,6 +20,7 @@ struct incident_view {
   double score = 0;
   std::vector<std::string> hosts, users, tactics, techniques, links;
   std::size_t alerts = 0;
+  std::size_t distinct = 0;  // a process both Sysmon and Security report counted once
 };
 
 // A field, or "" when it is missing or not a string (never throws).
@@ -79,6 +80,8 @@ bool parse_view(simdjson::dom::parser& p, const std::string& json, incident_view
   v.techniques = strings(e["techniques"]);
   simdjson::dom::array alerts;
   if (e["alerts"].get(alerts) == simdjson::SUCCESS) v.alerts = alerts.size();
+  std::uint64_t distinct = 0;
+  v.distinct = e["distinct_alerts"].get(distinct) == simdjson::SUCCESS ? distinct : v.alerts;
   simdjson::dom::element root;
   v.root = e["root"].get(root) == simdjson::SUCCESS ? root_label(root) : "-";
   simdjson::dom::array links;
@@ -141,11 +144,11 @@ int list(const incidents_options& o, casedb::database& db) {
   if (o.format == "jsonl") {
     for (const auto& v : views) out += v.json + "\n";
   } else if (o.format == "csv") {
-    out = "id,score,level,host,first,last,tactics,root,headline,alerts\r\n";
+    out = "id,score,level,host,first,last,tactics,root,headline,alerts,distinct_alerts\r\n";
     for (const auto& v : views)
-      out += fmt::format("{},{:.1f},{},{},{},{},{},{},{},{}\r\n", v.id, v.score, v.severity, csv_field(join(v.hosts, ";")),
-                         v.first, v.last, csv_field(join(v.tactics, ";")), csv_field(v.root), csv_field(v.headline),
-                         v.alerts);
+      out += fmt::format("{},{:.1f},{},{},{},{},{},{},{},{},{}\r\n", v.id, v.score, v.severity,
+                         csv_field(join(v.hosts, ";")), v.first, v.last, csv_field(join(v.tactics, ";")), csv_field(v.root),
+                         csv_field(v.headline), v.alerts, v.distinct);
   } else {
     const bool to_stdout = o.output.empty() || o.output == "-";
     palette pal(!o.no_color && to_stdout && is_tty(stdout));
@@ -160,7 +163,7 @@ int list(const incidents_options& o, casedb::database& db) {
       std::string lvl = v.severity;
       lvl.resize(std::max<std::size_t>(lvl.size(), 8), ' ');
       line(fmt::format("{:<12}  {:>6.1f}  {}  {}  {}  {:>6}  {}", v.id.substr(0, 12), v.score, pal.level(lvl),
-                       pad(fit(printable(join(v.hosts, ",")), host_w), host_w), short_time(v.first), v.alerts,
+                       pad(fit(printable(join(v.hosts, ",")), host_w), host_w), short_time(v.first), v.distinct,
                        printable(v.headline)));
       std::string detail = join(v.tactics, " > ");
       if (v.root != "-") detail += (detail.empty() ? "root: " : "; root: ") + printable(v.root);

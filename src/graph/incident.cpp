@@ -17,6 +17,8 @@
 namespace ariadne::graph {
 namespace {
 
+constexpr time_ns k_second = 1'000'000'000;
+
 constexpr double k_level_weight[] = {1, 3, 6, 12, 24};  // informational .. critical
 
 struct union_find {
@@ -261,9 +263,17 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       std::set<std::pair<int, std::string>> tactics;
       std::vector<std::string_view> ids;  // views of the alerts' own ids
       std::map<std::string, int> rule_level;
+      std::map<std::pair<const void*, std::uint32_t>, time_ns> counted;  // (rule, entity) -> last counted time
       for (auto ai : inc.alerts) {
         const auto& a = g.alerts[ai];
         ids.push_back(a.id);
+        {
+          auto [it, fresh] = counted.try_emplace({a.rule, a.entity}, a.time);
+          const bool repeat = !fresh && a.entity != k_none && g.entities[a.entity].kind == entity_kind::process &&
+                              a.time != k_no_time && it->second != k_no_time && a.time - it->second <= k_second;
+          if (!repeat) ++inc.distinct_alerts;
+          if (!fresh && !repeat) it->second = a.time;
+        }
         if (a.time != k_no_time) {
           if (inc.first == k_no_time || a.time < inc.first) inc.first = a.time;
           if (inc.last == k_no_time || a.time > inc.last) inc.last = a.time;
@@ -816,7 +826,8 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
     if (k) o.push_back(',');
     append_json_string(o, g.alerts[inc.alerts[k]].id);
   }
-  o += "],\"root\":";
+  o += "],\"distinct_alerts\":" + std::to_string(inc.distinct_alerts);
+  o += ",\"root\":";
   o += inc.root == k_none ? "null" : entity_json(g, inc.root);
   o += ",\"links\":[";
   for (std::size_t k = 0; k < inc.links.size(); ++k) {

@@ -37,6 +37,9 @@ struct incident {
   std::vector<std::string> hosts, users, tactics;  // tactics in kill-chain order
   std::vector<std::string> techniques;             // ATT&CK technique ids of its alerts, sorted
   std::vector<std::uint32_t> alerts;               // indices into graph::alerts, by time
+  // Alerts counted once where one rule fired on one process within a
+  // second (a process both Sysmon 1 and Security 4688 report).
+  std::size_t distinct_alerts = 0;
   std::vector<std::uint32_t> entities;             // entities holding its alerts
   std::uint32_t root = k_none;                     // root-cause entity
   double score = 0;

@@ -37,8 +37,10 @@ scores = [i["score"] for i in alls]
 assert scores == sorted(scores, reverse=True), "not highest score first"
 rows = list(csv.DictReader(open(sys.argv[3], newline="", encoding="utf-8")))
 assert [r["id"] for r in rows] == [i["id"] for i in alls]
-assert list(rows[0].keys()) == ["id", "score", "level", "host", "first", "last", "tactics", "root", "headline", "alerts"]
+assert list(rows[0].keys()) == ["id", "score", "level", "host", "first", "last", "tactics", "root", "headline", "alerts",
+                                "distinct_alerts"]
 assert all(int(r["alerts"]) == len(i["alerts"]) for r, i in zip(rows, alls))
+assert all(int(r["distinct_alerts"]) == i["distinct_alerts"] <= len(i["alerts"]) for r, i in zip(rows, alls))
 table = open(sys.argv[4], encoding="utf-8").read()
 assert all(i["id"][:12] in table for i in alls), "an incident is missing from the table"
 # Ids name the root and hosts: an incident that keeps its root keeps its id.
