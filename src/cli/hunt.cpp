@@ -426,13 +426,6 @@ std::string thousands(std::uint64_t n) {
   return out;
 }
 
-std::string summary_time(time_ns t) {
-  if (t == k_no_time) return "-";
-  std::string s = format_rfc3339(t).substr(0, 19);
-  s[10] = ' ';
-  return s;
-}
-
 // The engine's figures (--stats): what the index, the prefilter and the
 // matcher did.
 std::string engine_stats(const hunt_state& st, double secs) {
@@ -520,7 +513,7 @@ int step_summary(hunt_state& st) {
     line(a);
   }
   if (st.first_alert != k_no_time)
-    line(fmt::format("  span      {} .. {} UTC", summary_time(st.first_alert), summary_time(st.last_alert)));
+    line(fmt::format("  span      {} .. {} UTC", clock_text(st.first_alert), clock_text(st.last_alert)));
   if (read.out_of_time || read.other_hosts)
     line(fmt::format("  scope     {} alert(s) outside --from/--to, {} on other hosts (--host) left out",
                      thousands(read.out_of_time), thousands(read.other_hosts)));
@@ -614,7 +607,7 @@ int step_summary(hunt_state& st) {
       for (const auto& h : inc.hosts) hosts += (hosts.empty() ? "" : ",") + h;
       std::string tactics;
       for (const auto& t : inc.tactics) tactics += (tactics.empty() ? "" : " > ") + t;
-      line(fmt::format("  {:>6.1f}  {}  {}  {}  {}", inc.score, pal.level(lvl), summary_time(inc.first),
+      line(fmt::format("  {:>6.1f}  {}  {}  {}  {}", inc.score, pal.level(lvl), clock_text(inc.first),
                        hosts.empty() ? std::string("-") : printable(hosts), pal.dim(inc.id.substr(0, 12))));
       line(fmt::format("          {} ({} alert(s))", printable(graph::title_of(g.alerts[inc.headline])), inc.distinct_alerts));
       if (!tactics.empty()) line("          " + tactics);

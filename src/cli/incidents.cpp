@@ -103,13 +103,6 @@ std::string short_time(const std::string& rfc3339) {
   return s;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 int open_db(const std::string& path, std::unique_ptr<casedb::database>& db) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {

@@ -138,13 +138,6 @@ std::string field_text(const event_batch& b, const event& ev, std::string_view n
   return v ? std::string(value_text(*v, scratch)) : std::string();
 }
 
-std::string table_time(time_ns t) {
-  if (t == k_no_time) return std::string(19, '-');
-  std::string s = format_rfc3339(t).substr(0, 19);
-  s[10] = ' ';
-  return s;
-}
-
 }  // namespace
 
 int run_search(const search_options& o) {
@@ -183,7 +176,7 @@ int run_search(const search_options& o) {
           return line;
         }
         std::string d = details.render(h.batch, h.ev).text;
-        std::string line = fmt::format("{}  {}  {}:{}  {}  {}", table_time(h.ev.time), printable(h.host),
+        std::string line = fmt::format("{}  {}  {}:{}  {}  {}", clock_text(h.ev.time, std::string(19, '-')), printable(h.host),
                                        printable(field_text(h.batch, h.ev, "Channel")),
                                        printable(field_text(h.batch, h.ev, "EventID")), printable(d),
                                        printable(short_source(h.source + ":" + std::to_string(h.ev.source.record))));

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "ariadne/core/time.hpp"
 #include "ariadne/ingest/input.hpp"
 
 namespace ariadne::cli {
@@ -88,6 +89,25 @@ std::string fit(std::string_view t, std::size_t width) {
   }
   out += "\u2026";
   if (colored) out += "\x1b[0m";
+  return out;
+}
+
+std::string clock_text(std::int64_t t, std::string_view none) {
+  if (t == k_no_time) return std::string(none);
+  std::string s = format_rfc3339(t).substr(0, 19);
+  s[10] = ' ';
+  return s;
+}
+
+std::string csv_field(std::string_view s) {
+  bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos || (!s.empty() && (s.front() == ' ' || s.back() == ' '));
+  if (!quote) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += "\"\"";
+    else out.push_back(c);
+  }
+  out += '"';
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -34,6 +35,13 @@ std::string fit(std::string_view text, std::size_t width);
 
 // `text` padded with spaces to `width` columns (longer text is not cut).
 std::string pad(std::string_view text, std::size_t width);
+
+// "2016-09-19 16:50:06" (UTC, to the second) for tables; `none` for no time.
+std::string clock_text(std::int64_t t, std::string_view none = "-");
+
+// One RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote
+// or line end, or starts or ends with a space.
+std::string csv_field(std::string_view s);
 
 // Writes `text` to `path` ("" or "-": stdout) through an output_file. On
 // failure prints why and returns k_exit_fatal, else k_exit_ok.

@@ -29,29 +29,10 @@ std::string level_cell(const palette& pal, sigma::level l) {
                                                   : "2");
 }
 
-std::string table_time(time_ns t) {
-  if (t == k_no_time) return std::string(19, '-');
-  std::string s = format_rfc3339(t).substr(0, 19);
-  s[10] = ' ';
-  return s;
-}
-
 void append_length_prefixed(std::string& out, std::string_view s) {
   out += std::to_string(s.size());
   out.push_back(':');
   out.append(s);
-}
-
-std::string csv_field(std::string_view s) {
-  bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos || (!s.empty() && (s.front() == ' ' || s.back() == ' '));
-  if (!quote) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += "\"\"";
-    else out.push_back(c);
-  }
-  out += '"';
-  return out;
 }
 
 }  // namespace
@@ -188,8 +169,8 @@ std::string timeline::table(const table_layout& layout) const {
   }
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const timeline_row& r = *rows[k];
-    std::string s = table_time(r.first) + "  ";
-    if (wide) s += (r.count > 1 && r.last != r.first ? table_time(r.last) : pad("-", 19)) + "  ";
+    std::string s = clock_text(r.first, std::string(19, '-')) + "  ";
+    if (wide) s += (r.count > 1 && r.last != r.first ? clock_text(r.last, std::string(19, '-')) : pad("-", 19)) + "  ";
     s += level_cell(pal, r.lvl) + "  ";
     s += pad(fit(hosts[k], host_w), host_w) + "  ";
     s += fmt::format("{:>{}}", r.count, count_w) + "  ";

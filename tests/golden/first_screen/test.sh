@@ -11,23 +11,13 @@
 #   - noise controls: --exclude-rule, --exclude-rules, --status, --noisy-rules,
 #     --from/--to, --host and a --config file (flags win over it).
 set -euo pipefail
-cache_dir=$(mktemp -d)
-export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-shared=${ARIADNE_SHARED_DATA:-$root/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work" "$cache_dir"' EXIT
-if [[ ! -d $shared/sigma/rules-tree ]]; then
-  if [[ ${CI:-} == true ]]; then echo "$shared is missing, and CI=true needs it" >&2; exit 1; fi
-  echo "skipped: $shared is missing" >&2
-  exit 0
-fi
+source "$(dirname "$0")/../../support/script_lib.sh"
+need_shared "$shared/sigma/rules-tree"
 tree=$shared/sigma/rules-tree
 rules=(-r "$tree/rules" -r "$tree/rules-emerging-threats" -r "$tree/rules-threat-hunting" -r "$tree/rules-placeholder")
 dbc=$shared/attacks/deepbluecli
 apt=$shared/attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps
-fail() { echo "FAIL: $*" >&2; exit 1; }
 py() { python3 -c "$@" || fail "python check: ${*: -1}"; }
 
 # --- the table: a timeline of at most 300 lines naming every rule

@@ -4,19 +4,9 @@
 # module); `show ID` with the incident's alerts; unknown ids; and incident ids
 # that survive a change of --min-level for incidents that keep their root.
 set -euo pipefail
-cache_dir=$(mktemp -d)
-export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-shared=${ARIADNE_SHARED_DATA:-$root/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work" "$cache_dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-if [[ ! -d $shared/sigma/rules-tree ]]; then
-  if [[ ${CI:-} == true ]]; then echo "$shared is missing, and CI=true needs it" >&2; exit 1; fi
-  echo "skipped: $shared is missing" >&2
-  exit 0
-fi
+source "$(dirname "$0")/../../support/script_lib.sh"
+need_shared "$shared/sigma/rules-tree"
 tree=$shared/sigma/rules-tree
 rules=(-r "$tree/rules" -r "$tree/rules-emerging-threats" -r "$tree/rules-threat-hunting")
 dbc=$shared/attacks/deepbluecli

@@ -9,21 +9,11 @@
 #     update pulls what changed. The repository is a local one made from
 #     ../shared/data (no network).
 set -euo pipefail
-cache_dir=$(mktemp -d)
-export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-shared=${ARIADNE_SHARED_DATA:-$root/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work" "$cache_dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/../../support/script_lib.sh"
 export XDG_DATA_HOME=$work/data HOME=$work/home
 mkdir -p "$HOME"
-if [[ ! -d $shared/sigma/rules-tree ]]; then
-  if [[ ${CI:-} == true ]]; then echo "$shared is missing, and CI=true needs it" >&2; exit 1; fi
-  echo "skipped: $shared is missing" >&2
-  exit 0
-fi
+need_shared "$shared/sigma/rules-tree"
 tree=$shared/sigma/rules-tree
 dbc=$shared/attacks/deepbluecli
 

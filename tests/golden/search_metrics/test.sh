@@ -6,19 +6,9 @@
 #   - metrics counts every record dump reads, and the brute force's failed
 #     logons by user, source and type; bad queries are usage errors.
 set -euo pipefail
-cache_dir=$(mktemp -d)
-export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-shared=${ARIADNE_SHARED_DATA:-$root/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work" "$cache_dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-if [[ ! -d $shared/attacks/deepbluecli ]]; then
-  if [[ ${CI:-} == true ]]; then echo "$shared is missing, and CI=true needs it" >&2; exit 1; fi
-  echo "skipped: $shared is missing" >&2
-  exit 0
-fi
+source "$(dirname "$0")/../../support/script_lib.sh"
+need_shared "$shared/attacks/deepbluecli"
 dbc=$shared/attacks/deepbluecli
 "$bin" metrics -f json -o "$work/metrics.json" "$dbc"
 "$bin" metrics "$dbc" > "$work/metrics.txt"

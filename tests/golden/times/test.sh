@@ -8,14 +8,8 @@
 #     records disagree by different amounts (no one offset) is left alone too.
 #   - `dump` keeps all seven fraction digits (100 ns) of SystemTime.
 set -euo pipefail
-cache_dir=$(mktemp -d)
-export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-shared=${ARIADNE_SHARED_DATA:-$root/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work" "$cache_dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/../../support/script_lib.sh"
 
 # --- synthetic exports (no shared data needed)
 python3 - "$work" <<'PY'
@@ -79,11 +73,7 @@ for l in open(sys.argv[1]):
 PY
 done
 
-if [[ ! -d $shared/attacks ]]; then
-  if [[ ${CI:-} == true ]]; then echo "$shared is missing, and CI=true needs it" >&2; exit 1; fi
-  echo "skipped the shared-data checks: $shared is missing" >&2
-  exit 0
-fi
+need_shared "$shared/attacks"  # the checks above need no shared data
 
 # --- LSASS campaign 02 with the SigmaHQ tree
 tree=$shared/sigma/rules-tree

@@ -9,19 +9,9 @@
 #   - forward steps show the edge's time: nothing is accessed before the
 #     process that accessed it was there.
 set -euo pipefail
-cache_dir=$(mktemp -d)
-export ARIADNE_CACHE_DIR=$cache_dir
 bin=$1
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-shared=${ARIADNE_SHARED_DATA:-$root/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work" "$cache_dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-if [[ ! -d $shared/sigma/rules-tree ]]; then
-  if [[ ${CI:-} == true ]]; then echo "$shared is missing, and CI=true needs it" >&2; exit 1; fi
-  echo "skipped: $shared is missing" >&2
-  exit 0
-fi
+source "$(dirname "$0")/../../support/script_lib.sh"
+need_shared "$shared/sigma/rules-tree"
 tree=$shared/sigma/rules-tree
 "$bin" hunt --no-config -q -r "$tree" -o /dev/null --case "$work/d.db" "$shared/attacks/deepbluecli"
 "$bin" incidents "$work/d.db" -f jsonl > "$work/inc.jsonl"
