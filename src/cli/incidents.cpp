@@ -18,7 +18,8 @@ namespace {
 struct incident_view {
   std::string id, first, last, severity, headline, root, json;
   double score = 0;
-  std::vector<std::string> hosts, users, tactics, techniques, links;
+  std::vector<std::string> hosts, users, tactics, techniques, links, routine;
+  std::vector<std::pair<std::string, double>> factors;
   std::size_t alerts = 0;
   std::size_t distinct = 0;  // a process both Sysmon and Security report counted once
 };
@@ -84,6 +85,13 @@ bool parse_view(simdjson::dom::parser& p, const std::string& json, incident_view
   v.distinct = e["distinct_alerts"].get(distinct) == simdjson::SUCCESS ? distinct : v.alerts;
   simdjson::dom::element root;
   v.root = e["root"].get(root) == simdjson::SUCCESS ? root_label(root) : "-";
+  simdjson::dom::object factors;
+  if (e["score_factors"].get(factors) == simdjson::SUCCESS)
+    for (auto [k, x] : factors) {
+      double d = 0;
+      if (x.get(d) == simdjson::SUCCESS) v.factors.emplace_back(std::string(k), d);
+    }
+  v.routine = strings(e["routine_rules"]);
   simdjson::dom::array links;
   if (e["links"].get(links) == simdjson::SUCCESS)
     for (auto l : links) v.links.push_back(str(field(simdjson::dom::element(l))["incident"]).substr(0, 12) + " (" + str(field(simdjson::dom::element(l))["via"]) + ")");
@@ -216,6 +224,13 @@ int show(const incidents_options& o, casedb::database& db) {
   if (!v.tactics.empty()) line("  tactics     " + join(v.tactics, " > "));
   if (!v.techniques.empty()) line("  techniques  " + join(v.techniques, ", "));
   line("  root        " + printable(v.root));
+  if (!v.factors.empty()) {
+    std::string f;
+    for (const auto& [k, x] : v.factors)
+      if (x != 0) f += fmt::format("{}{} {:.1f}", f.empty() ? "" : (x < 0 ? " - " : " + "), k, x < 0 && !f.empty() ? -x : x);
+    line(fmt::format("  score       {:.1f} = {}", v.score, f));
+  }
+  if (!v.routine.empty()) line("  routine     " + printable(join(v.routine, ", ")) + " (demoted: fires in many hours on this host)");
   for (const auto& l : v.links) line("  linked      " + printable(l));
   // Alerts: repeats (one group) as one line with a count, by first time.
   struct grouped {

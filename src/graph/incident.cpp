@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
+#include <span>
+#include <cmath>
 #include <cctype>
 #include <map>
 #include <numeric>
@@ -187,7 +190,149 @@ std::uint32_t root_cause(const graph& g, std::uint32_t e, std::string* reason) {
   return back_chain(g, e, reason).back();
 }
 
+namespace {
+
+// ---- the incident score (docs/decisions/0004-incident-score.md) ----------------
+
+// A rule is routine on a host when its alerts there fall in this many
+// distinct hours of the run or more: a job, not an intrusion.
+constexpr std::size_t k_routine_hours = 3;
+// What a routine rule still counts for.
+constexpr double k_routine_weight = 0.25;
+// Tactics that mean the attacker reached for what they came for.
+constexpr std::string_view k_objective_tactics[] = {"credential-access", "lateral-movement", "exfiltration", "impact"};
+// Techniques on sensitive targets: credential dumping and stores, Kerberos
+// tickets, a rogue domain controller, domain policy.
+constexpr std::string_view k_sensitive_techniques[] = {"T1003", "T1555", "T1558", "T1207", "T1484", "T1552"};
+// Housekeeping: headlines only when nothing else is there (a log clear
+// that ends a capture).
+constexpr std::string_view k_housekeeping_techniques[] = {"T1070.001"};
+
+bool has_technique(const alert_rule& r, std::span<const std::string_view> list) {
+  for (const auto& t : r.techniques)
+    for (auto want : list)
+      if (t == want || (t.size() > want.size() && t.compare(0, want.size(), want) == 0 && t[want.size()] == '.')) return true;
+  return false;
+}
+
+using routine_key = std::pair<const alert_rule*, std::string>;  // rule, lower-case host
+
+// The (rule, host) pairs that are routine in this run.
+std::set<routine_key> find_routine(const graph& g) {
+  std::map<routine_key, std::set<std::int64_t>> hours;
+  for (const auto& a : g.alerts) {
+    if (!a.rule || a.correlation || a.time == k_no_time) continue;
+    auto& h = hours[{a.rule, to_lower_ascii(a.host)}];
+    if (h.size() < k_routine_hours) h.insert(a.time / (3600 * k_second));
+  }
+  std::set<routine_key> out;
+  for (const auto& [k, h] : hours)
+    if (h.size() >= k_routine_hours) out.insert(k);
+  return out;
+}
+
+// Scores an incident: sets score, score_factors, routine_rules and headline.
+void score_incident(const graph& g, incident& inc, const std::set<routine_key>& routine) {
+  static const alert_rule k_no_rule;
+  struct rule_part {
+    const alert_rule* rule;
+    double weight = 0;     // 1 or k_routine_weight
+    std::size_t alerts = 0;
+  };
+  std::vector<rule_part> rules;
+  std::map<const alert_rule*, std::size_t> at;
+  for (auto ai : inc.alerts) {
+    const auto& a = g.alerts[ai];
+    const alert_rule* r = a.rule ? a.rule : &k_no_rule;
+    auto [it, fresh] = at.try_emplace(r, rules.size());
+    if (fresh) {
+      bool is_routine = routine.count({a.rule, to_lower_ascii(a.host)}) > 0;
+      rules.push_back({r, is_routine ? k_routine_weight : 1.0, 0});
+      if (is_routine) inc.routine_rules.push_back(r->title);
+    }
+    ++rules[it->second].alerts;
+  }
+  // Each part is computed twice: at full weight (the factor shown) and with
+  // routine rules demoted; the difference is the `routine` factor.
+  auto parts = [&](bool demote, std::map<std::string, double>& f) {
+    auto w = [&](const rule_part& p) { return demote ? p.weight : 1.0; };
+    // The most severe rule, then the others at half their level's weight.
+    double best = 0;
+    std::size_t best_k = 0;
+    for (std::size_t k = 0; k < rules.size(); ++k) {
+      double v = k_level_weight[std::clamp(rules[k].rule->severity, 0, 4)] * w(rules[k]);
+      if (v > best) best = v, best_k = k;
+    }
+    f["severity"] = best;
+    double others = 0;
+    for (std::size_t k = 0; k < rules.size(); ++k)
+      if (k != best_k) others += 0.5 * k_level_weight[std::clamp(rules[k].rule->severity, 0, 4)] * w(rules[k]);
+    f["other_rules"] = others;
+    // Kill-chain progression: a tactic counts as much as the most specific
+    // rule naming it (a rule tagging eight tactics gives each an eighth).
+    std::map<std::string, double> tactic;
+    for (const auto& p : rules) {
+      if (p.rule->tactics.empty()) continue;
+      double share = w(p) / static_cast<double>(p.rule->tactics.size());
+      for (const auto& t : p.rule->tactics) tactic[t] = std::max(tactic[t], share);
+    }
+    double effective = 0, objectives = 0;
+    for (const auto& [t, v] : tactic) {
+      effective += v;
+      for (auto o : k_objective_tactics)
+        if (t == o) objectives += v;
+    }
+    f["kill_chain"] = effective > 1 ? 8.0 * (effective - 1) : 0.0;
+    f["objectives"] = 16.0 * std::min(objectives, 2.0);
+    // Volume on a log scale: a brute force's thousand attempts count.
+    double alerts = 0;
+    for (const auto& p : rules) alerts += static_cast<double>(p.alerts) * w(p);
+    double distinct_share = inc.alerts.empty() ? 1.0 : static_cast<double>(inc.distinct_alerts) / static_cast<double>(inc.alerts.size());
+    f["volume"] = 4.0 * std::log2(1.0 + alerts * distinct_share);
+    double sensitive = 0;
+    for (const auto& p : rules)
+      if (has_technique(*p.rule, k_sensitive_techniques)) sensitive = std::max(sensitive, 12.0 * w(p));
+    f["sensitive_targets"] = sensitive;
+    f["spread"] = 2.0 * static_cast<double>(std::min<std::size_t>(inc.entities.size(), 11) - (inc.entities.empty() ? 0 : 1));
+  };
+  std::map<std::string, double> full, demoted;
+  parts(false, full);
+  parts(true, demoted);
+  auto round1 = [](double v) { return std::round(v * 10.0) / 10.0; };
+  double total_full = 0, total = 0;
+  for (const char* name : {"severity", "other_rules", "kill_chain", "objectives", "volume", "sensitive_targets", "spread"}) {
+    double v = round1(full[name]);
+    inc.score_factors.emplace_back(name, v);
+    total_full += v;
+    double d = 0;
+    for (const auto& [k, x] : demoted)
+      if (k == name) d = round1(x);
+    total += d;
+  }
+  double routine_part = round1(total - total_full);
+  if (routine_part != 0) inc.score_factors.emplace_back("routine", routine_part);
+  inc.score = round1(total_full + routine_part);
+  // Headline: the most severe alert (routine rules weigh less), then the most
+  // specific (fewest tactics, then a sub-technique), the earliest if tied;
+  // housekeeping only when nothing else is there.
+  auto rank = [&](std::uint32_t ai) {
+    const auto& a = g.alerts[ai];
+    const alert_rule& r = a.rule ? *a.rule : k_no_rule;
+    const double w = at.count(&r) ? rules[at[&r]].weight : 1.0;
+    bool sub = false;
+    for (const auto& t : r.techniques) sub = sub || t.find('.') != std::string::npos;
+    return std::make_tuple(!has_technique(r, k_housekeeping_techniques), k_level_weight[std::clamp(r.severity, 0, 4)] * w,
+                           -static_cast<int>(r.tactics.size()), sub);
+  };
+  inc.headline = k_none;
+  for (auto ai : inc.alerts)
+    if (inc.headline == k_none || rank(ai) > rank(inc.headline)) inc.headline = ai;
+}
+
+}  // namespace
+
 std::vector<incident> find_incidents(const graph& g, const incident_options& opts) {
+  const std::set<routine_key> routine = find_routine(g);
   const std::size_t n = g.entities.size();
   union_find uf(n);
   std::vector<char> glues(g.edge_kinds.size(), 0);
@@ -262,7 +407,6 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       std::unordered_set<std::uint32_t> entities_seen;
       std::set<std::pair<int, std::string>> tactics;
       std::vector<std::string_view> ids;  // views of the alerts' own ids
-      std::map<std::string, int> rule_level;
       std::map<std::pair<const void*, std::uint32_t>, time_ns> counted;  // (rule, entity) -> last counted time
       for (auto ai : inc.alerts) {
         const auto& a = g.alerts[ai];
@@ -286,10 +430,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
           int r = g.tactic_rank(t);
           tactics.emplace(r < 0 ? 1000 : r, t);
         }
-        if (inc.headline == k_none || severity_of(a) > severity_of(g.alerts[inc.headline])) inc.headline = ai;
         inc.severity = std::max(inc.severity, ar.severity);
-        auto& lv = rule_level[ar.id];
-        lv = std::max(lv, ar.severity);
         if (a.entity != k_none && entities_seen.insert(a.entity).second) inc.entities.push_back(a.entity);
       }
       for (auto e : inc.entities) {
@@ -306,13 +447,8 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       inc.techniques.assign(techniques.begin(), techniques.end());
       inc.users.assign(users.begin(), users.end());
       for (const auto& [r, t] : tactics) inc.tactics.push_back(t);
-      // Score: each distinct rule by level, more for every further tactic and
-      // for activity spread over several entities. docs/incidents.md.
-      for (const auto& [rid, lv] : rule_level) inc.score += k_level_weight[std::clamp(lv, 0, 4)];
-      std::set<int> distinct_tactics;
-      for (const auto& [r, t] : tactics) distinct_tactics.insert(r);
-      if (!distinct_tactics.empty()) inc.score += 8.0 * static_cast<double>(distinct_tactics.size() - 1);
-      inc.score += 2.0 * static_cast<double>(std::min<std::size_t>(inc.entities.size(), 11) - (inc.entities.empty() ? 0 : 1));
+      // Score and headline from named factors (docs/decisions/0004-incident-score.md).
+      score_incident(g, inc, routine);
       std::sort(ids.begin(), ids.end());
       std::string joined = "incident";
       for (std::string_view id : ids) {
@@ -827,6 +963,14 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
     append_json_string(o, g.alerts[inc.alerts[k]].id);
   }
   o += "],\"distinct_alerts\":" + std::to_string(inc.distinct_alerts);
+  o += ",\"score_factors\":{";
+  for (std::size_t k = 0; k < inc.score_factors.size(); ++k) {
+    if (k) o.push_back(',');
+    append_json_string(o, inc.score_factors[k].first);
+    o += fmt::format(":{:.1f}", inc.score_factors[k].second);
+  }
+  o += "},\"routine_rules\":";
+  append_json_string_list(o, inc.routine_rules);
   o += ",\"root\":";
   o += inc.root == k_none ? "null" : entity_json(g, inc.root);
   o += ",\"links\":[";

@@ -250,6 +250,82 @@ TEST(AptChains, OneIncidentPerChainAndHost) {
   }
 }
 
+// Whether a rule's tags name technique `id` (retired and v19 ids resolved).
+bool names_technique(const sigma::rule& r, std::string_view id) {
+  for (const auto& t : r.tags) {
+    auto m = attack::resolve_tag(t);
+    if (m.k == attack::tag_meaning::kind::technique && std::find(m.ids.begin(), m.ids.end(), id) != m.ids.end()) return true;
+  }
+  return false;
+}
+
+// A rule that names lateral movement or credential access among at most four
+// tactics: aimed at an intrusion's objective (the monitoring agent's SeCEdit
+// rule tags eight tactics, credential access among them, and is no such rule).
+bool objective_rule(const sigma::rule& r) {
+  std::size_t tactics = 0;
+  bool objective = false;
+  for (const auto& t : r.tags) {
+    auto m = attack::resolve_tag(t);
+    if (m.k != attack::tag_meaning::kind::tactic) continue;
+    ++tactics;
+    objective = objective || t == "attack.lateral-movement" || t == "attack.credential-access";
+  }
+  return objective && tactics <= 4;
+}
+
+// Issue 22: the APT chains hunted together; every chain's core incident
+// (holding an objective rule) outranks every other incident, the monitoring
+// agent's routine cscript jobs included; every score is its factors' sum.
+TEST(AptChains, CoresOutrankEverythingElseAndScoresAreTheirFactors) {
+  ARIADNE_REQUIRE_SHARED();
+  auto files = test::expand(test::shared("attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps"));
+  auto h = hunt(files);
+  double lowest_core = 1e9, highest_other = -1e9;
+  std::string lowest, highest;
+  bool routine_seen = false;
+  for (const auto& inc : h.incidents) {
+    double sum = 0;
+    for (const auto& [name, v] : inc.score_factors) sum += v;
+    EXPECT_NEAR(sum, inc.score, 1e-6) << inc.id;
+    routine_seen = routine_seen || !inc.routine_rules.empty();
+    bool core = false;
+    for (auto a : inc.alerts) core = core || objective_rule(h.rule(a));
+    const std::string& title = graph::title_of(h.g.alerts[inc.headline]);
+    if (core && inc.score < lowest_core) lowest_core = inc.score, lowest = title;
+    if (!core && inc.score > highest_other) highest_other = inc.score, highest = title;
+  }
+  std::printf("lowest core %.1f (%s), highest other %.1f (%s)\n", lowest_core, lowest.c_str(), highest_other, highest.c_str());
+  EXPECT_GT(lowest_core, highest_other) << lowest << " vs " << highest;
+  EXPECT_TRUE(routine_seen) << "the monitoring agent's cscript jobs are not found routine";
+}
+
+// Issue 22: DeepBlueCLI's 3,561-attempt brute force outranks a lone log
+// clear, and a log clear does not headline an incident that holds more.
+TEST(DeepBlue, BruteForceOutranksALoneLogClearAndLogClearsHeadlineOnlyAlone) {
+  ARIADNE_REQUIRE_SHARED();
+  auto h = hunt(test::expand(test::shared("attacks/deepbluecli")));
+  ASSERT_FALSE(h.incidents.empty());
+  double brute = -1, lone_clear = -1;
+  for (const auto& inc : h.incidents) {
+    std::set<std::string> titles;
+    for (auto a : inc.alerts) titles.insert(h.rule(a).title);
+    const std::string& headline = graph::title_of(h.g.alerts[inc.headline]);
+    if (titles.count("Metasploit SMB Authentication")) brute = std::max(brute, inc.score);
+    if (titles.size() == 1 && headline.find("Eventlog Cleared") != std::string::npos)
+      lone_clear = std::max(lone_clear, inc.score);
+    // Housekeeping (clearing logs, T1070.001) headlines only when nothing else is there.
+    bool other = false;
+    for (auto a : inc.alerts) other = other || !names_technique(h.rule(a), "T1070.001");
+    if (other) {
+      EXPECT_FALSE(names_technique(h.rule(inc.headline), "T1070.001")) << "a log clear headlines " << headline;
+    }
+  }
+  ASSERT_GT(brute, 0) << h.incidents.size() << " incidents, " << h.g.alerts.size() << " alerts";
+  ASSERT_GT(lone_clear, 0);
+  EXPECT_GT(brute, lone_clear);
+}
+
 TEST(AptChains, RemoteLogonsFromOneSourceLinkHosts) {
   ARIADNE_REQUIRE_SHARED();
   auto files = test::expand(test::shared("attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps"));

@@ -43,8 +43,14 @@ struct incident {
   std::vector<std::uint32_t> entities;             // entities holding its alerts
   std::uint32_t root = k_none;                     // root-cause entity
   double score = 0;
+  // The score's named parts, summing to `score` (docs/decisions/0004-incident-score.md).
+  std::vector<std::pair<std::string, double>> score_factors;
+  // Titles of the incident's rules found routine (demoted, not hidden).
+  std::vector<std::string> routine_rules;
   int severity = 0;  // highest alert severity
-  std::uint32_t headline = k_none;  // its most severe alert (the first, if tied)
+  // Its most severe, most specific alert (housekeeping such as a log clear
+  // only when nothing else is there; the first, if tied).
+  std::uint32_t headline = k_none;
   std::vector<incident_link> links;
 };
 

@@ -3,7 +3,11 @@
 // write them). The corpus tests run the same code on whole datasets.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "ariadne/graph/graph.hpp"
 #include "ariadne/graph/incident.hpp"
@@ -467,6 +471,183 @@ TEST(Incidents, RepeatsOfOneRuleOnAHubAreOneIncident) {
   std::vector<std::size_t> sizes{incidents[0].alerts.size(), incidents[1].alerts.size()};
   std::sort(sizes.begin(), sizes.end());
   EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 4}));
+}
+
+// ---- the incident score (docs/decisions/0004-incident-score.md) ----------
+//
+// Two incidents on two hosts that differ in one thing only: the factor named
+// must rank them, so the test fails if that factor is removed (equal scores)
+// or its sign flipped (the wrong one first). Each alert is (host, process
+// number, time, rule); processes p0.. on each host are siblings under one
+// parent that is no hub, so a host's alerts are one incident.
+
+struct rule_spec {
+  std::string id;
+  int severity = 3;
+  std::vector<std::string> tactics = {"execution"};
+  std::vector<std::string> techniques = {"T1059"};
+};
+struct alert_spec {
+  std::string host;
+  int process = 0;
+  std::string time;  // hh:mm:ss.mmm on 2023-08-15
+  rule_spec rule;
+};
+
+std::vector<graph::incident> scored(const std::vector<alert_spec>& alerts, graph::graph* keep = nullptr) {
+  std::string s;
+  std::map<std::pair<std::string, int>, std::size_t> event_of;
+  for (const auto& a : alerts) {
+    auto key = std::make_pair(a.host, a.process);
+    if (event_of.count(key)) continue;
+    event_of[key] = event_of.size();
+    std::string n = std::to_string(a.process);
+    s += proc(a.host, "08:00:0" + std::to_string(a.process % 10) + ".000", "{" + a.host + "-p" + n + "}", 100 + a.process,
+              "C:\\\\tools\\\\tool" + n + ".exe", "tool" + n, "{" + a.host + "-parent}", 50, "C:\\\\tools\\\\parent.exe");
+  }
+  event_batch batch;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(s, batch, problems);
+  EXPECT_TRUE(problems.empty());
+  graph::builder b(graph::mapping::builtin());
+  auto subjects = b.observe(batch, [&](const event& e) {
+    const value* v = batch.find(e, field_names().intern("Computer"));
+    return v ? v->text : std::string_view();
+  });
+  int k = 0;
+  for (const auto& a : alerts) {
+    graph::alert_rule r;
+    r.id = a.rule.id;
+    r.title = a.rule.id;
+    r.severity = a.rule.severity;
+    r.level = a.rule.severity >= 3 ? "high" : "medium";
+    r.tactics = a.rule.tactics;
+    r.techniques = a.rule.techniques;
+    graph::alert_ref ar;
+    ar.id = "alert-" + std::to_string(k++);
+    ar.rule = b.rule(r);
+    ar.time = *parse_timestamp("2023-08-15T" + a.time + "Z");
+    b.attach(subjects[event_of.at({a.host, a.process})], std::move(ar), a.host);
+  }
+  auto g = b.finish();
+  auto incidents = graph::find_incidents(g, {});
+  for (const auto& inc : incidents) {
+    double sum = 0;
+    for (const auto& [name, v] : inc.score_factors) sum += v;
+    EXPECT_NEAR(sum, inc.score, 1e-9) << "score_factors do not sum to score";
+  }
+  if (keep) *keep = std::move(g);
+  return incidents;
+}
+
+double factor(const graph::incident& inc, const std::string& name) {
+  for (const auto& [n, v] : inc.score_factors)
+    if (n == name) return v;
+  return 0;
+}
+
+// The incident on `host` among `incs`.
+const graph::incident& on(const std::vector<graph::incident>& incs, const std::string& host) {
+  for (const auto& i : incs)
+    if (!i.hosts.empty() && i.hosts[0] == host) return i;
+  ADD_FAILURE() << "no incident on " << host;
+  return incs.front();
+}
+
+// `a` scores more than `b`, and `name` is the only factor that differs.
+void only_factor_ranks(const std::vector<graph::incident>& incs, const std::string& name) {
+  ASSERT_EQ(incs.size(), 2U);
+  const auto& a = on(incs, "A");
+  const auto& b = on(incs, "B");
+  EXPECT_GT(a.score, b.score) << name;
+  EXPECT_GT(factor(a, name), factor(b, name)) << name;
+  for (const auto& [n, v] : a.score_factors) {
+    if (n != name) {
+      EXPECT_DOUBLE_EQ(v, factor(b, n)) << name << ": " << n << " differs too";
+    }
+  }
+}
+
+TEST(IncidentScore, SeverityOfTheMostSevereRule) {
+  rule_spec high{"r-high", 3}, medium{"r-medium", 2};
+  only_factor_ranks(scored({{"A", 0, "08:01:00.000", high}, {"B", 0, "08:01:00.000", medium}}), "severity");
+}
+
+TEST(IncidentScore, OtherRulesCountHalf) {
+  rule_spec main{"r-main", 3}, extra{"r-extra", 1};
+  only_factor_ranks(scored({{"A", 0, "08:01:00.000", main}, {"A", 1, "08:02:00.000", extra},
+                            {"B", 0, "08:01:00.000", main}, {"B", 1, "08:02:00.000", main}}),
+                    "other_rules");
+}
+
+TEST(IncidentScore, KillChainProgression) {
+  rule_spec exec{"r-exec", 3, {"execution"}}, persist{"r-persist", 3, {"persistence"}}, exec2{"r-exec2", 3, {"execution"}};
+  only_factor_ranks(scored({{"A", 0, "08:01:00.000", exec}, {"A", 1, "08:02:00.000", persist},
+                            {"B", 0, "08:01:00.000", exec}, {"B", 1, "08:02:00.000", exec2}}),
+                    "kill_chain");
+}
+
+TEST(IncidentScore, ObjectivesAndARuleTaggingEveryTacticIsNotAKillChain) {
+  rule_spec cred{"r-cred", 3, {"credential-access"}}, disc{"r-disc", 3, {"discovery"}};
+  only_factor_ranks(scored({{"A", 0, "08:01:00.000", cred}, {"B", 0, "08:01:00.000", disc}}), "objectives");
+  // One rule tagging eight tactics gives each an eighth.
+  rule_spec shotgun{"r-shotgun", 2, {"collection", "discovery", "persistence", "credential-access", "privilege-escalation",
+                                     "execution", "stealth", "defense-impairment"}};
+  auto incs = scored({{"A", 0, "08:01:00.000", shotgun}});
+  ASSERT_EQ(incs.size(), 1U);
+  EXPECT_DOUBLE_EQ(factor(incs[0], "kill_chain"), 0.0);
+  EXPECT_DOUBLE_EQ(factor(incs[0], "objectives"), 2.0);
+}
+
+TEST(IncidentScore, VolumeOnALogScale) {
+  rule_spec r{"r-brute", 3, {"credential-access"}};
+  std::vector<alert_spec> many;
+  for (int k = 0; k < 30; ++k) many.push_back({"A", 0, fmt::format("08:{:02}:{:02}.000", 1 + k / 30, k * 2 % 60), r});
+  many.push_back({"B", 0, "08:01:00.000", r});
+  auto incs = scored(many);
+  only_factor_ranks(incs, "volume");
+  EXPECT_NEAR(factor(on(incs, "A"), "volume"), 4.0 * std::log2(31.0), 0.05);
+}
+
+TEST(IncidentScore, SensitiveTargets) {
+  rule_spec dump{"r-dump", 3, {"execution"}, {"T1003.001"}}, plain{"r-plain", 3, {"execution"}, {"T1059.001"}};
+  only_factor_ranks(scored({{"A", 0, "08:01:00.000", dump}, {"B", 0, "08:01:00.000", plain}}), "sensitive_targets");
+}
+
+TEST(IncidentScore, SpreadOverEntities) {
+  rule_spec r{"r-spread", 3};
+  only_factor_ranks(scored({{"A", 0, "08:01:00.000", r}, {"A", 1, "08:02:00.000", r},
+                            {"B", 0, "08:01:00.000", r}, {"B", 0, "08:02:00.000", r}}),
+                    "spread");
+}
+
+TEST(IncidentScore, RoutineRulesAreDemotedNotHidden) {
+  // The same rule on host A in three distinct hours (a job), on B within one.
+  rule_spec job{"r-job", 3};
+  auto incs = scored({{"A", 0, "08:40:00.000", job}, {"A", 0, "09:20:00.000", job}, {"A", 0, "10:00:00.000", job},
+                      {"A", 0, "10:30:00.000", job}, {"B", 0, "08:40:00.000", job}, {"B", 0, "08:45:00.000", job},
+                      {"B", 0, "08:50:00.000", job}, {"B", 0, "08:55:00.000", job}});
+  ASSERT_EQ(incs.size(), 2U);
+  const auto& a = on(incs, "A");
+  const auto& b = on(incs, "B");
+  EXPECT_LT(a.score, b.score);
+  EXPECT_LT(factor(a, "routine"), 0.0);
+  EXPECT_DOUBLE_EQ(factor(b, "routine"), 0.0);
+  EXPECT_EQ(a.alerts.size(), 4U);  // demoted, not hidden
+  EXPECT_EQ(a.routine_rules, std::vector<std::string>{"r-job"});
+  for (const auto& [n, v] : a.score_factors) {
+    if (n != "routine") {
+      EXPECT_DOUBLE_EQ(v, factor(b, n)) << n;
+    }
+  }
+}
+
+TEST(IncidentScore, HousekeepingHeadlinesOnlyAlone) {
+  rule_spec clear{"r-log-clear", 3, {"defense-impairment"}, {"T1070.001"}}, tool{"r-tool", 2, {"execution"}, {"T1059"}};
+  graph::graph g;
+  auto incs = scored({{"A", 0, "08:01:00.000", clear}, {"A", 1, "08:02:00.000", tool}, {"B", 0, "08:01:00.000", clear}}, &g);
+  EXPECT_EQ(graph::title_of(g.alerts[on(incs, "A").headline]), "r-tool");
+  EXPECT_EQ(graph::title_of(g.alerts[on(incs, "B").headline]), "r-log-clear");
 }
 
 }  // namespace
