@@ -293,7 +293,22 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
     for (const auto& p : rules)
       if (has_technique(*p.rule, k_sensitive_techniques)) sensitive = std::max(sensitive, 12.0 * w(p));
     f["sensitive_targets"] = sensitive;
-    f["spread"] = 2.0 * static_cast<double>(std::min<std::size_t>(inc.entities.size(), 11) - (inc.entities.empty() ? 0 : 1));
+    // Spread: each entity beyond the first as much as its least routine
+    // alert (a job's hundred script hosts spread nothing), at most ten.
+    std::map<std::uint32_t, double> entity_weight;
+    for (auto ai : inc.alerts) {
+      const auto& a = g.alerts[ai];
+      if (a.entity == k_none) continue;
+      const alert_rule* r = a.rule ? a.rule : &k_no_rule;
+      double& ew = entity_weight[a.entity];
+      ew = std::max(ew, w(rules[at.at(r)]));
+    }
+    std::vector<double> ews;
+    for (const auto& [e, v] : entity_weight) ews.push_back(v);
+    std::sort(ews.rbegin(), ews.rend());
+    double spread = 0;
+    for (std::size_t k = 1; k < ews.size() && k <= 10; ++k) spread += ews[k];
+    f["spread"] = 2.0 * spread;
   };
   std::map<std::string, double> full, demoted;
   parts(false, full);
