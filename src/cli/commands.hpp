@@ -38,6 +38,7 @@ struct hunt_options {
   bool wide = false;             // table and summary lines not cut to the terminal
   bool full_paths = false;       // source files as given, not their base names
   bool stats = false;            // the engine's figures in the summary
+  std::string baseline;          // --baseline FILE: what is routine here (ariadne baseline learn)
   // Noise controls (docs/cli.md "Noise controls").
   std::vector<std::string> statuses;       // --status: statuses run (default: all but deprecated, unsupported)
   std::vector<std::string> exclude;        // --exclude-rule: ids, titles, paths or globs
@@ -80,6 +81,14 @@ struct incidents_options {
   double min_score = 0;
   bool wide = false;
   bool no_color = false;
+};
+
+struct baseline_options {
+  rule_options rules;
+  std::vector<std::string> inputs;
+  std::string output;  // the baseline file (required)
+  unsigned threads = 0;
+  bool append = false;  // add to the file's baseline instead of replacing it
 };
 
 struct search_options {
@@ -145,6 +154,7 @@ int run_dump(const dump_options& opts);
 int run_trace(const trace_options& opts);
 int run_incidents(const incidents_options& opts);
 int run_search(const search_options& opts);
+int run_baseline_learn(const baseline_options& opts);
 int run_metrics(const metrics_options& opts);
 int run_attribute(const attribute_options& opts);
 int run_rules_coverage(const rules_coverage_options& opts);

@@ -16,6 +16,7 @@
 #include "ariadne/core/cache.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/correlate/correlate.hpp"
+#include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/incident.hpp"
 #include "ariadne/ingest/input.hpp"
 #include "ariadne/match/engine.hpp"
@@ -48,6 +49,7 @@ struct hunt_state {
   bool db_failed = false;
   sigma::rule_set loaded;
   std::unique_ptr<normalizer> custom_norm;
+  std::unique_ptr<graph::baseline> base;  // --baseline
   const normalizer* norm = nullptr;
   unsigned threads = 1;
   bool rules_from_cache = false;
@@ -330,6 +332,14 @@ int step_setup(hunt_state& st) {
   } else {
     st.norm = &normalizer::builtin();
   }
+  if (!st.opts.baseline.empty()) {
+    auto b = graph::baseline::load(st.opts.baseline);
+    if (!b) {
+      std::fprintf(stderr, "ariadne: %s\n", b.error().to_string().c_str());
+      return k_exit_fatal;
+    }
+    st.base = std::make_unique<graph::baseline>(std::move(*b));
+  }
   bool to_stdout = st.opts.output.empty() || st.opts.output == "-";
   if (!output_is_safe(st.opts.output, st.opts.inputs, st.opts.output_in_input)) return k_exit_usage;
   if (!st.out.open(st.opts.output)) return k_exit_fatal;
@@ -375,6 +385,7 @@ int step_read(hunt_state& st) {
   po.prefilter = !st.opts.no_prefilter;
   po.incidents = !st.opts.no_incidents;
   po.incident_gap_minutes = st.opts.incident_gap_minutes;
+  po.baseline = st.base.get();
   po.from = st.from;
   po.to = st.to;
   for (const auto& h : st.opts.hosts) po.hosts.push_back(to_lower_ascii(h));
@@ -496,6 +507,7 @@ int step_summary(hunt_state& st) {
     if (st.demoted) r += fmt::format(", {} noisy demoted a level", thousands(st.demoted));
     line(r);
     if (!st.rules_described.empty()) line("  from      " + printable(st.rules_described));
+    if (st.base) line(fmt::format("  baseline  {}: {} rule/host pair(s)", printable(st.opts.baseline), thousands(st.base->size())));
   }
   {
     std::string a = fmt::format("  alerts    {}", thousands(st.alerts + st.corr_alerts));

@@ -49,7 +49,8 @@ CLI::Validator finite_range(double lo, double hi) {
 }
 
 // The subcommands, for naming an unknown one.
-constexpr const char* k_commands[] = {"hunt", "search", "metrics", "dump", "trace", "incidents", "attribute", "rules"};
+constexpr const char* k_commands[] = {"hunt",      "search",    "metrics", "dump", "trace",
+                                      "incidents", "attribute", "rules",   "baseline"};
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -137,6 +138,9 @@ int main(int argc, char** argv) {
                        "Configuration file: YAML of these options (default: $XDG_CONFIG_HOME/ariadne/config.yml when "
                        "it exists); flags override it");
   hunt_cmd->add_flag("--no-config", hunt.no_config, "Read no configuration file");
+  hunt_cmd->add_option("--baseline", hunt.baseline,
+                       "What is routine here ('ariadne baseline learn'): rules that fire all day on a host are demoted "
+                       "in incident scores");
   hunt_cmd->add_flag("--strict", hunt.strict,
                      "Exit with 3 if any input problem was found (unreadable file or folder, bad record, damaged chunk)");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");
@@ -168,6 +172,17 @@ int main(int argc, char** argv) {
   trace_cmd->add_option("-o,--output", trace.output, "Write to FILE instead of stdout");
   trace_cmd->add_flag("--no-color", trace.no_color, "Never use colour (default: colour on a TTY)");
   trace_cmd->add_flag("--wide", trace.wide, "Do not cut long lines (command lines) to the terminal's width");
+
+  baseline_options base;
+  auto* base_cmd = app.add_subcommand("baseline", "Learn what is routine in an environment, for hunt --baseline");
+  base_cmd->require_subcommand(1);
+  auto* learn_cmd = base_cmd->add_subcommand(
+      "learn", "Hunt ordinary (or older) logs with the same rules and write which rules fire all day on which hosts");
+  add_rule_options(learn_cmd, base.rules);
+  learn_cmd->add_option("paths", base.inputs, "Log files or directories, as for hunt")->required();
+  learn_cmd->add_option("-o,--output", base.output, "The baseline file to write (a small text file)")->required();
+  learn_cmd->add_flag("--append", base.append, "Add to the baseline already in the output file");
+  learn_cmd->add_option("-j,--threads", base.threads, "Worker threads (default: one per core)");
 
   search_options search;
   auto* search_cmd = app.add_subcommand("search", "Find events by keyword, regex or FIELD=VALUE (EVTX and JSON, as hunt "
@@ -304,6 +319,10 @@ int main(int argc, char** argv) {
     if (dump_cmd->parsed()) return run_dump(dump);
     if (trace_cmd->parsed()) return run_trace(trace);
     if (search_cmd->parsed()) return run_search(search);
+    if (learn_cmd->parsed()) {
+      base.rules.strict_placeholders = true;  // as hunt: rules with unresolved placeholders are left out
+      return run_baseline_learn(base);
+    }
     if (metrics_cmd->parsed()) return run_metrics(metrics);
     if (incs_cmd->parsed()) {
       if (!incs_rest.empty()) {

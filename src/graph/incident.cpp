@@ -194,9 +194,6 @@ namespace {
 
 // ---- the incident score (docs/decisions/0004-incident-score.md) ----------------
 
-// A rule is routine on a host when its alerts there fall in this many
-// distinct hours of the run or more: a job, not an intrusion.
-constexpr std::size_t k_routine_hours = 3;
 // What a routine rule still counts for.
 constexpr double k_routine_weight = 0.25;
 // Tactics that mean the attacker reached for what they came for.
@@ -215,19 +212,24 @@ bool has_technique(const alert_rule& r, std::span<const std::string_view> list) 
   return false;
 }
 
-using routine_key = std::pair<const alert_rule*, std::string>;  // rule, lower-case host
+using routine_key = std::pair<std::string, std::string>;  // rule id, lower-case host
 
-// The (rule, host) pairs that are routine in this run.
-std::set<routine_key> find_routine(const graph& g) {
-  std::map<routine_key, std::set<std::int64_t>> hours;
-  for (const auto& a : g.alerts) {
-    if (!a.rule || a.correlation || a.time == k_no_time) continue;
-    auto& h = hours[{a.rule, to_lower_ascii(a.host)}];
-    if (h.size() < k_routine_hours) h.insert(a.time / (3600 * k_second));
-  }
+// The (rule, host) pairs that are routine: alerts in k_routine_hours
+// distinct hours or more, in this run and the baseline together (a rule is
+// a job, not an intrusion, on a host where it fires all day).
+std::set<routine_key> find_routine(const graph& g, const baseline* base) {
+  baseline run;
+  run.learn(g);
   std::set<routine_key> out;
-  for (const auto& [k, h] : hours)
-    if (h.size() >= k_routine_hours) out.insert(k);
+  for (const auto& a : g.alerts) {
+    if (!a.rule || a.correlation) continue;
+    routine_key k{a.rule->id, to_lower_ascii(a.host)};
+    if (out.count(k)) continue;
+    std::set<std::int64_t> hours;
+    for (const baseline* b : {static_cast<const baseline*>(&run), base})
+      if (const auto* h = b ? b->hours(k.first, k.second) : nullptr) hours.insert(h->begin(), h->end());
+    if (hours.size() >= k_routine_hours) out.insert(std::move(k));
+  }
   return out;
 }
 
@@ -246,7 +248,7 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
     const alert_rule* r = a.rule ? a.rule : &k_no_rule;
     auto [it, fresh] = at.try_emplace(r, rules.size());
     if (fresh) {
-      bool is_routine = routine.count({a.rule, to_lower_ascii(a.host)}) > 0;
+      bool is_routine = a.rule && routine.count({a.rule->id, to_lower_ascii(a.host)}) > 0;
       rules.push_back({r, is_routine ? k_routine_weight : 1.0, 0});
       if (is_routine) inc.routine_rules.push_back(r->title);
     }
@@ -347,7 +349,7 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
 }  // namespace
 
 std::vector<incident> find_incidents(const graph& g, const incident_options& opts) {
-  const std::set<routine_key> routine = find_routine(g);
+  const std::set<routine_key> routine = find_routine(g, opts.base);
   const std::size_t n = g.entities.size();
   union_find uf(n);
   std::vector<char> glues(g.edge_kinds.size(), 0);

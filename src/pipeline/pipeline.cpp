@@ -517,6 +517,7 @@ void executor::finish() {
     gb_.reset();
     graph::incident_options io;
     io.max_gap = static_cast<time_ns>(opts_.incident_gap_minutes * 60e9);
+    io.base = opts_.baseline;
     incidents_ = graph::find_incidents(g_, io);
     out_.on_incidents(g_, incidents_);
   }

@@ -15,6 +15,7 @@
 #include "ariadne/attack/attack.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/yaml.hpp"
+#include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/incident.hpp"
 #include "ariadne/rules/collection.hpp"
 #include "test_support.hpp"
@@ -298,6 +299,42 @@ TEST(AptChains, CoresOutrankEverythingElseAndScoresAreTheirFactors) {
   std::printf("lowest core %.1f (%s), highest other %.1f (%s)\n", lowest_core, lowest.c_str(), highest_other, highest.c_str());
   EXPECT_GT(lowest_core, highest_other) << lowest << " vs " << highest;
   EXPECT_TRUE(routine_seen) << "the monitoring agent's cscript jobs are not found routine";
+}
+
+// Issue 22: a baseline learned on one half of the data (the encrypted
+// payload chain's day on srvdefender01) lowers the score of the other
+// half's routine incident (the monitoring agent's cscript job on the
+// WMIexec day) and not of its attack.
+TEST(Baseline, LearnedOnOneHalfDemotesTheOtherHalfsRoutineNotItsAttack) {
+  ARIADNE_REQUIRE_SHARED();
+  std::string dir = test::shared("attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps/");
+  auto first = hunt({dir + "ID5140-5145,4688,4697-Encrypted payload deployed with service over SMB (GLOBAL).evtx"});
+  graph::baseline base;
+  base.learn(first.g);
+  ASSERT_GT(base.size(), 0U);
+  const std::vector<std::string> second = {dir + "ID4688,5140,5145-WMIexec execution via SMB (GLOBAL).evtx"};
+  auto plain = hunt(second);
+  graph::incident_options with;
+  with.base = &base;
+  auto learned = hunt(second, with);
+  ASSERT_EQ(plain.incidents.size(), learned.incidents.size());
+  std::map<std::string, double> before;
+  for (const auto& inc : plain.incidents) before[inc.id] = inc.score;
+  std::size_t demoted = 0, attacks = 0;
+  for (const auto& inc : learned.incidents) {
+    ASSERT_TRUE(before.count(inc.id)) << inc.id;
+    bool attack = false;
+    for (auto a : inc.alerts) attack = attack || objective_rule(learned.rule(a));
+    if (attack) {
+      ++attacks;
+      EXPECT_DOUBLE_EQ(inc.score, before[inc.id]) << "the attack's score changed";
+    } else if (!inc.routine_rules.empty()) {
+      ++demoted;
+      EXPECT_LT(inc.score, before[inc.id]);
+    }
+  }
+  EXPECT_GT(attacks, 0U);
+  EXPECT_GT(demoted, 0U) << "nothing of the second half was found routine";
 }
 
 // Issue 22: DeepBlueCLI's 3,561-attempt brute force outranks a lone log

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/graph.hpp"
 
 namespace ariadne::graph {
@@ -24,6 +25,8 @@ struct incident_options {
   // (0: no limit), at most `max_same_source_links` per incident, nearest first.
   time_ns same_source_window = 0;
   std::size_t max_same_source_links = 16;
+  // What is routine in this environment, learned before (may be null).
+  const baseline* base = nullptr;
 };
 
 struct incident_link {

@@ -92,6 +92,7 @@ struct options {
   bool prefilter = true;             // skip JSON records no rule can match (only without incidents)
   bool incidents = true;             // build the entity graph and incidents
   double incident_gap_minutes = 60;
+  const graph::baseline* baseline = nullptr;  // what is routine, learned before (may be null)
   std::uint64_t max_member_bytes = 4ULL << 30;  // an archive member's limit
   // Scope: hits on events outside [from, to] (event time; an event without
   // one is outside any window that is set) or of other hosts (host names or

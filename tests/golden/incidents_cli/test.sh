@@ -62,4 +62,35 @@ set -e
 [[ $(sqlite3 "$work/all.db" "SELECT COUNT(*) FROM alerts WHERE standalone = 1 AND group_id IS NULL") == 0 ]] ||
   fail "alerts without a group id"
 [[ $(sqlite3 "$work/all.db" "SELECT COUNT(DISTINCT group_id) < COUNT(*) FROM alerts") == 1 ]] || fail "no repeats grouped"
+# A baseline learned on one day of the APT chains demotes the other day's
+# routine job, not its attack; incidents show explains the score.
+apt=$shared/attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps
+"$bin" baseline learn -r "$tree" -o "$work/base.tsv" \
+  "$apt/ID5140-5145,4688,4697-Encrypted payload deployed with service over SMB (GLOBAL).evtx" 2> /dev/null
+head -1 "$work/base.tsv" | grep -q '^# ariadne baseline 1$' || fail "the baseline file's header"
+day2="$apt/ID4688,5140,5145-WMIexec execution via SMB (GLOBAL).evtx"
+"$bin" hunt --no-config -q -r "$tree" -f jsonl -o "$work/day2.jsonl" "$day2"
+"$bin" hunt --no-config -r "$tree" --baseline "$work/base.tsv" -f jsonl -o "$work/day2b.jsonl" --case "$work/day2.db" \
+  "$day2" > "$work/day2b.sum"
+grep -q "baseline  .*base.tsv: [0-9]* rule/host pair" "$work/day2b.sum" || fail "the summary does not name the baseline"
+python3 - "$work/day2.jsonl" "$work/day2b.jsonl" <<'PY' || fail "the baseline did not demote the routine job alone"
+import json, sys
+a = {d["id"]: d for d in map(json.loads, open(sys.argv[1])) if d["type"] == "incident"}
+b = {d["id"]: d for d in map(json.loads, open(sys.argv[2])) if d["type"] == "incident"}
+assert a.keys() == b.keys()
+demoted = [i for i in b if b[i]["routine_rules"]]
+assert demoted and all(b[i]["score"] < a[i]["score"] for i in demoted), demoted
+assert all(b[i]["score"] == a[i]["score"] for i in b if i not in demoted)
+for d in b.values():
+    assert abs(sum(d["score_factors"].values()) - d["score"]) < 1e-6, d["score_factors"]
+PY
+job=$(python3 -c "import json, sys; print([d['id'] for d in map(json.loads, open(sys.argv[1])) if d['type'] == 'incident' and d['routine_rules']][0])" "$work/day2b.jsonl")
+"$bin" incidents "$work/day2.db" show "$job" > "$work/job.txt"
+grep -q "^  score .* - routine " "$work/job.txt" || fail "show does not explain the score"
+grep -q "^  routine     WSF" "$work/job.txt" || fail "show does not name the routine rule"
+printf 'not a baseline\n' > "$work/bad.tsv"
+if "$bin" hunt --no-config -q -r "$tree" --baseline "$work/bad.tsv" "$day2" > /dev/null 2> "$work/bad.err"; then
+  fail "a bad baseline was accepted"
+fi
+grep -q "bad.tsv:1" "$work/bad.err" || fail "a bad baseline is not named with its line"
 echo "incidents: all checks passed"

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <map>
 
+#include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/graph.hpp"
 #include "ariadne/graph/incident.hpp"
 #include "test_support.hpp"
@@ -648,6 +649,28 @@ TEST(IncidentScore, HousekeepingHeadlinesOnlyAlone) {
   auto incs = scored({{"A", 0, "08:01:00.000", clear}, {"A", 1, "08:02:00.000", tool}, {"B", 0, "08:01:00.000", clear}}, &g);
   EXPECT_EQ(graph::title_of(g.alerts[on(incs, "A").headline]), "r-tool");
   EXPECT_EQ(graph::title_of(g.alerts[on(incs, "B").headline]), "r-log-clear");
+}
+
+TEST(Baseline, RoundTripsAndKeepsAtMostTheHoursThatMakeARuleRoutine) {
+  graph::baseline b;
+  for (int h = 0; h < 10; ++h) b.note("r1", "HOST1", *parse_timestamp("2023-08-15T0" + std::to_string(h % 10) + ":30:00Z"));
+  b.note("r2", "host2", *parse_timestamp("2023-08-15T01:00:00Z"));
+  ASSERT_NE(b.hours("r1", "host1"), nullptr);
+  EXPECT_EQ(b.hours("r1", "host1")->size(), graph::k_routine_hours);
+  auto again = graph::baseline::parse(b.to_text(), "b.tsv");
+  ASSERT_TRUE(again.has_value()) << again.error().to_string();
+  EXPECT_EQ(again->to_text(), b.to_text());
+  EXPECT_EQ(again->hours("r2", "HOST2")->size(), 1U);
+}
+
+TEST(Baseline, BadFilesAreErrorsWithTheirLine) {
+  auto notours = graph::baseline::parse("hello\n", "x.tsv");
+  ASSERT_FALSE(notours.has_value());
+  EXPECT_NE(notours.error().to_string().find("x.tsv:1"), std::string::npos);
+  auto bad = graph::baseline::parse("# ariadne baseline 1\nrule\tr1\thost\t12,x\n", "x.tsv");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().to_string().find("x.tsv:2"), std::string::npos);
+  EXPECT_FALSE(graph::baseline::parse("", "x.tsv").has_value());
 }
 
 }  // namespace

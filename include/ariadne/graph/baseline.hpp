@@ -1,0 +1,49 @@
+// A baseline: what is routine in an environment, learned from logs known to
+// be ordinary (or simply older), so a hunt over new logs demotes what the
+// baseline has seen all day (issue 22). Today it holds, per rule and host,
+// the hours the rule fired in (at most as many as make it routine); the
+// score's `routine` factor uses them with the run's own
+// (docs/decisions/0004-incident-score.md).
+//
+//   graph::baseline b;
+//   b.learn(g);                       // a hunt's finished graph
+//   b.save("base.tsv");               // ariadne baseline learn -o base.tsv PATHS
+//   auto again = graph::baseline::load("base.tsv");   // hunt --baseline base.tsv
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "ariadne/core/result.hpp"
+#include "ariadne/graph/graph.hpp"
+
+namespace ariadne::graph {
+
+// Hours a rule must fire in, on one host, to be routine there.
+inline constexpr std::size_t k_routine_hours = 3;
+
+class baseline {
+ public:
+  // Adds what a hunt's graph shows: each rule's hours per host.
+  void learn(const graph& g);
+  // Adds a rule's alert on `host` at `t` (for learn() and tests).
+  void note(const std::string& rule_id, std::string_view host, time_ns t);
+  // The distinct hours (at most k_routine_hours are kept) `rule_id` fired in on `host`.
+  [[nodiscard]] const std::set<std::int64_t>* hours(const std::string& rule_id, std::string_view host) const;
+  [[nodiscard]] std::size_t size() const { return hours_.size(); }
+
+  // A text file: "# ariadne baseline 1", then one line per rule and host:
+  // "rule <TAB> id <TAB> host <TAB> hour,hour,hour" (hours since 1970).
+  [[nodiscard]] result<void> save(const std::string& path) const;
+  [[nodiscard]] std::string to_text() const;
+  [[nodiscard]] static result<baseline> load(const std::string& path);
+  [[nodiscard]] static result<baseline> parse(std::string_view text, std::string_view name);
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::set<std::int64_t>> hours_;  // (rule id, lower host)
+};
+
+}  // namespace ariadne::graph

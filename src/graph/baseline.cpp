@@ -1,0 +1,105 @@
+#include "ariadne/graph/baseline.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "ariadne/core/text.hpp"
+
+namespace ariadne::graph {
+namespace {
+constexpr std::string_view k_header = "# ariadne baseline 1";
+constexpr std::int64_t k_hour = 3600LL * 1'000'000'000;
+}  // namespace
+
+void baseline::note(const std::string& rule_id, std::string_view host, time_ns t) {
+  if (t == k_no_time || rule_id.empty()) return;
+  auto& h = hours_[{rule_id, to_lower_ascii(host)}];
+  if (h.size() < k_routine_hours) h.insert(t >= 0 ? t / k_hour : (t - k_hour + 1) / k_hour);
+}
+
+void baseline::learn(const graph& g) {
+  for (const auto& a : g.alerts)
+    if (a.rule && !a.correlation) note(a.rule->id, a.host, a.time);
+}
+
+const std::set<std::int64_t>* baseline::hours(const std::string& rule_id, std::string_view host) const {
+  auto it = hours_.find({rule_id, to_lower_ascii(host)});
+  return it == hours_.end() ? nullptr : &it->second;
+}
+
+std::string baseline::to_text() const {
+  std::string out(k_header);
+  out += '\n';
+  for (const auto& [k, h] : hours_) {
+    out += "rule\t" + k.first + "\t" + k.second + "\t";
+    bool first = true;
+    for (auto x : h) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += std::to_string(x);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+result<void> baseline::save(const std::string& path) const {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return make_error(errc::io, "cannot write baseline " + path + ": " + std::strerror(errno));
+  f << to_text();
+  f.close();
+  if (!f) return make_error(errc::io, "error writing baseline " + path);
+  return {};
+}
+
+result<baseline> baseline::parse(std::string_view text, std::string_view name) {
+  baseline b;
+  std::size_t line_no = 0;
+  auto fail = [&](const std::string& msg) {
+    return make_error(errc::parse, msg, {std::string(name), static_cast<std::uint32_t>(line_no)});
+  };
+  for (std::size_t from = 0; from < text.size();) {
+    std::size_t nl = text.find('\n', from);
+    std::string_view line = text.substr(from, nl == std::string_view::npos ? std::string_view::npos : nl - from);
+    from = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no == 1) {
+      if (line != k_header) return fail("not an ariadne baseline (the first line is not '" + std::string(k_header) + "')");
+      continue;
+    }
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<std::string_view> cols;
+    for (std::size_t c = 0; c <= line.size();) {
+      std::size_t tab = line.find('\t', c);
+      cols.push_back(line.substr(c, tab == std::string_view::npos ? std::string_view::npos : tab - c));
+      if (tab == std::string_view::npos) break;
+      c = tab + 1;
+    }
+    if (cols.size() != 4 || cols[0] != "rule" || cols[1].empty())
+      return fail("expected 'rule<TAB>id<TAB>host<TAB>hours'");
+    auto& h = b.hours_[{std::string(cols[1]), to_lower_ascii(cols[2])}];
+    for (std::size_t c = 0; c < cols[3].size();) {
+      std::size_t comma = cols[3].find(',', c);
+      auto v = parse_int64(cols[3].substr(c, comma == std::string_view::npos ? std::string_view::npos : comma - c));
+      if (!v) return fail("an hour is not a number");
+      if (h.size() < k_routine_hours) h.insert(*v);
+      if (comma == std::string_view::npos) break;
+      c = comma + 1;
+    }
+  }
+  if (line_no == 0) return fail("an empty file is not a baseline");
+  return b;
+}
+
+result<baseline> baseline::load(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return make_error(errc::io, "cannot read baseline " + path + ": " + std::strerror(errno));
+  std::stringstream buf;
+  buf << f.rdbuf();
+  return parse(buf.str(), path);
+}
+
+}  // namespace ariadne::graph
