@@ -1,5 +1,6 @@
 #include "ariadne/graph/baseline.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -19,9 +20,46 @@ void baseline::note(const std::string& rule_id, std::string_view host, time_ns t
   if (h.size() < k_routine_hours) h.insert(t >= 0 ? t / k_hour : (t - k_hour + 1) / k_hour);
 }
 
+std::string baseline::spawn_key(const entity& parent, const entity& child) {
+  std::string shape;
+  std::string cmd = to_lower_ascii(child.command_line.substr(0, 256));
+  for (std::size_t k = 0; k < cmd.size();) {
+    char c = cmd[k];
+    bool digit = c >= '0' && c <= '9';
+    if (digit || (c >= 'a' && c <= 'f')) {
+      // A run of hex digits with a digit in it (an id, a pid, a GUID part) is '#'.
+      std::size_t e = k;
+      bool any_digit = false;
+      while (e < cmd.size() && std::isxdigit(static_cast<unsigned char>(cmd[e]))) any_digit |= std::isdigit(static_cast<unsigned char>(cmd[e++])) != 0;
+      if (any_digit) {
+        shape.push_back('#');
+        k = e;
+        continue;
+      }
+    }
+    if (c == '\t' || c == '\x1f') c = ' ';
+    shape.push_back(c);
+    ++k;
+  }
+  return base_name_lower(parent.image) + "\x1f" + base_name_lower(child.image) + "\x1f" + shape;
+}
+
+std::uint64_t baseline::spawns(const std::string& key) const {
+  auto it = spawns_.find(key);
+  return it == spawns_.end() ? 0 : it->second;
+}
+
 void baseline::learn(const graph& g) {
   for (const auto& a : g.alerts)
     if (a.rule && !a.correlation) note(a.rule->id, a.host, a.time);
+  for (const auto& e : g.edges) {
+    if (g.edge_kind_name(e.kind) != "spawned") continue;
+    const entity& p = g.entities[e.from];
+    const entity& c = g.entities[e.to];
+    if (p.kind != entity_kind::process || c.kind != entity_kind::process || c.image.empty()) continue;
+    ++spawns_[spawn_key(p, c)];
+    ++spawn_total_;
+  }
 }
 
 const std::set<std::int64_t>* baseline::hours(const std::string& rule_id, std::string_view host) const {
@@ -41,6 +79,12 @@ std::string baseline::to_text() const {
       out += std::to_string(x);
     }
     out += '\n';
+  }
+  for (const auto& [k, n] : spawns_) {
+    std::string line = k;
+    for (char& c : line)
+      if (c == '\x1f') c = '\t';
+    out += "spawn\t" + line + "\t" + std::to_string(n) + "\n";
   }
   return out;
 }
@@ -78,8 +122,16 @@ result<baseline> baseline::parse(std::string_view text, std::string_view name) {
       if (tab == std::string_view::npos) break;
       c = tab + 1;
     }
+    if (cols.size() == 5 && cols[0] == "spawn") {
+      auto n = parse_int64(cols[4]);
+      if (!n || *n < 0) return fail("a spawn count is not a number");
+      b.spawns_[std::string(cols[1]) + "\x1f" + std::string(cols[2]) + "\x1f" + std::string(cols[3])] +=
+          static_cast<std::uint64_t>(*n);
+      b.spawn_total_ += static_cast<std::uint64_t>(*n);
+      continue;
+    }
     if (cols.size() != 4 || cols[0] != "rule" || cols[1].empty())
-      return fail("expected 'rule<TAB>id<TAB>host<TAB>hours'");
+      return fail("expected 'rule<TAB>id<TAB>host<TAB>hours' or 'spawn<TAB>parent<TAB>child<TAB>shape<TAB>count'");
     auto& h = b.hours_[{std::string(cols[1]), to_lower_ascii(cols[2])}];
     for (std::size_t c = 0; c < cols[3].size();) {
       std::size_t comma = cols[3].find(',', c);

@@ -217,9 +217,7 @@ using routine_key = std::pair<std::string, std::string>;  // rule id, lower-case
 // The (rule, host) pairs that are routine: alerts in k_routine_hours
 // distinct hours or more, in this run and the baseline together (a rule is
 // a job, not an intrusion, on a host where it fires all day).
-std::set<routine_key> find_routine(const graph& g, const baseline* base) {
-  baseline run;
-  run.learn(g);
+std::set<routine_key> find_routine(const graph& g, const baseline& run, const baseline* base) {
   std::set<routine_key> out;
   for (const auto& a : g.alerts) {
     if (!a.rule || a.correlation) continue;
@@ -233,8 +231,25 @@ std::set<routine_key> find_routine(const graph& g, const baseline* base) {
   return out;
 }
 
+// How surprising a process's start is: -log2 of the share of all parent ->
+// child transitions (run and baseline) that are its own (same images and
+// command-line shape); 0 for a process whose start is not in the logs.
+double surprisal(const graph& g, std::uint32_t e, const baseline& run, const baseline* base) {
+  if (g.entities[e].kind != entity_kind::process) return 0;
+  for (auto ei : g.in[e]) {
+    const auto& ed = g.edges[ei];
+    if (g.edge_kind_name(ed.kind) != "spawned" || g.entities[ed.from].kind != entity_kind::process) continue;
+    std::string key = baseline::spawn_key(g.entities[ed.from], g.entities[e]);
+    double c = static_cast<double>(run.spawns(key) + (base ? base->spawns(key) : 0));
+    double n = static_cast<double>(run.spawn_total() + (base ? base->spawn_total() : 0));
+    return c > 0 && n > 0 ? std::log2((n + 1) / c) : 0;
+  }
+  return 0;
+}
+
 // Scores an incident: sets score, score_factors, routine_rules and headline.
-void score_incident(const graph& g, incident& inc, const std::set<routine_key>& routine) {
+void score_incident(const graph& g, incident& inc, const std::set<routine_key>& routine, const baseline& run,
+                    const baseline* base, double typical_bits) {
   static const alert_rule k_no_rule;
   struct rule_part {
     const alert_rule* rule;
@@ -311,13 +326,26 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
     double spread = 0;
     for (std::size_t k = 1; k < ews.size() && k <= 10; ++k) spread += ews[k];
     f["spread"] = 2.0 * spread;
+    // Rarity: the three most surprising process starts the alerts are on,
+    // half a point per bit above the typical start's (the median of all
+    // starts in the run; routine rules' processes weigh less).
+    std::vector<double> bits;
+    for (const auto& [e, ew] : entity_weight)
+      if (g.entities[e].kind == entity_kind::process)
+        bits.push_back(std::max(0.0, surprisal(g, e, run, base) - typical_bits) * ew);
+    std::sort(bits.rbegin(), bits.rend());
+    double top = 0;
+    std::size_t n = std::min<std::size_t>(bits.size(), 3);
+    for (std::size_t k = 0; k < n; ++k) top += bits[k];
+    f["rarity"] = n ? 0.5 * top / static_cast<double>(n) : 0.0;
   };
   std::map<std::string, double> full, demoted;
   parts(false, full);
   parts(true, demoted);
   auto round1 = [](double v) { return std::round(v * 10.0) / 10.0; };
   double total_full = 0, total = 0;
-  for (const char* name : {"severity", "other_rules", "kill_chain", "objectives", "volume", "sensitive_targets", "spread"}) {
+  for (const char* name :
+       {"severity", "other_rules", "kill_chain", "objectives", "volume", "sensitive_targets", "spread", "rarity"}) {
     double v = round1(full[name]);
     inc.score_factors.emplace_back(name, v);
     total_full += v;
@@ -349,7 +377,21 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
 }  // namespace
 
 std::vector<incident> find_incidents(const graph& g, const incident_options& opts) {
-  const std::set<routine_key> routine = find_routine(g, opts.base);
+  baseline run;  // what this run shows, beside the baseline
+  run.learn(g);
+  const std::set<routine_key> routine = find_routine(g, run, opts.base);
+  // The typical process start's surprisal: the median over the run's starts.
+  double typical_bits = 0;
+  {
+    std::vector<double> all;
+    for (std::uint32_t e = 0; e < g.entities.size(); ++e)
+      if (g.entities[e].kind == entity_kind::process)
+        if (double b = surprisal(g, e, run, opts.base); b > 0) all.push_back(b);
+    if (!all.empty()) {
+      std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2), all.end());
+      typical_bits = all[all.size() / 2];
+    }
+  }
   const std::size_t n = g.entities.size();
   union_find uf(n);
   std::vector<char> glues(g.edge_kinds.size(), 0);
@@ -465,7 +507,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       inc.users.assign(users.begin(), users.end());
       for (const auto& [r, t] : tactics) inc.tactics.push_back(t);
       // Score and headline from named factors (docs/decisions/0004-incident-score.md).
-      score_incident(g, inc, routine);
+      score_incident(g, inc, routine, run, opts.base, typical_bits);
       std::sort(ids.begin(), ids.end());
       std::string joined = "incident";
       for (std::string_view id : ids) {

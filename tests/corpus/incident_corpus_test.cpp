@@ -327,7 +327,9 @@ TEST(Baseline, LearnedOnOneHalfDemotesTheOtherHalfsRoutineNotItsAttack) {
     for (auto a : inc.alerts) attack = attack || objective_rule(learned.rule(a));
     if (attack) {
       ++attacks;
-      EXPECT_DOUBLE_EQ(inc.score, before[inc.id]) << "the attack's score changed";
+      // Not lowered (the baseline's ordinary process starts make the
+      // attack's own rarer, so it may rise).
+      EXPECT_GE(inc.score, before[inc.id]) << "the attack's score was lowered";
     } else if (!inc.routine_rules.empty()) {
       ++demoted;
       EXPECT_LT(inc.score, before[inc.id]);

@@ -27,8 +27,14 @@ inline constexpr std::size_t k_routine_hours = 3;
 
 class baseline {
  public:
-  // Adds what a hunt's graph shows: each rule's hours per host.
+  // Adds what a hunt's graph shows: each rule's hours per host, and each
+  // parent -> child process transition (images and command-line shape).
   void learn(const graph& g);
+  // "parent.exe\x1fchild.exe\x1fshape": a transition's key (base names and
+  // command line lower-cased, numbers and hex runs as '#').
+  [[nodiscard]] static std::string spawn_key(const entity& parent, const entity& child);
+  [[nodiscard]] std::uint64_t spawns(const std::string& key) const;
+  [[nodiscard]] std::uint64_t spawn_total() const { return spawn_total_; }
   // Adds a rule's alert on `host` at `t` (for learn() and tests).
   void note(const std::string& rule_id, std::string_view host, time_ns t);
   // The distinct hours (at most k_routine_hours are kept) `rule_id` fired in on `host`.
@@ -36,7 +42,8 @@ class baseline {
   [[nodiscard]] std::size_t size() const { return hours_.size(); }
 
   // A text file: "# ariadne baseline 1", then one line per rule and host:
-  // "rule <TAB> id <TAB> host <TAB> hour,hour,hour" (hours since 1970).
+  // "rule <TAB> id <TAB> host <TAB> hour,hour,hour" (hours since 1970), and
+  // one per transition: "spawn <TAB> parent <TAB> child <TAB> shape <TAB> count".
   [[nodiscard]] result<void> save(const std::string& path) const;
   [[nodiscard]] std::string to_text() const;
   [[nodiscard]] static result<baseline> load(const std::string& path);
@@ -44,6 +51,8 @@ class baseline {
 
  private:
   std::map<std::pair<std::string, std::string>, std::set<std::int64_t>> hours_;  // (rule id, lower host)
+  std::map<std::string, std::uint64_t> spawns_;                                  // spawn_key -> count
+  std::uint64_t spawn_total_ = 0;
 };
 
 }  // namespace ariadne::graph

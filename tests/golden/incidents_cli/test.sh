@@ -80,7 +80,7 @@ b = {d["id"]: d for d in map(json.loads, open(sys.argv[2])) if d["type"] == "inc
 assert a.keys() == b.keys()
 demoted = [i for i in b if b[i]["routine_rules"]]
 assert demoted and all(b[i]["score"] < a[i]["score"] for i in demoted), demoted
-assert all(b[i]["score"] == a[i]["score"] for i in b if i not in demoted)
+assert all(b[i]["score"] >= a[i]["score"] for i in b if i not in demoted)  # never lowered
 for d in b.values():
     assert abs(sum(d["score_factors"].values()) - d["score"]) < 1e-6, d["score_factors"]
 PY

@@ -493,18 +493,24 @@ struct alert_spec {
   int process = 0;
   std::string time;  // hh:mm:ss.mmm on 2023-08-15
   rule_spec rule;
+  std::string program = "tool";  // the process's image, C:\tools\PROGRAM.exe
 };
 
-std::vector<graph::incident> scored(const std::vector<alert_spec>& alerts, graph::graph* keep = nullptr) {
-  std::string s;
+// `extra`: more events (processes without alerts) before the alerts' own.
+std::vector<graph::incident> scored(const std::vector<alert_spec>& alerts, graph::graph* keep = nullptr,
+                                    const std::string& extra = "") {
+  std::string s = extra;
   std::map<std::pair<std::string, int>, std::size_t> event_of;
   for (const auto& a : alerts) {
     auto key = std::make_pair(a.host, a.process);
     if (event_of.count(key)) continue;
     event_of[key] = event_of.size();
+    // The same program with another argument: every start is as common as
+    // every other, so rarity ranks nothing here (its own test below).
     std::string n = std::to_string(a.process);
     s += proc(a.host, "08:00:0" + std::to_string(a.process % 10) + ".000", "{" + a.host + "-p" + n + "}", 100 + a.process,
-              "C:\\\\tools\\\\tool" + n + ".exe", "tool" + n, "{" + a.host + "-parent}", 50, "C:\\\\tools\\\\parent.exe");
+              "C:\\\\tools\\\\" + a.program + ".exe", a.program + " " + n, "{" + a.host + "-parent}", 50,
+              "C:\\\\tools\\\\parent.exe");
   }
   event_batch batch;
   std::vector<ingest::input_problem> problems;
@@ -516,6 +522,7 @@ std::vector<graph::incident> scored(const std::vector<alert_spec>& alerts, graph
     return v ? v->text : std::string_view();
   });
   int k = 0;
+  const std::size_t skip = extra.empty() ? 0 : static_cast<std::size_t>(std::count(extra.begin(), extra.end(), '\n'));
   for (const auto& a : alerts) {
     graph::alert_rule r;
     r.id = a.rule.id;
@@ -528,7 +535,7 @@ std::vector<graph::incident> scored(const std::vector<alert_spec>& alerts, graph
     ar.id = "alert-" + std::to_string(k++);
     ar.rule = b.rule(r);
     ar.time = *parse_timestamp("2023-08-15T" + a.time + "Z");
-    b.attach(subjects[event_of.at({a.host, a.process})], std::move(ar), a.host);
+    b.attach(subjects[skip + event_of.at({a.host, a.process})], std::move(ar), a.host);
   }
   auto g = b.finish();
   auto incidents = graph::find_incidents(g, {});
@@ -620,6 +627,18 @@ TEST(IncidentScore, SpreadOverEntities) {
   only_factor_ranks(scored({{"A", 0, "08:01:00.000", r}, {"A", 1, "08:02:00.000", r},
                             {"B", 0, "08:01:00.000", r}, {"B", 0, "08:02:00.000", r}}),
                     "spread");
+}
+
+TEST(IncidentScore, RarityOfTheProcessStartsAlertsAreOn) {
+  // B's program starts six times on C (no alerts there): common; A's once.
+  std::string extra;
+  for (int k = 0; k < 5; ++k)
+    extra += proc("C", "07:00:0" + std::to_string(k) + ".000", "{C-x" + std::to_string(k) + "}", 900 + k,
+                  "C:\\\\tools\\\\common.exe", "common " + std::to_string(k), "{C-parent}", 50,
+                  "C:\\\\tools\\\\parent.exe");
+  rule_spec r{"r-any", 3};
+  alert_spec a{"A", 0, "08:01:00.000", r, "rare"}, b{"B", 0, "08:01:00.000", r, "common"};
+  only_factor_ranks(scored({a, b}, nullptr, extra), "rarity");
 }
 
 TEST(IncidentScore, RoutineRulesAreDemotedNotHidden) {
