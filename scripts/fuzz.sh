@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, `fuzz` preset) and runs one of them.
 #
-#   scripts/fuzz.sh TARGET [SECONDS]     # TARGET: evtx_fuzz | json_reader_fuzz | rules_fuzz | snapshot_fuzz | literal_index_fuzz
+#   scripts/fuzz.sh TARGET [SECONDS]     # TARGET: evtx_fuzz | json_reader_fuzz | rules_fuzz | snapshot_fuzz | literal_index_fuzz | text_fuzz
 #
 # The run starts from tests/fuzz/corpus/<name> plus, for evtx_fuzz, seeds cut
 # from the EVTX files under ../shared/data/attacks (written to a scratch

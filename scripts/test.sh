@@ -53,8 +53,8 @@ fi
 if has fuzz; then
   stage "fuzz preset (clang, libFuzzer): ${fuzz_seconds} s per target"
   cmake --preset fuzz > /dev/null
-  cmake --build --preset fuzz --target json_reader_fuzz rules_fuzz evtx_fuzz snapshot_fuzz literal_index_fuzz
-  for target in json_reader_fuzz rules_fuzz evtx_fuzz snapshot_fuzz literal_index_fuzz; do
+  cmake --build --preset fuzz --target json_reader_fuzz rules_fuzz evtx_fuzz snapshot_fuzz literal_index_fuzz text_fuzz
+  for target in json_reader_fuzz rules_fuzz evtx_fuzz snapshot_fuzz literal_index_fuzz text_fuzz; do
     SKIP_BUILD=1 scripts/fuzz.sh "$target" "$fuzz_seconds" > "build/fuzz/$target.log" 2>&1 || {
       echo "test: $target found a crash (build/fuzz/$target.log, build/fuzz/artifacts/):" >&2
       tail -40 "build/fuzz/$target.log" >&2
