@@ -217,39 +217,55 @@ using routine_key = std::pair<std::string, std::string>;  // rule id, lower-case
 // The (rule, host) pairs that are routine: alerts in k_routine_hours
 // distinct hours or more, in this run and the baseline together (a rule is
 // a job, not an intrusion, on a host where it fires all day).
-std::set<routine_key> find_routine(const graph& g, const baseline& run, const baseline* base) {
-  std::set<routine_key> out;
+std::set<routine_key> find_routine(const graph& g, const baseline* base) {
+  constexpr std::int64_t k_hour = 3600 * k_second;
+  std::map<routine_key, std::set<std::int64_t>> hours;  // this run's, at most k_routine_hours each
   for (const auto& a : g.alerts) {
-    if (!a.rule || a.correlation) continue;
-    routine_key k{a.rule->id, to_lower_ascii(a.host)};
-    if (out.count(k)) continue;
-    std::set<std::int64_t> hours;
-    for (const baseline* b : {static_cast<const baseline*>(&run), base})
-      if (const auto* h = b ? b->hours(k.first, k.second) : nullptr) hours.insert(h->begin(), h->end());
-    if (hours.size() >= k_routine_hours) out.insert(std::move(k));
+    if (!a.rule || a.correlation || a.time == k_no_time) continue;
+    auto& h = hours[{a.rule->id, to_lower_ascii(a.host)}];
+    if (h.size() < k_routine_hours) h.insert(a.time >= 0 ? a.time / k_hour : (a.time - k_hour + 1) / k_hour);
+  }
+  std::set<routine_key> out;
+  for (auto& [k, h] : hours) {
+    if (base && h.size() < k_routine_hours)
+      if (const auto* more = base->hours(k.first, k.second)) h.insert(more->begin(), more->end());
+    if (h.size() >= k_routine_hours) out.insert(k);
   }
   return out;
 }
 
-// How surprising a process's start is: -log2 of the share of all parent ->
-// child transitions (run and baseline) that are its own (same images and
+// How surprising each process's start is: -log2 of the share of all parent
+// -> child transitions (run and baseline) that are its own (same images and
 // command-line shape); 0 for a process whose start is not in the logs.
-double surprisal(const graph& g, std::uint32_t e, const baseline& run, const baseline* base) {
-  if (g.entities[e].kind != entity_kind::process) return 0;
-  for (auto ei : g.in[e]) {
-    const auto& ed = g.edges[ei];
-    if (g.edge_kind_name(ed.kind) != "spawned" || g.entities[ed.from].kind != entity_kind::process) continue;
-    std::string key = baseline::spawn_key(g.entities[ed.from], g.entities[e]);
-    double c = static_cast<double>(run.spawns(key) + (base ? base->spawns(key) : 0));
-    double n = static_cast<double>(run.spawn_total() + (base ? base->spawn_total() : 0));
-    return c > 0 && n > 0 ? std::log2((n + 1) / c) : 0;
+// Computed once per run: one key per spawned edge.
+std::vector<double> start_surprisal(const graph& g, const baseline* base) {
+  std::vector<double> bits(g.entities.size(), 0.0);
+  std::vector<std::pair<std::uint32_t, std::string>> starts;  // child, key
+  std::unordered_map<std::string, std::uint64_t> counts;
+  std::uint64_t total = 0;
+  for (const auto& ed : g.edges) {
+    const entity& p = g.entities[ed.from];
+    const entity& c = g.entities[ed.to];
+    if (p.kind != entity_kind::process || c.kind != entity_kind::process || c.image.empty() ||
+        g.edge_kind_name(ed.kind) != "spawned")
+      continue;
+    std::string key = baseline::spawn_key(p, c);
+    ++counts[key];
+    ++total;
+    starts.emplace_back(ed.to, std::move(key));
   }
-  return 0;
+  const double n = static_cast<double>(total + (base ? base->spawn_total() : 0));
+  for (const auto& [e, key] : starts) {
+    if (bits[e] != 0) continue;  // its first start only
+    const double c = static_cast<double>(counts[key] + (base ? base->spawns(key) : 0));
+    bits[e] = c > 0 && n > 0 ? std::log2((n + 1) / c) : 0;
+  }
+  return bits;
 }
 
 // Scores an incident: sets score, score_factors, routine_rules and headline.
-void score_incident(const graph& g, incident& inc, const std::set<routine_key>& routine, const baseline& run,
-                    const baseline* base, double typical_bits) {
+void score_incident(const graph& g, incident& inc, const std::set<routine_key>& routine,
+                    const std::vector<double>& start_bits, double typical_bits) {
   static const alert_rule k_no_rule;
   struct rule_part {
     const alert_rule* rule;
@@ -332,7 +348,7 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
     std::vector<double> bits;
     for (const auto& [e, ew] : entity_weight)
       if (g.entities[e].kind == entity_kind::process)
-        bits.push_back(std::max(0.0, surprisal(g, e, run, base) - typical_bits) * ew);
+        bits.push_back(std::max(0.0, start_bits[e] - typical_bits) * ew);
     std::sort(bits.rbegin(), bits.rend());
     double top = 0;
     std::size_t n = std::min<std::size_t>(bits.size(), 3);
@@ -377,16 +393,14 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
 }  // namespace
 
 std::vector<incident> find_incidents(const graph& g, const incident_options& opts) {
-  baseline run;  // what this run shows, beside the baseline
-  run.learn(g);
-  const std::set<routine_key> routine = find_routine(g, run, opts.base);
+  const std::set<routine_key> routine = find_routine(g, opts.base);
+  const std::vector<double> start_bits = start_surprisal(g, opts.base);
   // The typical process start's surprisal: the median over the run's starts.
   double typical_bits = 0;
   {
     std::vector<double> all;
-    for (std::uint32_t e = 0; e < g.entities.size(); ++e)
-      if (g.entities[e].kind == entity_kind::process)
-        if (double b = surprisal(g, e, run, opts.base); b > 0) all.push_back(b);
+    for (double b : start_bits)
+      if (b > 0) all.push_back(b);
     if (!all.empty()) {
       std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2), all.end());
       typical_bits = all[all.size() / 2];
@@ -507,7 +521,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       inc.users.assign(users.begin(), users.end());
       for (const auto& [r, t] : tactics) inc.tactics.push_back(t);
       // Score and headline from named factors (docs/decisions/0004-incident-score.md).
-      score_incident(g, inc, routine, run, opts.base, typical_bits);
+      score_incident(g, inc, routine, start_bits, typical_bits);
       std::sort(ids.begin(), ids.end());
       std::string joined = "incident";
       for (std::string_view id : ids) {

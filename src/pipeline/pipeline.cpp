@@ -493,8 +493,8 @@ clock_fix executor::learn_source_clock(const std::string& name, simdjson::padded
 }
 
 void executor::count_clock(int outcome) const {
-  if (outcome == static_cast<int>(clock_fix::outcome::own_time)) ++times_own_;
-  else if (outcome == static_cast<int>(clock_fix::outcome::shifted)) ++times_shifted_;
+  if (outcome == static_cast<int>(clock_fix::outcome::own_time)) times_own_.fetch_add(1, std::memory_order_relaxed);
+  else if (outcome == static_cast<int>(clock_fix::outcome::shifted)) times_shifted_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void executor::finish() {
