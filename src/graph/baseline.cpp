@@ -12,6 +12,8 @@ namespace ariadne::graph {
 namespace {
 constexpr std::string_view k_header = "# ariadne baseline 1";
 constexpr std::int64_t k_hour = 3600LL * 1'000'000'000;
+// Counts in a file are at most this (no run sees more; sums cannot overflow).
+constexpr std::int64_t k_max_count = std::int64_t{1} << 40;
 }  // namespace
 
 void baseline::note(const std::string& rule_id, std::string_view host, time_ns t) {
@@ -122,9 +124,13 @@ result<baseline> baseline::parse(std::string_view text, std::string_view name) {
       if (tab == std::string_view::npos) break;
       c = tab + 1;
     }
+    for (auto c : cols)
+      if (c.find('\x1f') != std::string_view::npos) return fail("a field holds a control character (0x1f)");
     if (cols.size() == 5 && cols[0] == "spawn") {
       auto n = parse_int64(cols[4]);
-      if (!n || *n < 0) return fail("a spawn count is not a number");
+      if (!n || *n < 0 || *n > k_max_count) return fail("a spawn count is not a number from 0 to 2^40");
+      if (b.spawn_total_ + static_cast<std::uint64_t>(*n) > static_cast<std::uint64_t>(k_max_count))
+        return fail("the spawn counts add up to more than 2^40");
       b.spawns_[std::string(cols[1]) + "\x1f" + std::string(cols[2]) + "\x1f" + std::string(cols[3])] +=
           static_cast<std::uint64_t>(*n);
       b.spawn_total_ += static_cast<std::uint64_t>(*n);
