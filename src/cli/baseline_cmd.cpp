@@ -44,7 +44,10 @@ int run_baseline_learn(const baseline_options& o) {
     std::fprintf(stderr, "ariadne: %s\n", set.error().to_string().c_str());
     return k_exit_fatal;
   }
-  (void)sigma::select_rules(*set, {});  // the rules hunt runs by default
+  sigma::rule_selection sel;  // the rules hunt would run with the same noise controls
+  if (int rc = make_selection("informational", o.statuses, o.exclude, o.exclude_files, {}, o.noisy_files, sel); rc != k_exit_ok)
+    return rc;
+  (void)sigma::select_rules(*set, sel);
   std::vector<ingest::input_problem> problems;
   ingest::input_spool spool;
   auto files = ingest::expand_inputs(o.inputs, problems, spool);

@@ -85,6 +85,8 @@ struct incidents_options {
 
 struct baseline_options {
   rule_options rules;
+  // The noise controls of hunt (its --status, --exclude-rule, --exclude-rules, --noisy-rules).
+  std::vector<std::string> statuses, exclude, exclude_files, noisy_files;
   std::vector<std::string> inputs;
   std::string output;  // the baseline file (required)
   unsigned threads = 0;
@@ -183,6 +185,13 @@ namespace ariadne::cli {
                                                     bool* from_cache = nullptr,
                                                     const std::function<void(std::string_view)>& on_digest = {},
                                                     std::string* described = nullptr);
+// The rule selection of the noise controls (docs/cli.md): `statuses` may
+// hold "all"; the files are read (one pattern a line). Prints why and
+// returns k_exit_fatal when a file cannot be read.
+[[nodiscard]] int make_selection(const std::string& min_level, const std::vector<std::string>& statuses,
+                                 const std::vector<std::string>& exclude, const std::vector<std::string>& exclude_files,
+                                 const std::vector<std::string>& noisy, const std::vector<std::string>& noisy_files,
+                                 sigma::rule_selection& out);
 // Where `rules update` installs rule sets: $XDG_DATA_HOME/ariadne/rules,
 // else ~/.local/share/ariadne/rules ("" when neither is set).
 [[nodiscard]] std::string rules_data_dir();

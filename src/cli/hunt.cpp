@@ -238,22 +238,10 @@ int step_load_rules(hunt_state& st) {
   // --threads bounds every step, rule loading included.
   st.threads = clamp_threads(st.opts.threads);
   sigma::rule_selection sel;
-  (void)sigma::parse_level(st.opts.min_level, sel.min);
-  for (const auto& v : st.opts.statuses) {
-    if (to_lower_ascii(v) == "all") sel.all_statuses = true;
-    else sel.statuses.push_back(v);
-  }
-  sel.exclude = st.opts.exclude;
-  sel.noisy = st.opts.noisy;
-  for (const auto& [files, into] : {std::pair{&st.opts.exclude_files, &sel.exclude}, std::pair{&st.opts.noisy_files, &sel.noisy}})
-    for (const auto& f : *files) {
-      auto list = sigma::load_rule_list(f);
-      if (!list) {
-        std::fprintf(stderr, "ariadne: %s\n", list.error().to_string().c_str());
-        return k_exit_fatal;
-      }
-      into->insert(into->end(), list->begin(), list->end());
-    }
+  if (int rc = make_selection(st.opts.min_level, st.opts.statuses, st.opts.exclude, st.opts.exclude_files, st.opts.noisy,
+                              st.opts.noisy_files, sel);
+      rc != k_exit_ok)
+    return rc;
   // The literal index is cached under the digest of the rules hunted (the
   // set's, restricted to the level). With two threads or more, a cached
   // index is read back on one while the rule set is restored on the other

@@ -183,6 +183,14 @@ int main(int argc, char** argv) {
   learn_cmd->add_option("-o,--output", base.output, "The baseline file to write (a small text file)")->required();
   learn_cmd->add_flag("--append", base.append, "Add to the baseline already in the output file");
   learn_cmd->add_option("-j,--threads", base.threads, "Worker threads (default: one per core)");
+  learn_cmd->add_option("--status", base.statuses, "Rule statuses to run, as for hunt (default: all but deprecated and unsupported)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  learn_cmd->add_option("--exclude-rule", base.exclude, "Do not run this rule (id, title, file or glob), as for hunt")
+      ->allow_extra_args(false);
+  learn_cmd->add_option("--exclude-rules", base.exclude_files, "File of rules not to run, as for hunt")->allow_extra_args(false);
+  learn_cmd->add_option("--noisy-rules", base.noisy_files, "File of noisy rules, demoted one level, as for hunt")
+      ->allow_extra_args(false);
 
   search_options search;
   auto* search_cmd = app.add_subcommand("search", "Find events by keyword, regex or FIELD=VALUE (EVTX and JSON, as hunt "

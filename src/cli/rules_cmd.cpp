@@ -44,6 +44,29 @@ bool is_sigma_tree(const std::filesystem::path& p) {
 
 }  // namespace
 
+int make_selection(const std::string& min_level, const std::vector<std::string>& statuses,
+                   const std::vector<std::string>& exclude, const std::vector<std::string>& exclude_files,
+                   const std::vector<std::string>& noisy, const std::vector<std::string>& noisy_files,
+                   sigma::rule_selection& sel) {
+  (void)sigma::parse_level(min_level, sel.min);
+  for (const auto& v : statuses) {
+    if (to_lower_ascii(v) == "all") sel.all_statuses = true;
+    else sel.statuses.push_back(v);
+  }
+  sel.exclude = exclude;
+  sel.noisy = noisy;
+  for (const auto& [files, into] : {std::pair{&exclude_files, &sel.exclude}, std::pair{&noisy_files, &sel.noisy}})
+    for (const auto& f : *files) {
+      auto list = sigma::load_rule_list(f);
+      if (!list) {
+        std::fprintf(stderr, "ariadne: %s\n", list.error().to_string().c_str());
+        return k_exit_fatal;
+      }
+      into->insert(into->end(), list->begin(), list->end());
+    }
+  return k_exit_ok;
+}
+
 std::string rules_data_dir() {
   std::filesystem::path base;
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;

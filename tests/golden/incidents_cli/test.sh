@@ -68,6 +68,12 @@ apt=$shared/attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps
 "$bin" baseline learn -r "$tree" -o "$work/base.tsv" \
   "$apt/ID5140-5145,4688,4697-Encrypted payload deployed with service over SMB (GLOBAL).evtx" 2> /dev/null
 head -1 "$work/base.tsv" | grep -q '^# ariadne baseline 1$' || fail "the baseline file's header"
+# baseline learn takes hunt's noise controls: an excluded rule is not learned.
+wsf=$(grep -h '^id:' "$tree"/rules-threat-hunting/windows/process_creation/proc_creation_win_wscript_cscript_script_exec.yml | cut -d' ' -f2)
+grep -q "$wsf" "$work/base.tsv" || fail "the agent's cscript rule was not learned"
+"$bin" baseline learn -r "$tree" --exclude-rule "$wsf" -o "$work/base-x.tsv" \
+  "$apt/ID5140-5145,4688,4697-Encrypted payload deployed with service over SMB (GLOBAL).evtx" 2> /dev/null
+if grep -q "$wsf" "$work/base-x.tsv"; then fail "baseline learn ran an excluded rule"; fi
 day2="$apt/ID4688,5140,5145-WMIexec execution via SMB (GLOBAL).evtx"
 "$bin" hunt --no-config -q -r "$tree" -f jsonl -o "$work/day2.jsonl" "$day2"
 "$bin" hunt --no-config -r "$tree" --baseline "$work/base.tsv" -f jsonl -o "$work/day2b.jsonl" --case "$work/day2.db" \
