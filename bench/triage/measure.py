@@ -14,8 +14,9 @@ prints one JSON object of figures. Scenarios and their truth:
 
 Figures: for each true incident its rank among its hosts' incidents, other
 true incidents left out (1 = no false incident on its hosts outranks it),
-precision at k over all incidents (k = number of true ones), and the share
-of alerts in rules an incident calls routine.
+precision at k over all incidents (k = number of true ones), the share
+of alerts in rules an incident calls routine, and the anomaly alerts: how
+many, and how many landed in a true incident.
 
     measure.py SCENARIO ALERTS.jsonl
 """
@@ -34,11 +35,13 @@ def tactics(rule):
 
 def main():
     scenario, path = sys.argv[1], sys.argv[2]
-    alerts, incidents = {}, []
+    alerts, incidents, anomalies = {}, [], {}
     for line in open(path, encoding="utf-8"):
         d = json.loads(line)
         if d["type"] == "alert":
             alerts[d["id"]] = d
+        elif d["type"] == "anomaly":
+            anomalies[d["id"]] = d
         elif d["type"] == "incident":
             incidents.append(d)
     by_alert = {a: i["id"] for i in incidents for a in i["alerts"]}
@@ -97,6 +100,8 @@ def main():
         "precision_at_k": round(len(top & truth) / k, 3) if k else None,
         "alerts": len(alerts),
         "routine_alert_share": round(routine_alerts / len(alerts), 3) if alerts else 0,
+        "anomalies": len(anomalies),
+        "anomalies_in_true_incidents": sum(1 for a in anomalies if by_alert.get(a) in truth),
     }))
 
 

@@ -356,6 +356,25 @@ void database::add_alert(const report::alert& a, const sigma::rule& r, bool stan
   step_insert(st);
 }
 
+void database::add_anomaly(const graph::graph& g, const graph::anomaly& a) {
+  const graph::alert_ref& al = g.alerts[a.alert];
+  sqlite3_stmt* st = ins_alert_;
+  bind_text(st, 1, al.id);
+  sqlite3_bind_int64(st, 2, run_);
+  bind_text(st, 3, al.rule->id);
+  bind_text(st, 4, al.rule->title);
+  bind_text(st, 5, al.rule->level);
+  if (al.time == k_no_time) sqlite3_bind_null(st, 6);
+  else bind_text(st, 6, format_rfc3339(al.time));
+  bind_text(st, 7, al.host);
+  bind_text(st, 8, "(anomaly)");
+  sqlite3_bind_int64(st, 9, 0);
+  sqlite3_bind_int(st, 10, 1);
+  bind_text(st, 11, graph::anomaly_to_jsonl(g, a));
+  bind_text(st, 12, al.id);
+  step_insert(st);
+}
+
 void database::add_correlation(const correlate::result& res, const sigma::correlation_rule& c) {
   sqlite3_stmt* st = ins_corr_;
   std::string group = "{";

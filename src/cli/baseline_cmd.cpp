@@ -61,6 +61,7 @@ int run_baseline_learn(const baseline_options& o) {
   pipeline::options po;
   po.threads = clamp_threads(o.threads);
   po.incidents = true;
+  po.anomalies = false;  // learning counts what is there; anomalies are for hunting
   pipeline::executor ex(set->rules, set->correlation_rules, nullptr, po, sink);
   ex.read(files);
   ex.finish();

@@ -39,6 +39,7 @@ struct hunt_options {
   bool full_paths = false;       // source files as given, not their base names
   bool stats = false;            // the engine's figures in the summary
   std::string baseline;          // --baseline FILE: what is routine here (ariadne baseline learn)
+  bool no_anomalies = false;     // --no-anomalies: no anomaly alerts (graph/anomaly.hpp)
   // Noise controls (docs/cli.md "Noise controls").
   std::vector<std::string> statuses;       // --status: statuses run (default: all but deprecated, unsupported)
   std::vector<std::string> exclude;        // --exclude-rule: ids, titles, paths or globs

@@ -16,6 +16,7 @@
 #include "ariadne/core/cache.hpp"
 #include "ariadne/core/text.hpp"
 #include "ariadne/correlate/correlate.hpp"
+#include "ariadne/graph/anomaly.hpp"
 #include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/incident.hpp"
 #include "ariadne/ingest/input.hpp"
@@ -44,6 +45,8 @@ struct hunt_state {
   std::vector<sigma::correlation_rule> corrs;
   std::vector<std::uint64_t> by_corr;
   std::uint64_t corr_alerts = 0;
+  std::map<std::string, std::uint64_t> by_anomaly;  // rule title -> anomaly alerts
+  std::uint64_t anomalies = 0;
   std::unique_ptr<casedb::database> db;
   std::int64_t run_id = 0;
   bool db_failed = false;
@@ -202,6 +205,38 @@ class hunt_sink final : public pipeline::sink {
     row.group_id = res.id;
     if (csv_) st_.csv.add(row);
     else st_.table.add("correlation\x1e" + res.id, std::move(row));
+  }
+
+  void on_anomalies(const graph::graph& g, const std::vector<graph::anomaly>& found) override {
+    for (const auto& a : found) {
+      const graph::alert_ref& al = g.alerts[a.alert];
+      auto lvl = static_cast<sigma::level>(al.rule->severity);
+      ++st_.anomalies;
+      ++st_.by_anomaly[al.rule->title];
+      ++st_.by_level[lvl];
+      ++st_.by_host[al.host.empty() ? std::string("(unknown)") : std::string(al.host)];
+      note_time(al.time);
+      if (st_.db) st_.db->add_anomaly(g, a);
+      if (jsonl_) {
+        std::string line = graph::anomaly_to_jsonl(g, a);
+        line.push_back('\n');
+        st_.out.write(line);
+        continue;
+      }
+      timeline_row row;
+      row.first = al.time;
+      row.lvl = lvl;
+      row.host = std::string(al.host);
+      row.title = al.rule->title;
+      row.details = a.detail;
+      row.source = "(anomaly)";
+      row.rule_path = "anomaly:" + a.kind;
+      row.alert_id = al.id;
+      row.group_id = al.id;
+      if (csv_) st_.csv.add(row);
+      else st_.table.add("anomaly\x1e" + al.id, std::move(row));
+    }
+    commit_case(st_);
   }
 
   void on_incidents(const graph::graph& g, const std::vector<graph::incident>& incidents) override {
@@ -374,6 +409,11 @@ int step_read(hunt_state& st) {
   po.incidents = !st.opts.no_incidents;
   po.incident_gap_minutes = st.opts.incident_gap_minutes;
   po.baseline = st.base.get();
+  {
+    sigma::level min = sigma::level::informational;
+    (void)sigma::parse_level(st.opts.min_level, min);
+    po.anomalies = !st.opts.no_anomalies && min <= sigma::level::low;
+  }
   po.from = st.from;
   po.to = st.to;
   for (const auto& h : st.opts.hosts) po.hosts.push_back(to_lower_ascii(h));
@@ -498,7 +538,7 @@ int step_summary(hunt_state& st) {
     if (st.base) line(fmt::format("  baseline  {}: {} rule/host pair(s)", printable(st.opts.baseline), thousands(st.base->size())));
   }
   {
-    std::string a = fmt::format("  alerts    {}", thousands(st.alerts + st.corr_alerts));
+    std::string a = fmt::format("  alerts    {}", thousands(st.alerts + st.corr_alerts + st.anomalies));
     bool first = true;
     for (auto l : {sigma::level::critical, sigma::level::high, sigma::level::medium, sigma::level::low,
                    sigma::level::informational}) {
@@ -595,6 +635,10 @@ int step_summary(hunt_state& st) {
                        "missing event time",
                        cs.inputs, read.hidden_alerts, cs.missing_group, cs.missing_time));
     }
+  }
+  if (st.anomalies) {
+    heading("Anomalies");
+    for (const auto& [title, n] : st.by_anomaly) line(fmt::format("  {:>7}  {}", thousands(n), printable(title)));
   }
   if (!st.opts.no_incidents) {
     heading("Incidents");

@@ -141,6 +141,9 @@ int main(int argc, char** argv) {
   hunt_cmd->add_option("--baseline", hunt.baseline,
                        "What is routine here ('ariadne baseline learn'): rules that fire all day on a host are demoted "
                        "in incident scores");
+  hunt_cmd->add_flag("--no-anomalies", hunt.no_anomalies,
+                     "No anomaly alerts (first-seen process starts, logon sources and services, rare LSASS readers; "
+                     "docs/incidents.md)");
   hunt_cmd->add_flag("--strict", hunt.strict,
                      "Exit with 3 if any input problem was found (unreadable file or folder, bad record, damaged chunk)");
   hunt_cmd->add_flag("--no-color", hunt.no_color, "Never use colour (default: colour on a TTY)");

@@ -1,5 +1,6 @@
 #include "ariadne/graph/baseline.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include <sstream>
 
 #include "ariadne/core/text.hpp"
+#include "ariadne/graph/anomaly.hpp"
 
 namespace ariadne::graph {
 namespace {
@@ -23,8 +25,12 @@ void baseline::note(const std::string& rule_id, std::string_view host, time_ns t
 }
 
 std::string baseline::spawn_key(const entity& parent, const entity& child) {
+  return base_name_lower(parent.image) + "\x1f" + base_name_lower(child.image) + "\x1f" + shape(child.command_line);
+}
+
+std::string baseline::shape(std::string_view text) {
   std::string shape;
-  std::string cmd = to_lower_ascii(child.command_line.substr(0, 256));
+  std::string cmd = to_lower_ascii(text.substr(0, 256));
   for (std::size_t k = 0; k < cmd.size();) {
     char c = cmd[k];
     bool digit = c >= '0' && c <= '9';
@@ -39,11 +45,29 @@ std::string baseline::spawn_key(const entity& parent, const entity& child) {
         continue;
       }
     }
-    if (c == '\t' || c == '\x1f') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') c = ' ';
     shape.push_back(c);
     ++k;
   }
-  return base_name_lower(parent.image) + "\x1f" + base_name_lower(child.image) + "\x1f" + shape;
+  return shape;
+}
+
+void baseline::see(const std::string& kind, const std::string& key, std::uint64_t n) {
+  auto& v = seen_[kind][key];
+  v = std::min<std::uint64_t>(v + n, static_cast<std::uint64_t>(k_max_count));
+}
+
+std::uint64_t baseline::seen(const std::string& kind, const std::string& key) const {
+  auto k = seen_.find(kind);
+  if (k == seen_.end()) return 0;
+  auto it = k->second.find(key);
+  return it == k->second.end() ? 0 : it->second;
+}
+
+const std::map<std::string, std::uint64_t>& baseline::seen_counts(const std::string& kind) const {
+  static const std::map<std::string, std::uint64_t> k_empty;
+  auto k = seen_.find(kind);
+  return k == seen_.end() ? k_empty : k->second;
 }
 
 std::uint64_t baseline::spawns(const std::string& key) const {
@@ -61,6 +85,17 @@ void baseline::learn(const graph& g) {
     if (p.kind != entity_kind::process || c.kind != entity_kind::process || c.image.empty()) continue;
     ++spawns_[spawn_key(p, c)];
     ++spawn_total_;
+  }
+  for (const auto& x : g.entities) {
+    if (auto key = anomaly_logon_key(x); !key.empty()) see("logon", key);
+    if (auto key = anomaly_service_key(x); !key.empty()) see("service", key);
+  }
+  for (const auto& e : g.edges) {
+    if (g.edge_kind_name(e.kind) != "accessed") continue;
+    const entity& src = g.entities[e.from];
+    const entity& dst = g.entities[e.to];
+    if (src.kind == entity_kind::process && !src.image.empty() && base_name_lower(dst.image) == "lsass.exe")
+      see("lsass", base_name_lower(src.image));
   }
 }
 
@@ -88,6 +123,8 @@ std::string baseline::to_text() const {
       if (c == '\x1f') c = '\t';
     out += "spawn\t" + line + "\t" + std::to_string(n) + "\n";
   }
+  for (const auto& [kind, counts] : seen_)
+    for (const auto& [key, n] : counts) out += "seen\t" + kind + "\t" + key + "\t" + std::to_string(n) + "\n";
   return out;
 }
 
@@ -136,8 +173,18 @@ result<baseline> baseline::parse(std::string_view text, std::string_view name) {
       b.spawn_total_ += static_cast<std::uint64_t>(*n);
       continue;
     }
+    if (cols.size() == 4 && cols[0] == "seen") {
+      if (cols[1] != "logon" && cols[1] != "service" && cols[1] != "lsass")
+        return fail("unknown count kind '" + std::string(cols[1]) + "' (logon, service or lsass)");
+      if (cols[2].empty()) return fail("a count's key is empty");
+      auto n = parse_int64(cols[3]);
+      if (!n || *n < 0 || *n > k_max_count) return fail("a count is not a number from 0 to 2^40");
+      b.see(std::string(cols[1]), std::string(cols[2]), static_cast<std::uint64_t>(*n));
+      continue;
+    }
     if (cols.size() != 4 || cols[0] != "rule" || cols[1].empty())
-      return fail("expected 'rule<TAB>id<TAB>host<TAB>hours' or 'spawn<TAB>parent<TAB>child<TAB>shape<TAB>count'");
+      return fail("expected 'rule<TAB>id<TAB>host<TAB>hours', 'spawn<TAB>parent<TAB>child<TAB>shape<TAB>count' "
+                  "or 'seen<TAB>kind<TAB>key<TAB>count'");
     auto& h = b.hours_[{std::string(cols[1]), to_lower_ascii(cols[2])}];
     for (std::size_t c = 0; c < cols[3].size();) {
       std::size_t comma = cols[3].find(',', c);

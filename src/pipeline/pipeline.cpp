@@ -515,6 +515,24 @@ void executor::finish() {
     graph_bytes_ = gb_->memory_bytes();
     g_ = gb_->finish();
     gb_.reset();
+    if (opts_.anomalies) {
+      // Anomalies outside the scope (from/to, hosts) are left out, like hits.
+      auto in_scope = [&](time_ns t, std::string_view host) {
+        if (opts_.from != k_no_time || opts_.to != k_no_time) {
+          if (t == k_no_time || (opts_.from != k_no_time && t < opts_.from) || (opts_.to != k_no_time && t > opts_.to))
+            return false;
+        }
+        if (opts_.hosts.empty()) return true;
+        std::string h(host);
+        for (const auto& p : opts_.hosts)
+          if (p == h || ::fnmatch(p.c_str(), h.c_str(), 0) == 0) return true;
+        return false;
+      };
+      anomalies_ = graph::add_anomalies(g_, opts_.baseline,
+                                        opts_.anomaly_spec ? *opts_.anomaly_spec : graph::anomaly_spec::builtin(),
+                                        in_scope);
+      out_.on_anomalies(g_, anomalies_);
+    }
     graph::incident_options io;
     io.max_gap = static_cast<time_ns>(opts_.incident_gap_minutes * 60e9);
     io.base = opts_.baseline;

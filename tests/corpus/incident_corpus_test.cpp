@@ -44,7 +44,11 @@ struct hunted {
   graph::graph g;
   std::vector<std::uint32_t> rule_of;  // per graph alert
   std::vector<graph::incident> incidents;
-  const sigma::rule& rule(std::uint32_t alert) const { return tree().rules[rule_of[alert]]; }
+  // An alert's rule; an anomaly alert's is an empty rule (no tags).
+  const sigma::rule& rule(std::uint32_t alert) const {
+    static const sigma::rule k_anomaly;
+    return rule_of[alert] == test::k_no_rule ? k_anomaly : tree().rules[rule_of[alert]];
+  }
 };
 
 hunted hunt(const std::vector<std::string>& paths, graph::incident_options opts = {}) {

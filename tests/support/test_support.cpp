@@ -126,6 +126,10 @@ class collect_sink final : public pipeline::sink {
     out_.problems.insert(out_.problems.end(), ps.begin(), ps.end());
   }
   void on_correlation(const correlate::result&, const sigma::correlation_rule&) override {}
+  // Anomaly alerts follow the rules' alerts in the graph: they have no rule.
+  void on_anomalies(const graph::graph&, const std::vector<graph::anomaly>& found) override {
+    if (standalone_rules_) standalone_rules_->insert(standalone_rules_->end(), found.size(), k_no_rule);
+  }
   void on_incidents(const graph::graph&, const std::vector<graph::incident>&) override {}
 
  private:

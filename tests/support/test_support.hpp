@@ -90,10 +90,14 @@ event_batch one_field_events(field_id field, const std::vector<std::string>& tex
 // Normalized events of a JSON text, for inspection.
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems);
 
+// hunt_graph()'s rule index for an anomaly alert (graph/anomaly.hpp).
+inline constexpr std::uint32_t k_no_rule = UINT32_MAX;
+
 // Hunts `paths` (JSON or EVTX, archives too) with `rules` the way `ariadne
 // hunt` does and returns the finished entity graph with every alert attached.
 // Alert ids are "<rule id>@<source file>:<record>"; `alert_rules` (if given)
-// receives the rule index of each graph alert, in order.
+// receives the rule index of each graph alert, in order (k_no_rule for
+// the anomaly alerts, which come last).
 graph::graph hunt_graph(const sigma::rule_set& rules, const std::vector<std::string>& paths,
                         std::vector<std::uint32_t>* alert_rules = nullptr);
 

@@ -22,6 +22,7 @@
 
 #include "ariadne/core/result.hpp"
 #include "ariadne/correlate/correlate.hpp"
+#include "ariadne/graph/anomaly.hpp"
 #include "ariadne/graph/graph.hpp"
 #include "ariadne/graph/incident.hpp"
 #include "ariadne/report/alert.hpp"
@@ -68,6 +69,9 @@ class database {
   // `group`: the alert's group id (report/details.hpp), "" when none.
   void add_alert(const report::alert& a, const sigma::rule& r, bool standalone, std::string_view group = {});
   void add_correlation(const correlate::result& res, const sigma::correlation_rule& c);
+  // An anomaly alert (graph/anomaly.hpp) as a row of `alerts`: source_file
+  // "(anomaly)", record 0, and its JSON line as the event.
+  void add_anomaly(const graph::graph& g, const graph::anomaly& a);
   // Stores the incidents and the part of the graph their traces need
   // (buffered; commit() after). Returns how many entities were stored.
   std::size_t add_graph(const graph::graph& g, const std::vector<graph::incident>& incidents);

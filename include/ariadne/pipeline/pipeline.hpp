@@ -30,6 +30,7 @@
 
 #include "ariadne/correlate/correlate.hpp"
 #include "ariadne/event/event.hpp"
+#include "ariadne/graph/anomaly.hpp"
 #include "ariadne/graph/graph.hpp"
 #include "ariadne/graph/incident.hpp"
 #include "ariadne/ingest/evtx.hpp"
@@ -79,6 +80,9 @@ class sink {
   virtual void on_problems(std::vector<ingest::input_problem>& problems) = 0;
   // A correlation alert (finish(), in the order of correlate::engine::run()).
   virtual void on_correlation(const correlate::result& result, const sigma::correlation_rule& rule) = 0;
+  // The anomaly alerts (graph/anomaly.hpp), once the graph is finished and
+  // before its incidents (finish(); only with incidents and anomalies on).
+  virtual void on_anomalies(const graph::graph& /*g*/, const std::vector<graph::anomaly>& /*found*/) {}
   // The incidents, once the graph is finished (finish(); only with incidents on).
   virtual void on_incidents(const graph::graph& g, const std::vector<graph::incident>& incidents) = 0;
   // How far reading is, now and then (for a progress line).
@@ -93,6 +97,8 @@ struct options {
   bool incidents = true;             // build the entity graph and incidents
   double incident_gap_minutes = 60;
   const graph::baseline* baseline = nullptr;  // what is routine, learned before (may be null)
+  bool anomalies = true;  // anomaly alerts from the graph's counts (with incidents)
+  const graph::anomaly_spec* anomaly_spec = nullptr;  // null: graph::anomaly_spec::builtin()
   std::uint64_t max_member_bytes = 4ULL << 30;  // an archive member's limit
   // Scope: hits on events outside [from, to] (event time; an event without
   // one is outside any window that is set) or of other hosts (host names or
@@ -144,6 +150,7 @@ class executor {
   // The graph, moved out (after finish(); graph() is then empty).
   [[nodiscard]] graph::graph take_graph() { return std::move(g_); }
   [[nodiscard]] const std::vector<graph::incident>& incidents() const { return incidents_; }
+  [[nodiscard]] const std::vector<graph::anomaly>& anomalies() const { return anomalies_; }
   [[nodiscard]] std::size_t graph_bytes() const { return graph_bytes_; }
   [[nodiscard]] const std::vector<std::string>& sources() const { return sources_; }
 
@@ -187,6 +194,7 @@ class executor {
   std::vector<const graph::alert_rule*> graph_rules_, graph_corrs_;
   graph::graph g_;
   std::vector<graph::incident> incidents_;
+  std::vector<graph::anomaly> anomalies_;
   std::size_t graph_bytes_ = 0;
   std::vector<std::string> sources_;
   std::vector<ingest::input_problem> problems_;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <map>
 
+#include "ariadne/graph/anomaly.hpp"
 #include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/graph.hpp"
 #include "ariadne/graph/incident.hpp"
@@ -690,6 +691,208 @@ TEST(Baseline, BadFilesAreErrorsWithTheirLine) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().to_string().find("x.tsv:2"), std::string::npos);
   EXPECT_FALSE(graph::baseline::parse("", "x.tsv").has_value());
+}
+
+// ------------------------------------------------------------- anomalies
+
+struct anomalous {
+  graph::graph g;
+  std::vector<graph::anomaly> found;
+  std::vector<std::string> kinds() const {
+    std::vector<std::string> k;
+    for (const auto& a : found) k.push_back(a.kind);
+    return k;
+  }
+};
+
+anomalous anomalies_of(const std::string& jsonl, const graph::baseline* base = nullptr,
+                       const graph::anomaly_spec& spec = graph::anomaly_spec::builtin()) {
+  event_batch batch;
+  std::vector<ingest::input_problem> problems;
+  test::read_events(jsonl, batch, problems);
+  EXPECT_TRUE(problems.empty());
+  graph::builder b(graph::mapping::builtin());
+  (void)b.observe(batch, [&](const event& e) {
+    const value* v = batch.find(e, field_names().intern("Computer"));
+    return v ? v->text : std::string_view();
+  });
+  anomalous out;
+  out.g = b.finish();
+  out.found = graph::add_anomalies(out.g, base, spec);
+  return out;
+}
+
+// `n` starts of C:\tools\child<k>.exe by one parent image, child 0 mostly.
+std::string starts(const std::string& host, int n, const std::string& parent = "runner.exe") {
+  std::string s;
+  for (int k = 0; k < n; ++k)
+    s += proc(host, fmt::format("07:{:02}:{:02}.000", k / 60, k % 60), fmt::format("{{{}-c{}}}", host, k), 2000 + k,
+              "C:\\\\tools\\\\child" + std::to_string(k % 3 == 2 ? 1 : 0) + ".exe", "child", "{" + host + "-p}", 40,
+              "C:\\\\tools\\\\" + parent);
+  return s;
+}
+
+TEST(Anomaly, TheBuiltinKindsLoadWithTheirTechniques) {
+  const auto& spec = graph::anomaly_spec::builtin();
+  ASSERT_EQ(spec.kinds.size(), 4U);
+  ASSERT_NE(spec.find("new_service"), nullptr);
+  EXPECT_EQ(spec.find("new_service")->rule.techniques, std::vector<std::string>{"T1543.003"});
+  EXPECT_EQ(spec.find("new_logon_source")->rule.techniques, std::vector<std::string>{"T1021"});
+  EXPECT_EQ(spec.find("rare_lsass_access")->rule.tactics, std::vector<std::string>{"credential-access"});
+  EXPECT_EQ(spec.find("rare_spawn")->rule.severity, 1);
+}
+
+TEST(Anomaly, BadSpecsAreErrorsWithTheirLine) {
+  auto unknown = graph::anomaly_spec::parse("kinds:\n  odd_kind: {id: x, title: y, level: low}\n", "a.yml");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().to_string().find("a.yml:2"), std::string::npos) << unknown.error().to_string();
+  auto level = graph::anomaly_spec::parse("kinds:\n  rare_spawn: {id: x, title: y, level: loud}\n", "a.yml");
+  EXPECT_FALSE(level.has_value());
+  auto share = graph::anomaly_spec::parse("kinds: {}\nthresholds: {parent_variety: 2}\n", "a.yml");
+  EXPECT_FALSE(share.has_value());
+}
+
+TEST(Anomaly, ARareChildOfAWellKnownParentOnce) {
+  std::string s = starts("PC1", 12);
+  s += proc("PC1", "08:00:00.000", "{PC1-new}", 3000, "C:\\\\tools\\\\odd.exe", "odd", "{PC1-p}", 40,
+            "C:\\\\tools\\\\runner.exe");
+  s += proc("PC1", "08:00:05.000", "{PC1-new2}", 3001, "C:\\\\tools\\\\odd.exe", "odd", "{PC1-p}", 40,
+            "C:\\\\tools\\\\runner.exe");
+  auto a = anomalies_of(s);
+  ASSERT_EQ(a.kinds(), std::vector<std::string>{"rare_spawn"});
+  const auto& odd = a.g.entities[a.found[0].entity];
+  EXPECT_EQ(odd.pid, 3000);  // the first start, not the second
+  EXPECT_EQ(odd.command_line, "odd");
+  EXPECT_EQ(a.found[0].seen_before, 12U);
+  const auto& al = a.g.alerts[a.found[0].alert];
+  EXPECT_EQ(al.entity, a.found[0].entity);
+  EXPECT_EQ(al.rule->title, graph::anomaly_spec::builtin().find("rare_spawn")->rule.title);
+  // A parent seen too little is no reference.
+  std::string few = starts("PC2", 5);
+  few += proc("PC2", "08:00:00.000", "{PC2-new}", 3000, "C:\\\\tools\\\\odd.exe", "odd", "{PC2-p}", 40,
+              "C:\\\\tools\\\\runner.exe");
+  EXPECT_TRUE(anomalies_of(few).found.empty());
+}
+
+TEST(Anomaly, ABaselineThatSawThePairSilencesIt) {
+  std::string s = starts("PC1", 12);
+  s += proc("PC1", "08:00:00.000", "{PC1-new}", 3000, "C:\\\\tools\\\\odd.exe", "odd", "{PC1-p}", 40,
+            "C:\\\\tools\\\\runner.exe");
+  auto first = anomalies_of(s);
+  ASSERT_EQ(first.found.size(), 1U);
+  graph::baseline base;
+  base.learn(first.g);
+  auto again = graph::baseline::parse(base.to_text(), "b.tsv");
+  ASSERT_TRUE(again.has_value()) << again.error().to_string();
+  EXPECT_TRUE(anomalies_of(s, &*again).found.empty());
+}
+
+std::string logon(const std::string& host, const std::string& time, const std::string& id, const std::string& user,
+                  const std::string& from, const std::string& type = "3") {
+  return ev("Security", 4624, host, time,
+            R"("TargetLogonId":")" + id + R"(","TargetUserName":")" + user + R"(","TargetDomainName":"LAB","LogonType":")" +
+                type + R"(","IpAddress":")" + from + R"(")");
+}
+
+TEST(Anomaly, ARemoteLogonFromASourceNeverSeenForTheAccount) {
+  std::string s;
+  for (int k = 0; k < 4; ++k) s += logon("SRV1", fmt::format("08:0{}:00.000", k), fmt::format("0x1{}", k), "alice", "10.0.0.1");
+  s += logon("SRV1", "09:00:00.000", "0x20", "alice", "10.0.0.9");
+  s += logon("SRV1", "09:00:01.000", "0x21", "alice", "10.0.0.9");      // seen now
+  s += logon("SRV1", "09:00:02.000", "0x22", "bob", "10.0.0.9");        // bob has no history
+  s += logon("SRV1", "09:00:03.000", "0x23", "alice", "10.0.0.7", "2");  // interactive: not remote
+  for (int k = 0; k < 4; ++k) s += logon("SRV1", fmt::format("08:1{}:00.000", k), fmt::format("0x3{}", k), "WS1$", "10.0.0.1");
+  s += logon("SRV1", "09:00:04.000", "0x40", "WS1$", "10.0.0.8");  // machine accounts are not people
+  auto a = anomalies_of(s);
+  ASSERT_EQ(a.kinds(), std::vector<std::string>{"new_logon_source"});
+  EXPECT_EQ(a.g.entities[a.found[0].entity].key, "0x20");
+  EXPECT_EQ(a.found[0].seen_before, 4U);
+  EXPECT_NE(a.found[0].detail.find("10.0.0.9"), std::string::npos);
+  graph::baseline base;
+  base.see("logon", "alice|10.0.0.9");
+  EXPECT_TRUE(anomalies_of(s, &base).found.empty());
+}
+
+TEST(Anomaly, AServiceNeverInstalledBeforeAndAScriptOfThemIsOne) {
+  std::string s;
+  s += ev("System", 7045, "A", "10:00:00.000", R"("ServiceName":"agent","ImagePath":"C:\\agent\\agent.exe")");
+  s += ev("System", 7045, "B", "10:00:00.000", R"("ServiceName":"agent","ImagePath":"C:\\agent\\agent.exe")");
+  s += ev("System", 7045, "A", "10:01:00.000", R"("ServiceName":"rtcpef","ImagePath":"rundll32.exe C:\\x.dll,a")");
+  for (int k = 0; k < 3; ++k)
+    s += ev("System", 7045, "A", fmt::format("10:02:0{}.000", k),
+            R"("ServiceName":"chunk)" + std::string(1, static_cast<char>('a' + k)) +
+                R"(","ImagePath":"cmd.exe /c powershell -command \"Get-Service part )" + std::string(1, static_cast<char>('a' + k)) + R"(\"")");
+  auto a = anomalies_of(s);
+  ASSERT_EQ(a.kinds(), (std::vector<std::string>{"new_service", "new_service"}));
+  EXPECT_EQ(a.g.entities[a.found[0].entity].name, "rtcpef");
+  EXPECT_EQ(a.g.entities[a.found[1].entity].name, "chunka");
+  EXPECT_EQ(a.found[1].seen_before, 2U);  // two more like it
+  graph::baseline base;
+  base.learn(a.g);
+  EXPECT_TRUE(anomalies_of(s, &base).found.empty());
+}
+
+TEST(Anomaly, ARareProcessReadingLsass) {
+  auto access = [](const std::string& host, const std::string& time, const std::string& guid, const std::string& image) {
+    return ev(k_sysmon, 10, host, time,
+              R"("SourceProcessGUID":")" + guid + R"(","SourceProcessId":"77","SourceImage":")" + image +
+                  R"(","TargetProcessGUID":"{l-)" + host + R"(}","TargetProcessId":"628","TargetImage":"C:\\Windows\\system32\\lsass.exe","GrantedAccess":"0x1010")");
+  };
+  std::string s;
+  s += access("PC1", "10:00:00.000", "{m}", "C:\\\\tools\\\\mimikatz.exe");
+  s += access("PC1", "10:00:01.000", "{m}", "C:\\\\tools\\\\mimikatz.exe");
+  s += access("PC1", "10:00:02.000", "{sv}", "C:\\\\Windows\\\\System32\\\\svchost.exe");  // expected
+  s += access("PC1", "10:00:03.000", "{av1}", "C:\\\\av\\\\scanner.exe");
+  s += access("PC2", "10:00:03.000", "{av2}", "C:\\\\av\\\\scanner.exe");  // on two hosts: the estate's own
+  auto a = anomalies_of(s);
+  ASSERT_EQ(a.kinds(), std::vector<std::string>{"rare_lsass_access"});
+  EXPECT_NE(a.g.entities[a.found[0].entity].image.find("mimikatz"), std::string::npos);
+  EXPECT_EQ(a.g.alerts[a.found[0].alert].rule->techniques, std::vector<std::string>{"T1003.001"});
+}
+
+TEST(Anomaly, AnomaliesJoinIncidentsAndTheirJsonNamesTheEntity) {
+  std::string s = starts("PC1", 12);
+  s += proc("PC1", "08:00:00.000", "{PC1-new}", 3000, "C:\\\\tools\\\\odd.exe", "odd", "{PC1-p}", 40,
+            "C:\\\\tools\\\\runner.exe");
+  s += proc("PC1", "08:00:09.000", "{PC1-kid}", 3100, "C:\\\\Windows\\\\System32\\\\whoami.exe", "whoami", "{PC1-new}", 3000,
+            "C:\\\\tools\\\\odd.exe");
+  auto a = anomalies_of(s);
+  ASSERT_EQ(a.found.size(), 1U);
+  // A rule's alert on the child: one incident holds both.
+  graph::alert_rule r{"r-whoami", "whoami", "medium", 2, {"discovery"}, {"T1033"}};
+  a.g.rules.push_back(r);
+  graph::alert_ref al;
+  al.id = "w1";
+  al.rule = &a.g.rules.back();
+  al.host = a.g.alerts[a.found[0].alert].host;
+  for (std::uint32_t e = 0; e < a.g.entities.size(); ++e)
+    if (a.g.entities[e].command_line == "whoami") al.entity = e;
+  ASSERT_NE(al.entity, graph::k_none);
+  al.candidates = {al.entity};
+  al.time = *parse_timestamp("2023-08-15T08:00:09Z");
+  a.g.alerts.push_back(al);
+  a.g.index();
+  auto incs = graph::find_incidents(a.g, {});
+  ASSERT_EQ(incs.size(), 1U);
+  EXPECT_EQ(incs[0].alerts.size(), 2U);
+  std::string line = graph::anomaly_to_jsonl(a.g, a.found[0]);
+  EXPECT_EQ(line.rfind(R"({"type":"anomaly","id":")", 0), 0U) << line;
+  EXPECT_NE(line.find(R"("kind":"rare_spawn")"), std::string::npos);
+  EXPECT_NE(line.find("odd.exe"), std::string::npos);
+  EXPECT_NE(line.find(R"("seen_before":12)"), std::string::npos);
+}
+
+TEST(Baseline, CountsRoundTripAndUnknownKindsAreErrors) {
+  graph::baseline b;
+  b.see("logon", "alice|10.0.0.9", 3);
+  b.see("service", "agent|c:\\agent.exe");
+  auto again = graph::baseline::parse(b.to_text(), "b.tsv");
+  ASSERT_TRUE(again.has_value()) << again.error().to_string();
+  EXPECT_EQ(again->seen("logon", "alice|10.0.0.9"), 3U);
+  EXPECT_EQ(again->to_text(), b.to_text());
+  auto bad = graph::baseline::parse("# ariadne baseline 1\nseen\tfoo\tx\t1\n", "x.tsv");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().to_string().find("x.tsv:2"), std::string::npos);
 }
 
 }  // namespace
