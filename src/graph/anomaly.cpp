@@ -53,6 +53,33 @@ std::string account_of(std::string_view user) {
   return name;
 }
 
+// First sightings of (context, item) pairs with history around them: a
+// context (a parent image, a process image) seen at least `min` times, at
+// most `share` of them distinct items, meets an item it never met.
+struct pair_history {
+  std::unordered_map<std::string, std::uint64_t> seen, pairs, variety;  // context; context|item; context
+  void add(const std::string& context, const std::string& item, std::uint64_t n) {
+    if (n == 0) return;
+    seen[context] += n;
+    auto& p = pairs[context + "\x1f" + item];
+    if (p == 0) ++variety[context];
+    p += n;
+  }
+  // Counts the pair; true when it is a first sighting with history.
+  // `before` receives how often the context was seen before.
+  bool next(const std::string& context, const std::string& item, std::uint64_t min, double share, bool may_fire,
+            std::uint64_t& before) {
+    std::uint64_t& n = seen[context];
+    std::uint64_t& p = pairs[context + "\x1f" + item];
+    std::uint64_t& distinct = variety[context];
+    before = n;
+    bool fire = may_fire && p == 0 && n >= min && static_cast<double>(distinct) <= share * static_cast<double>(n);
+    if (p++ == 0) ++distinct;
+    ++n;
+    return fire;
+  }
+};
+
 struct found {
   time_ns time = k_no_time;
   std::uint32_t entity = k_none;
@@ -93,7 +120,8 @@ result<anomaly_spec> anomaly_spec::parse(std::string_view text, std::string_view
     if (!body.is_mapping()) return fail(body, "an anomaly kind must be a mapping");
     kind x;
     x.name = kinds->key(k).text;
-    static constexpr std::string_view k_known[] = {"rare_spawn", "new_logon_source", "new_service", "rare_lsass_access"};
+    static constexpr std::string_view k_known[] = {"rare_spawn", "rare_destination", "new_logon_source", "new_service",
+                                                   "rare_lsass_access"};
     if (std::find(std::begin(k_known), std::end(k_known), x.name) == std::end(k_known))
       return fail(kinds->key(k), "unknown anomaly kind '" + x.name + "'");
     auto id = yaml::scalar_list(body.find("id"));
@@ -118,18 +146,19 @@ result<anomaly_spec> anomaly_spec::parse(std::string_view text, std::string_view
       const auto& key = th->key(k).text;
       const auto& v = th->val(k);
       if (!v.is_scalar()) return fail(v, "threshold '" + key + "' must be a number");
-      if (key == "parent_variety") {
+      if (key == "parent_variety" || key == "image_variety") {
         double d = -1;
         auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), d);
         if (ec != std::errc{} || end != v.text.data() + v.text.size() || !(d >= 0 && d <= 1))
-          return fail(v, "parent_variety must be a share from 0 to 1");
-        s.parent_variety = d;
+          return fail(v, key + " must be a share from 0 to 1");
+        (key == "parent_variety" ? s.parent_variety : s.image_variety) = d;
         continue;
       }
       auto n = parse_int64(v.text);
       if (!n || *n < 0) return fail(v, "threshold '" + key + "' must be a count");
       if (key == "parent_starts") s.parent_starts = static_cast<std::uint64_t>(*n);
       else if (key == "account_logons") s.account_logons = static_cast<std::uint64_t>(*n);
+      else if (key == "image_contacts") s.image_contacts = static_cast<std::uint64_t>(*n);
       else return fail(th->key(k), "unknown threshold '" + key + "'");
     }
   }
@@ -163,24 +192,21 @@ std::vector<anomaly> add_anomalies(graph& g, const baseline* base, const anomaly
     return SIZE_MAX;
   };
   const std::size_t k_spawn = kind_idx("rare_spawn"), k_logon = kind_idx("new_logon_source"),
-                    k_service = kind_idx("new_service"), k_lsass = kind_idx("rare_lsass_access");
+                    k_service = kind_idx("new_service"), k_lsass = kind_idx("rare_lsass_access"),
+                    k_dest = kind_idx("rare_destination");
   auto when = [](const entity& x, time_ns fallback) { return x.start != k_no_time ? x.start : (x.first != k_no_time ? x.first : fallback); };
 
   // rare_spawn: process starts in time order, counted per parent image (run
   // after baseline).
   if (k_spawn != SIZE_MAX) {
-    std::unordered_map<std::string, std::uint64_t> starts, pairs, variety;  // parent; parent|child; parent
+    pair_history h;
     if (base)
       for (const auto& [key, n] : base->spawn_counts()) {
-        if (n == 0) continue;
-        auto a = key.find('\x1f');
-        auto b = a == std::string::npos ? a : key.find('\x1f', a + 1);
-        if (b == std::string::npos) continue;
-        std::string parent = key.substr(0, a), pair = key.substr(0, b);
-        if (key.compare(a + 1, b - a - 1, parent) == 0) continue;  // copies of itself
-        starts[parent] += n;
-        if (pairs[pair]++ == 0) ++variety[parent];
-        pairs[pair] += n - 1;
+        auto x = key.find('\x1f');
+        auto y = x == std::string::npos ? x : key.find('\x1f', x + 1);
+        if (y == std::string::npos) continue;
+        std::string parent = key.substr(0, x), child = key.substr(x + 1, y - x - 1);
+        if (parent != child) h.add(parent, child, n);  // copies of itself: below
       }
     struct spawn { time_ns t; std::uint32_t child; std::uint32_t parent; };
     std::vector<spawn> order;
@@ -200,19 +226,48 @@ std::vector<anomaly> add_anomalies(graph& g, const baseline* base, const anomaly
     for (const auto& s : order) {
       std::string parent = base_name_lower(g.entities[s.parent].image);
       std::string child = base_name_lower(g.entities[s.child].image);
-      std::string pair = parent + "\x1f" + child;
-      std::uint64_t& before = starts[parent];
-      std::uint64_t& seen = pairs[pair];
-      std::uint64_t& distinct = variety[parent];
       // System processes (the mapping's hub images) start from services
       // and shells all the time: counted, never an anomaly.
-      if (seen == 0 && !g.entities[s.child].hub && before >= spec.parent_starts &&
-          static_cast<double>(distinct) <= spec.parent_variety * static_cast<double>(before))
+      std::uint64_t before = 0;
+      if (h.next(parent, child, spec.parent_starts, spec.parent_variety, !g.entities[s.child].hub, before))
         hits.push_back({s.t, s.child, k_spawn,
                         fmt::format("{} started {}, a child it had not started in its {} starts before", parent, child, before),
                         before});
-      if (seen++ == 0) ++distinct;
-      ++before;
+    }
+  }
+
+  // rare_destination: connections and DNS queries in time order, counted
+  // per process image (run after baseline).
+  if (k_dest != SIZE_MAX) {
+    pair_history h;
+    if (base)
+      for (const auto& [key, n] : base->seen_counts("destination")) {
+        auto bar = key.find('|');
+        if (bar != std::string::npos) h.add(key.substr(0, bar), key.substr(bar + 1), n);
+      }
+    struct contact { time_ns t; std::uint32_t proc; std::uint32_t dest; };
+    std::vector<contact> order;
+    for (const auto& e : g.edges) {
+      auto kind = g.edge_kind_name(e.kind);
+      if (kind != "connected" && kind != "resolved") continue;
+      const entity& p = g.entities[e.from];
+      if (p.kind != entity_kind::process || p.image.empty() || g.entities[e.to].name.empty()) continue;
+      order.push_back({e.time, e.from, e.to});
+    }
+    std::sort(order.begin(), order.end(), [&](const contact& a, const contact& b) {
+      return std::tie(a.t, g.entities[a.proc].id, g.entities[a.dest].id) <
+             std::tie(b.t, g.entities[b.proc].id, g.entities[b.dest].id);
+    });
+    for (const auto& c : order) {
+      std::string image = base_name_lower(g.entities[c.proc].image);
+      std::string dest = to_lower_ascii(g.entities[c.dest].name);
+      std::uint64_t before = 0;
+      if (h.next(image, dest, spec.image_contacts, spec.image_variety, true, before))
+        hits.push_back({c.t, c.proc, k_dest,
+                        fmt::format("{} {} {}, a destination it had not contacted in its {} contacts before", image,
+                                    g.entities[c.dest].kind == entity_kind::domain ? "resolved" : "connected to",
+                                    g.entities[c.dest].name, before),
+                        before});
     }
   }
 

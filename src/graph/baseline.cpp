@@ -97,6 +97,14 @@ void baseline::learn(const graph& g) {
     if (src.kind == entity_kind::process && !src.image.empty() && base_name_lower(dst.image) == "lsass.exe")
       see("lsass", base_name_lower(src.image));
   }
+  for (const auto& e : g.edges) {
+    auto kind = g.edge_kind_name(e.kind);
+    if (kind != "connected" && kind != "resolved") continue;
+    const entity& p = g.entities[e.from];
+    const entity& d = g.entities[e.to];
+    if (p.kind == entity_kind::process && !p.image.empty() && !d.name.empty())
+      see("destination", base_name_lower(p.image) + "|" + to_lower_ascii(d.name));
+  }
 }
 
 const std::set<std::int64_t>* baseline::hours(const std::string& rule_id, std::string_view host) const {
@@ -174,8 +182,8 @@ result<baseline> baseline::parse(std::string_view text, std::string_view name) {
       continue;
     }
     if (cols.size() == 4 && cols[0] == "seen") {
-      if (cols[1] != "logon" && cols[1] != "service" && cols[1] != "lsass")
-        return fail("unknown count kind '" + std::string(cols[1]) + "' (logon, service or lsass)");
+      if (cols[1] != "logon" && cols[1] != "service" && cols[1] != "lsass" && cols[1] != "destination")
+        return fail("unknown count kind '" + std::string(cols[1]) + "' (logon, service, lsass or destination)");
       if (cols[2].empty()) return fail("a count's key is empty");
       auto n = parse_int64(cols[3]);
       if (!n || *n < 0 || *n > k_max_count) return fail("a count is not a number from 0 to 2^40");

@@ -1,7 +1,8 @@
 // Anomaly alerts: low-level alerts for what rules miss, from the counts the
 // entity graph keeps of a run and of a baseline (issue 22): a process start
-// never seen for its parent, a remote logon from a source never seen for its
-// account, a service never installed before, a rare process reading LSASS.
+// never seen for its parent, a destination never contacted by its image, a
+// remote logon from a source never seen for its account, a service never
+// installed before, a rare process reading LSASS.
 // Each kind is a rule of its own (data/graph/anomalies.yml) with the ATT&CK
 // technique its event kind implies; the alerts join incidents like any alert.
 // docs/decisions/0005-anomaly-alerts.md has the method and its constants.
@@ -25,13 +26,15 @@ namespace ariadne::graph {
 
 struct anomaly_spec {
   struct kind {
-    std::string name;  // rare_spawn, new_logon_source, new_service, rare_lsass_access
+    std::string name;  // rare_spawn, rare_destination, new_logon_source, new_service, rare_lsass_access
     alert_rule rule;   // id, title, level, tactics, techniques
   };
   std::vector<kind> kinds;
   std::uint64_t parent_starts = 10;  // rare_spawn: starts the parent made before
   double parent_variety = 0.5;       // rare_spawn: at most this share of them distinct children
   std::uint64_t account_logons = 3;  // new_logon_source: remote logons the account made before
+  std::uint64_t image_contacts = 20;  // rare_destination: connections and queries the image made before
+  double image_variety = 0.25;        // rare_destination: at most this share of them distinct destinations
   std::vector<std::string> lsass_expected;  // images expected to read LSASS (lower-case base names)
 
   [[nodiscard]] static result<anomaly_spec> parse(std::string_view text, std::string_view file);
@@ -50,7 +53,8 @@ struct anomaly {
 // The keys the counts use (baseline::see): "account|source" for a remote
 // logon session (account lower case without its domain; "" for sessions
 // that are not remote, or of machine and system accounts), "name|image"
-// shapes for a service (baseline::shape).
+// shapes for a service (baseline::shape). Destinations are
+// "image|address-or-domain" (lower case).
 [[nodiscard]] std::string anomaly_logon_key(const entity& session);
 [[nodiscard]] std::string anomaly_service_key(const entity& service);
 

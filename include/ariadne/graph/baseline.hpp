@@ -4,8 +4,8 @@
 // hours the rule fired in (at most as many as make it routine; the score's
 // `routine` factor uses them with the run's own,
 // docs/decisions/0004-incident-score.md), and counts of process starts,
-// remote logons, service installs and LSASS readers (the `rarity` factor
-// and the anomaly alerts, graph/anomaly.hpp).
+// remote logons, service installs, LSASS readers and destinations (the
+// `rarity` factor and the anomaly alerts, graph/anomaly.hpp).
 //
 //   graph::baseline b;
 //   b.learn(g);                       // a hunt's finished graph
@@ -43,7 +43,7 @@ class baseline {
   [[nodiscard]] std::uint64_t spawns(const std::string& key) const;
   [[nodiscard]] std::uint64_t spawn_total() const { return spawn_total_; }
   [[nodiscard]] const std::map<std::string, std::uint64_t>& spawn_counts() const { return spawns_; }
-  // Other counts, by kind ("logon", "service", "lsass") and key.
+  // Other counts, by kind ("logon", "service", "lsass", "destination") and key.
   void see(const std::string& kind, const std::string& key, std::uint64_t n = 1);
   [[nodiscard]] std::uint64_t seen(const std::string& kind, const std::string& key) const;
   [[nodiscard]] const std::map<std::string, std::uint64_t>& seen_counts(const std::string& kind) const;

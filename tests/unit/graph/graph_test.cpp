@@ -734,7 +734,8 @@ std::string starts(const std::string& host, int n, const std::string& parent = "
 
 TEST(Anomaly, TheBuiltinKindsLoadWithTheirTechniques) {
   const auto& spec = graph::anomaly_spec::builtin();
-  ASSERT_EQ(spec.kinds.size(), 4U);
+  ASSERT_EQ(spec.kinds.size(), 5U);
+  EXPECT_EQ(spec.find("rare_destination")->rule.tactics, std::vector<std::string>{"command-and-control"});
   ASSERT_NE(spec.find("new_service"), nullptr);
   EXPECT_EQ(spec.find("new_service")->rule.techniques, std::vector<std::string>{"T1543.003"});
   EXPECT_EQ(spec.find("new_logon_source")->rule.techniques, std::vector<std::string>{"T1021"});
@@ -785,6 +786,28 @@ TEST(Anomaly, ABaselineThatSawThePairSilencesIt) {
   auto again = graph::baseline::parse(base.to_text(), "b.tsv");
   ASSERT_TRUE(again.has_value()) << again.error().to_string();
   EXPECT_TRUE(anomalies_of(s, &*again).found.empty());
+}
+
+TEST(Anomaly, ADestinationAProgramNeverContacted) {
+  auto conn = [](const std::string& time, const std::string& guid, const std::string& image, const std::string& to) {
+    return ev(k_sysmon, 3, "PC1", time,
+              R"("ProcessGuid":")" + guid + R"(","ProcessId":"10","Image":")" + image +
+                  R"(","SourceIp":"192.168.1.41","DestinationIp":")" + to + R"(","DestinationPort":"443")");
+  };
+  std::string s;
+  for (int k = 0; k < 24; ++k)
+    s += conn(fmt::format("08:00:{:02}.000", k), "{u" + std::to_string(k) + "}", "C:\\\\agent\\\\updater.exe",
+              k % 2 ? "10.1.1.1" : "10.1.1.2");
+  s += conn("09:00:00.000", "{u99}", "C:\\\\agent\\\\updater.exe", "203.0.113.9");
+  s += conn("09:00:01.000", "{u98}", "C:\\\\agent\\\\updater.exe", "203.0.113.9");  // seen now
+  s += conn("09:00:02.000", "{n1}", "C:\\\\tools\\\\new.exe", "203.0.113.10");      // no history
+  auto a = anomalies_of(s);
+  ASSERT_EQ(a.kinds(), std::vector<std::string>{"rare_destination"});
+  EXPECT_EQ(a.found[0].seen_before, 24U);
+  EXPECT_NE(a.found[0].detail.find("203.0.113.9"), std::string::npos);
+  graph::baseline base;
+  base.learn(a.g);
+  EXPECT_TRUE(anomalies_of(s, &base).found.empty());
 }
 
 std::string logon(const std::string& host, const std::string& time, const std::string& id, const std::string& user,
