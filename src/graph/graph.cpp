@@ -25,7 +25,7 @@ bool attr_allowed(entity_kind k, std::string_view a) {
   switch (k) {
     case entity_kind::process:
       return a == "guid" || a == "pid" || a == "image" || a == "command_line" || a == "user" || a == "logon_id";
-    case entity_kind::file: return a == "path";
+    case entity_kind::file: return a == "path" || a == "origin";
     case entity_kind::ip: return a == "address" || a == "port" || a == "name";
     case entity_kind::domain: return a == "name";
     case entity_kind::session:
@@ -498,6 +498,28 @@ struct builder::impl {
         if (p.empty() || p == "-") return k_none;
         e = make(es.kind, host, lowered(p), created);
         if (created) g.entities[e].name = std::string(p);
+        // A download's Zone.Identifier stream (Sysmon 15) names where the
+        // file came from: its HostUrl (else ReferrerUrl) goes on the file.
+        constexpr std::string_view k_zone = ":zone.identifier";
+        if (auto origin = attr("origin"); !origin.empty() && p.size() > k_zone.size() &&
+                                          to_lower_ascii(p.substr(p.size() - k_zone.size())) == k_zone) {
+          // The HostUrl (the file's own address) wins over a ReferrerUrl seen before.
+          std::string_view url;
+          bool host_url = false;
+          for (std::string_view key : {"HostUrl=", "ReferrerUrl="})
+            if (auto at = origin.find(key); url.empty() && at != std::string_view::npos) {
+              url = origin.substr(at + key.size());
+              url = url.substr(0, url.find_first_of(" \t\r\n"));
+              host_url = key == "HostUrl=";
+            }
+          if (!url.empty() && url != "about:internet") {
+            std::string_view base = p.substr(0, p.size() - k_zone.size());
+            bool made = false;
+            auto f = make(es.kind, host, lowered(base), made);
+            if (made) g.entities[f].name = std::string(base);
+            if (g.entities[f].source.empty() || host_url) g.entities[f].source = std::string(url);
+          }
+        }
         break;
       }
       case entity_kind::ip: {
@@ -586,7 +608,7 @@ struct builder::impl {
     return s;
   }
 
-  void add_edge(std::uint32_t from, std::uint32_t to, std::uint16_t kind, time_ns t) {
+  void add_edge(std::uint32_t from, std::uint32_t to, std::uint16_t kind, time_ns t, std::uint16_t port = 0) {
     if (from == to) return;
     std::uint64_t pair = (static_cast<std::uint64_t>(from) << 32) | to;
     auto idx = static_cast<std::uint32_t>(g.edges.size());
@@ -596,11 +618,16 @@ struct builder::impl {
         if (g.edges[k].kind == kind) {
           auto& ed = g.edges[k];
           ++ed.count;
-          if (t != k_no_time && (ed.time == k_no_time || t < ed.time)) ed.time = t;
+          if (t != k_no_time && (ed.time == k_no_time || t < ed.time)) {
+            ed.time = t;
+            if (port) ed.port = port;
+          } else if (!ed.port) {
+            ed.port = port;
+          }
           return;
         }
     }
-    g.edges.push_back({from, to, kind, t, 1});
+    g.edges.push_back({from, to, kind, t, 1, port});
     edge_next.push_back(fresh ? k_none : it->second);
     it->second = idx;
   }
@@ -640,8 +667,16 @@ std::vector<std::uint32_t> builder::observe(const event_batch& batch,
     ents.assign(spec->entities.size(), k_none);
     for (std::size_t k = 0; k < spec->entities.size(); ++k) ents[k] = s.resolve(spec->entities[k], ev, host);
     for (const auto& ed : spec->edges)
-      if (ents[ed.from] != k_none && ents[ed.to] != k_none)
-        s.add_edge(ents[ed.from], ents[ed.to], ed.kind, ev.time);
+      if (ents[ed.from] != k_none && ents[ed.to] != k_none) {
+        std::uint16_t port = 0;
+        if (spec->entities[ed.to].kind == entity_kind::ip)
+          for (const auto& [an, vs] : spec->entities[ed.to].attrs)
+            if (an == "port") {
+              auto n = parse_number(s.text_of(vs.fields));
+              if (n > 0 && n <= 65535) port = static_cast<std::uint16_t>(n);
+            }
+        s.add_edge(ents[ed.from], ents[ed.to], ed.kind, ev.time, port);
+      }
     if (spec->remote_session != k_none && ents[spec->remote_session] != k_none && ents[spec->remote_source] != k_none) {
       entity& sess = s.g.entities[ents[spec->remote_session]];
       if (sess.source.empty()) sess.source = s.g.entities[ents[spec->remote_source]].name;

@@ -620,6 +620,8 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
         add_link(a, cands[i].second, "remote logons from the same source " + src);
     }
   }
+  if (opts.narratives)
+    for (auto& inc : out) inc.story = tell(g, out, inc, {});
   return out;
 }
 
@@ -1055,7 +1057,9 @@ std::string incident_to_jsonl(const graph& g, const std::vector<incident>& all, 
     append_json_string(o, inc.links[k].via);
     o += "}";
   }
-  o += "]}";
+  o += "]";
+  if (!inc.story.sentences.empty()) o += ",\"narrative\":" + narrative_json(inc.story);
+  o += "}";
   return o;
 }
 

@@ -392,5 +392,90 @@ TEST(AptChains, RemoteLogonsFromOneSourceLinkHosts) {
   for (const auto& inc : d.incidents) EXPECT_TRUE(inc.links.empty()) << inc.id;
 }
 
+// Issue 30: every fact of every narrative is what its cited evidence says,
+// and the top LSASS incident's story names the user, the payload and where
+// it came from, the dumping tool and LSASS, and the callback address.
+std::string lsass_story(const char* campaign, hunted* keep) {
+  std::string dir = test::shared(std::string("attacks/otrf-security-datasets/compound/") + campaign);
+  std::vector<std::string> files;
+  for (const auto& f : test::expand(dir))
+    if (f.find("zeek") == std::string::npos) files.push_back(f);
+  auto h = hunt(files);
+  if (h.incidents.empty()) return {};
+  std::size_t facts = 0;
+  for (const auto& inc : h.incidents) {
+    for (const auto& p : test::narrative_problems(h.g, h.incidents, inc, inc.story)) ADD_FAILURE() << campaign << " " << inc.id << ": " << p;
+    for (const auto& s : inc.story.sentences) facts += s.facts.size();
+    EXPECT_FALSE(inc.story.sentences.empty()) << inc.id;
+    if (inc.distinct_alerts <= 1) {
+      EXPECT_EQ(inc.story.sentences.size(), 1U) << inc.story.text();
+    }
+    EXPECT_LE(inc.story.sentences.size(), 8U) << inc.story.text();
+  }
+  std::printf("[ %s ] %zu incidents, %zu facts checked; top: %s\n", campaign, h.incidents.size(), facts,
+              h.incidents.front().story.text().c_str());
+  std::string top = h.incidents.front().story.text();
+  if (keep) *keep = std::move(h);
+  return top;
+}
+
+class LsassNarrative : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LsassNarrative, FactsHaveEvidenceAndTheTopStoryNamesTheAttack) {
+  ARIADNE_REQUIRE_SHARED();
+  hunted h;
+  std::string top = lsass_story(GetParam(), &h);
+  ASSERT_FALSE(top.empty());
+  const auto& inc = h.incidents.front();
+  const auto& root = h.g.entities[inc.root];
+  auto base = [](const std::string& p) { return p.substr(p.find_last_of("\\/") + 1); };
+  // The user and the payload the user ran, and where it came from.
+  EXPECT_NE(top.find(root.user), std::string::npos) << top;
+  EXPECT_NE(top.find(base(root.image) + " at "), std::string::npos) << top;
+  EXPECT_NE(top.find("downloaded by msedge.exe from http://10.0.5.13/"), std::string::npos) << top;
+  // LSASS and a tool that read it; the callback address.
+  EXPECT_NE(top.find("read the memory of LSASS"), std::string::npos) << top;
+  EXPECT_NE(top.find("connected to 10.0.5.13:"), std::string::npos) << top;
+  // Each sentence kind the story needs is there, with its facts.
+  std::set<std::string> kinds;
+  for (const auto& s : inc.story.sentences) kinds.insert(s.kind);
+  for (const char* k : {"ran", "downloaded", "started", "connected", "lsass"}) EXPECT_TRUE(kinds.count(k)) << k << ": " << top;
+  // Times are UTC, written out.
+  EXPECT_NE(top.find(" UTC"), std::string::npos);
+  // A fact changed is a fact without evidence.
+  graph::narrative bent = inc.story;
+  for (auto& s : bent.sentences)
+    for (auto& f : s.facts)
+      if (f.field == "destination") f.value = "10.9.9.9:4433";
+  EXPECT_FALSE(test::narrative_problems(h.g, h.incidents, inc, bent).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Otrf, LsassNarrative,
+                         ::testing::Values("LSASS_campaign_01", "LSASS_campaign_02", "LSASS_campaign_03"));
+
+TEST(AptChains, NarrativesNameTheAccountTheSourceAndTheHostsReached) {
+  ARIADNE_REQUIRE_SHARED();
+  auto files = test::expand(test::shared("attacks/evtx-to-mitre-attack/EVTX_full_APT_attack_steps"));
+  auto h = hunt(files);
+  std::size_t facts = 0, told = 0;
+  for (const auto& inc : h.incidents) {
+    for (const auto& p : test::narrative_problems(h.g, h.incidents, inc, inc.story)) ADD_FAILURE() << inc.id << ": " << p;
+    for (const auto& s : inc.story.sentences) facts += s.facts.size();
+    if (inc.root == graph::k_none || inc.links.empty()) continue;
+    const auto& root = h.g.entities[inc.root];
+    if (root.kind != graph::entity_kind::session || root.source.empty()) continue;
+    // A chain that came in by a remote logon: the account, the address and
+    // the hosts the same source reached.
+    std::string text = inc.story.text();
+    EXPECT_NE(text.find(root.user + " logged on from " + root.source), std::string::npos) << text;
+    for (const auto& l : inc.links)
+      for (const auto& host : h.incidents[l.incident].hosts) EXPECT_NE(text.find(host), std::string::npos) << host << ": " << text;
+    ++told;
+  }
+  std::printf("[ APT chains ] %zu incidents, %zu facts checked, %zu stories of remote logons with links\n",
+              h.incidents.size(), facts, told);
+  EXPECT_GE(told, 3U);
+}
+
 }  // namespace
 }  // namespace ariadne

@@ -11,6 +11,9 @@
 
 #include "ariadne/attack/attack.hpp"
 #include "ariadne/core/cache.hpp"
+#include "ariadne/core/text.hpp"
+#include "ariadne/graph/incident.hpp"
+#include "ariadne/graph/narrative.hpp"
 #include "ariadne/ingest/evtx.hpp"
 #include "ariadne/ingest/json_reader.hpp"
 #include "ariadne/match/engine.hpp"
@@ -226,6 +229,126 @@ event_batch one_field_events(field_id field, const std::vector<std::string>& tex
     batch.end_event();
   }
   return batch;
+}
+
+std::vector<std::string> narrative_problems(const graph::graph& g, const std::vector<graph::incident>& all,
+                                            const graph::incident& inc, const graph::narrative& n) {
+  std::map<std::string, std::uint32_t> entity_at, alert_at;
+  for (std::uint32_t e = 0; e < g.entities.size(); ++e) entity_at.emplace(g.entities[e].id, e);
+  for (auto a : inc.alerts) alert_at.emplace(g.alerts[a].id, a);
+  std::set<std::string> hosts;
+  for (const auto& h : inc.hosts) hosts.insert(to_lower_ascii(h));
+  auto base = [](const std::string& p) {
+    auto cut = p.find_last_of("\\/");
+    return cut == std::string::npos ? p : p.substr(cut + 1);
+  };
+  auto edge_between = [&](std::uint32_t from, std::uint32_t to) -> const graph::edge* {
+    for (auto ei : g.out[from])
+      if (g.edges[ei].to == to) return &g.edges[ei];
+    return nullptr;
+  };
+  std::vector<std::string> problems;
+  for (const auto& s : n.sentences)
+    for (const auto& f : s.facts) {
+      auto bad = [&](const std::string& why) {
+        problems.push_back(s.kind + "." + f.slot + " = '" + f.value + "' (" + f.field + "): " + why);
+      };
+      if (f.field == "verdict") continue;  // the caller's, not the logs'
+      if (f.evidence.empty()) {
+        bad("no evidence");
+        continue;
+      }
+      // Every piece of evidence is of this incident: its alerts, or
+      // entities on its hosts (or, for links, the incidents it links to).
+      std::vector<const graph::entity*> ents;
+      std::vector<const graph::alert_ref*> alerts;
+      bool foreign = false;
+      for (const auto& id : f.evidence) {
+        if (auto e = entity_at.find(id); e != entity_at.end()) {
+          if (!hosts.count(g.entities[e->second].host)) foreign = true;
+          ents.push_back(&g.entities[e->second]);
+        } else if (auto a = alert_at.find(id); a != alert_at.end()) {
+          alerts.push_back(&g.alerts[a->second]);
+        } else if (f.field != "incident" && f.field != "via") {
+          foreign = true;
+        }
+      }
+      if (foreign) {
+        bad("evidence outside the incident");
+        continue;
+      }
+      auto any_entity = [&](auto&& pred) { return std::any_of(ents.begin(), ents.end(), [&](auto* e) { return pred(*e); }); };
+      auto all_entities = [&](auto&& pred) { return !ents.empty() && std::all_of(ents.begin(), ents.end(), [&](auto* e) { return pred(*e); }); };
+      bool ok = false;
+      const std::string& v = f.value;
+      if (f.field == "host") {
+        ok = any_entity([&](const graph::entity& e) { return e.host == to_lower_ascii(v); }) ||
+             std::any_of(alerts.begin(), alerts.end(), [&](auto* a) { return to_lower_ascii(a->host) == to_lower_ascii(v); });
+      } else if (f.field == "user") {
+        ok = any_entity([&](const graph::entity& e) { return e.user == v; });
+      } else if (f.field == "image") {
+        ok = all_entities([&](const graph::entity& e) { return base(e.image) == v; });
+      } else if (f.field == "file") {
+        ok = all_entities([&](const graph::entity& e) { return e.kind == graph::entity_kind::file && base(e.name) == v; });
+      } else if (f.field == "url") {
+        ok = any_entity([&](const graph::entity& e) { return e.kind == graph::entity_kind::file && e.source == v; });
+      } else if (f.field == "source") {
+        ok = any_entity([&](const graph::entity& e) { return e.source == v; });
+      } else if (f.field == "logon_type") {
+        ok = any_entity([&](const graph::entity& e) { return e.logon_type == v; });
+      } else if (f.field == "service" || f.field == "task") {
+        ok = any_entity([&](const graph::entity& e) { return e.name == v; });
+      } else if (f.field == "service_image") {
+        // The image, or a prefix of it marked with an ellipsis.
+        static const std::string k_ellipsis = "\u2026";
+        bool cut = v.size() > k_ellipsis.size() && v.compare(v.size() - k_ellipsis.size(), k_ellipsis.size(), k_ellipsis) == 0;
+        std::string prefix = cut ? v.substr(0, v.size() - k_ellipsis.size()) : v;
+        ok = any_entity([&](const graph::entity& e) { return cut ? e.image.rfind(prefix, 0) == 0 : e.image == v; });
+      } else if (f.field == "destination" || f.field == "domain") {
+        if (f.evidence.size() == 2 && ents.size() == 2) {
+          const auto* ed = edge_between(entity_at[f.evidence[0]], entity_at[f.evidence[1]]);
+          std::string want = ents[1]->name + (ed && ed->port ? ":" + std::to_string(ed->port) : "");
+          ok = ed && want == v;
+        }
+      } else if (f.field == "time") {
+        auto fmt = [&](time_ns t) { return graph::narrative_time(t); };
+        ok = any_entity([&](const graph::entity& e) { return fmt(e.start) == v || fmt(e.first) == v; }) ||
+             std::any_of(alerts.begin(), alerts.end(), [&](auto* a) { return fmt(a->time) == v; });
+        if (!ok && ents.size() == 2) {
+          const auto* ed = edge_between(entity_at[f.evidence[0]], entity_at[f.evidence[1]]);
+          ok = ed && fmt(ed->time) == v;
+        }
+      } else if (f.field == "alert") {
+        ok = !alerts.empty() && std::all_of(alerts.begin(), alerts.end(), [&](auto* a) { return graph::title_of(*a) == v; });
+      } else if (f.field == "technique") {
+        ok = !alerts.empty() && std::all_of(alerts.begin(), alerts.end(), [&](auto* a) {
+          return a->rule && std::find(a->rule->techniques.begin(), a->rule->techniques.end(), v) != a->rule->techniques.end();
+        });
+      } else if (f.field == "count") {
+        ok = alerts.size() == f.evidence.size() && std::to_string(alerts.size()) == v;
+      } else if (f.field == "items") {
+        // Each left-out item cites at least one piece of evidence.
+        auto n_items = parse_int64(v);
+        ok = n_items && *n_items > 0 && static_cast<std::size_t>(*n_items) <= f.evidence.size();
+      } else if (f.field == "entity") {
+        ok = ents.size() == 1 && g.label(entity_at[f.evidence[0]]) == v;
+      } else if (f.field == "incident") {
+        ok = std::any_of(inc.links.begin(), inc.links.end(), [&](const graph::incident_link& l) {
+          const auto& other = all[l.incident];
+          std::string hs;
+          for (const auto& h : other.hosts) hs += (hs.empty() ? "" : ",") + h;
+          return other.id == f.evidence[0] && other.id.substr(0, 12) + " on " + hs == v;
+        });
+      } else if (f.field == "via") {
+        ok = f.evidence[0] == inc.id &&
+             std::any_of(inc.links.begin(), inc.links.end(), [&](const graph::incident_link& l) { return l.via == v; });
+      } else {
+        bad("unknown field");
+        continue;
+      }
+      if (!ok) bad("not what its evidence says");
+    }
+  return problems;
 }
 
 void read_events(const std::string& json, event_batch& batch, std::vector<ingest::input_problem>& problems) {

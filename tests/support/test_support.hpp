@@ -14,7 +14,19 @@
 #include "ariadne/ingest/input.hpp"
 #include "ariadne/rules/collection.hpp"
 
+namespace ariadne::graph {
+struct incident;
+struct narrative;
+}  // namespace ariadne::graph
+
 namespace ariadne::test {
+
+// Rebuilds each fact of a narrative from its evidence in the graph (the
+// entities and alerts the incident's events made; graph/narrative.hpp says
+// what each field means) and returns one line per fact that its evidence
+// does not support, or whose evidence is not of the incident.
+std::vector<std::string> narrative_problems(const graph::graph& g, const std::vector<graph::incident>& all,
+                                            const graph::incident& inc, const graph::narrative& n);
 
 // Points ARIADNE_CACHE_DIR at a fresh temporary directory (`dir`) for the
 // life of the object; the old value and the directory go with it.

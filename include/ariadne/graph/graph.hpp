@@ -50,7 +50,7 @@ struct entity {
   std::string command_line;  // process
   std::string user;          // process, session: DOMAIN\name
   std::string name;          // file path, address, domain, user, service, task, registry key, script id
-  std::string source;        // session: the source address of a remote logon
+  std::string source;        // session: the source address of a remote logon; file: the URL it was downloaded from
   std::string workstation;   // session: the source workstation of a logon
   std::string logon_type;    // session
   std::string logon_id;      // process: its session
@@ -67,6 +67,7 @@ struct edge {
   std::uint16_t kind = 0;  // index into graph::edge_kinds
   time_ns time = k_no_time;  // first time seen
   std::uint32_t count = 1;
+  std::uint16_t port = 0;    // an edge to an address: the destination port first seen (0: none)
 };
 
 // What the graph keeps of a rule, once per rule (alerts point at it).

@@ -14,6 +14,7 @@
 
 #include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/graph.hpp"
+#include "ariadne/graph/narrative.hpp"
 
 namespace ariadne::graph {
 
@@ -27,6 +28,8 @@ struct incident_options {
   std::size_t max_same_source_links = 16;
   // What is routine in this environment, learned before (may be null).
   const baseline* base = nullptr;
+  // Tell each incident's story (incident::story; graph/narrative.hpp).
+  bool narratives = true;
 };
 
 struct incident_link {
@@ -55,6 +58,8 @@ struct incident {
   // only when nothing else is there; the first, if tied).
   std::uint32_t headline = k_none;
   std::vector<incident_link> links;
+  // Its story in a few sentences, each fact citing its evidence (graph/narrative.hpp).
+  narrative story;
 };
 
 // The title of an alert's rule ("" if it has none).
