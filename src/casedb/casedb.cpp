@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "ariadne/graph/incident.hpp"
+#include "ariadne/graph/narrative.hpp"
 
 #include "ariadne/core/text.hpp"
 #include "ariadne/core/time.hpp"
@@ -90,6 +91,7 @@ CREATE TABLE IF NOT EXISTS edges (
   kind    TEXT NOT NULL,                 -- spawned, executes, wrote, accessed, injected, logon, runs, ...
   time_ns INTEGER,                       -- first time seen
   count   INTEGER NOT NULL,
+  port    INTEGER,                       -- an edge to an address: the destination port first seen (version 4)
   PRIMARY KEY (src, dst, kind)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alert_entities (
@@ -108,7 +110,9 @@ CREATE TABLE IF NOT EXISTS incidents (
   severity  TEXT NOT NULL,
   headline  TEXT,
   root_id   TEXT REFERENCES entities(id),
-  json      TEXT NOT NULL                -- the JSON lines object (docs/output-schema.md)
+  json      TEXT NOT NULL,               -- the JSON lines object (docs/output-schema.md)
+  narrative TEXT,                        -- its story, short (version 4)
+  narrative_long TEXT                    -- every step, as JSON with each fact's evidence (version 4)
 );
 CREATE TABLE IF NOT EXISTS incident_alerts (
   incident_id TEXT NOT NULL REFERENCES incidents(id),
@@ -237,11 +241,21 @@ result<std::unique_ptr<database>> database::open(const std::string& path, open_m
     ARIADNE_TRY_VOID(d->exec(sql.c_str()), path);
   } else if (*version < k_schema_version) {
     // Version 1 had no graph tables (the schema above has just added them);
-    // versions 1 and 2 had no alert groups.
-    sqlite3_stmt* probe = nullptr;
-    bool has_group = sqlite3_prepare_v2(d->db_, "SELECT group_id FROM alerts LIMIT 0", -1, &probe, nullptr) == SQLITE_OK;
-    sqlite3_finalize(probe);
-    if (!has_group) ARIADNE_TRY_VOID(d->exec("ALTER TABLE alerts ADD COLUMN group_id TEXT"), path);
+    // versions 1 and 2 had no alert groups; versions 1 to 3 no edge ports
+    // and no narratives.
+    auto has = [&](const char* probe_sql) {
+      sqlite3_stmt* probe = nullptr;
+      bool ok = sqlite3_prepare_v2(d->db_, probe_sql, -1, &probe, nullptr) == SQLITE_OK;
+      sqlite3_finalize(probe);
+      return ok;
+    };
+    if (!has("SELECT group_id FROM alerts LIMIT 0"))
+      ARIADNE_TRY_VOID(d->exec("ALTER TABLE alerts ADD COLUMN group_id TEXT"), path);
+    if (!has("SELECT port FROM edges LIMIT 0")) ARIADNE_TRY_VOID(d->exec("ALTER TABLE edges ADD COLUMN port INTEGER"), path);
+    if (!has("SELECT narrative FROM incidents LIMIT 0"))
+      ARIADNE_TRY_VOID(d->exec("ALTER TABLE incidents ADD COLUMN narrative TEXT"), path);
+    if (!has("SELECT narrative_long FROM incidents LIMIT 0"))
+      ARIADNE_TRY_VOID(d->exec("ALTER TABLE incidents ADD COLUMN narrative_long TEXT"), path);
     std::string sql = "UPDATE meta SET value='" + std::to_string(k_schema_version) + "' WHERE key='schema_version'";
     ARIADNE_TRY_VOID(d->exec(sql.c_str()), path);
   }
@@ -491,13 +505,13 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
                 "INSERT OR IGNORE INTO entities(id, kind, host, key, image, command_line, user, name, source, "
                 "workstation, logon_type, logon_id, pid, start_ns, first_ns, last_ns, hub, user_shell) "
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  statement edg(db_, "INSERT OR IGNORE INTO edges(src, dst, kind, time_ns, count) VALUES(?,?,?,?,?)");
+  statement edg(db_, "INSERT OR IGNORE INTO edges(src, dst, kind, time_ns, count, port) VALUES(?,?,?,?,?,?)");
   statement ae(db_, "INSERT OR IGNORE INTO alert_entities(alert_id, entity_id, title, level, time_ns, host) "
                     "VALUES(?,?,?,?,?,?)");
   // An incident's id names its root and hosts (graph/incident.hpp): a later
   // run over more or other evidence replaces what an earlier one stored.
   statement inc_st(db_, "INSERT OR REPLACE INTO incidents(id, run_id, first, last, score, severity, headline, root_id, "
-                        "json) VALUES(?,?,?,?,?,?,?,?,?)");
+                        "json, narrative, narrative_long) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   statement ia_clear(db_, "DELETE FROM incident_alerts WHERE incident_id = ?");
   statement ia(db_, "INSERT OR IGNORE INTO incident_alerts(incident_id, alert_id) VALUES(?,?)");
   if (!ent.st || !edg.st || !ae.st || !inc_st.st || !ia_clear.st || !ia.st) {
@@ -542,6 +556,8 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     bind_text(edg.st, 3, g.edge_kind_name(e.kind));
     bind_time(edg.st, 4, e.time);
     sqlite3_bind_int64(edg.st, 5, e.count);
+    if (e.port) sqlite3_bind_int(edg.st, 6, e.port);
+    else sqlite3_bind_null(edg.st, 6);
     run(edg.st);
   }
   for (const auto& a : g.alerts) {
@@ -568,6 +584,11 @@ std::size_t database::add_graph(const graph::graph& g, const std::vector<graph::
     if (inc.root == graph::k_none) sqlite3_bind_null(inc_st.st, 8);
     else bind_text(inc_st.st, 8, g.entities[inc.root].id);
     bind_text(inc_st.st, 9, graph::incident_to_jsonl(g, incidents, inc));
+    bind_text(inc_st.st, 10, inc.story.text());
+    // The long story is told here only: a case database is where people come back to.
+    graph::narrative_options lo;
+    lo.long_form = true;
+    bind_text(inc_st.st, 11, graph::narrative_json(graph::tell(g, incidents, inc, lo)));
     run(inc_st.st);
     bind_text(ia_clear.st, 1, inc.id);
     run(ia_clear.st);
@@ -612,7 +633,7 @@ result<graph::graph> database::load_graph() {
   std::unordered_map<std::string, std::uint32_t> at;
   for (std::uint32_t k = 0; k < g.entities.size(); ++k) at.emplace(g.entities[k].id, k);
   {
-    statement st(db_, "SELECT src, dst, kind, time_ns, count FROM edges");
+    statement st(db_, "SELECT src, dst, kind, time_ns, count, port FROM edges");
     if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
     while (sqlite3_step(st.st) == SQLITE_ROW) {
       auto a = at.find(column_text(st.st, 0));
@@ -624,6 +645,8 @@ result<graph::graph> database::load_graph() {
       e.kind = g.edge_kind(column_text(st.st, 2));
       e.time = column_time(st.st, 3);
       e.count = static_cast<std::uint32_t>(sqlite3_column_int64(st.st, 4));
+      auto port = sqlite3_column_int64(st.st, 5);
+      if (port > 0 && port <= 65535) e.port = static_cast<std::uint16_t>(port);
       g.edges.push_back(e);
     }
   }
@@ -728,6 +751,14 @@ result<std::vector<alert_row>> database::incident_alert_rows(const std::string& 
   }
   if (rc != SQLITE_DONE) return make_error(errc::io, sqlite3_errmsg(db_));
   return out;
+}
+
+result<std::string> database::incident_narrative(const std::string& incident_id, bool long_form) {
+  statement st(db_, long_form ? "SELECT narrative_long FROM incidents WHERE id = ?" : "SELECT narrative FROM incidents WHERE id = ?");
+  if (!st.st) return make_error(errc::io, sqlite3_errmsg(db_));
+  bind_text(st.st, 1, incident_id);
+  if (sqlite3_step(st.st) != SQLITE_ROW) return make_error(errc::usage, "no incident " + incident_id);
+  return column_text(st.st, 0);
 }
 
 result<std::string> database::incident_json(const std::string& incident_id) {

@@ -82,6 +82,7 @@ struct incidents_options {
   double min_score = 0;
   bool wide = false;
   bool no_color = false;
+  bool long_form = false;        // show: the narrative with every step
 };
 
 struct baseline_options {

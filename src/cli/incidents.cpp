@@ -232,6 +232,25 @@ int show(const incidents_options& o, casedb::database& db) {
   }
   if (!v.routine.empty()) line("  routine     " + printable(join(v.routine, ", ")) + " (demoted: fires in many hours on this host)");
   for (const auto& l : v.links) line("  linked      " + printable(l));
+  // Its story: the short one stored with the incident, or every step.
+  {
+    std::string story;
+    if (o.long_form) {
+      auto j = db.incident_narrative(id, true);
+      simdjson::dom::parser jp;
+      simdjson::dom::element e;
+      if (j && !j->empty() && jp.parse(*j).get(e) == simdjson::SUCCESS) story = str(field(simdjson::dom::element(e))["text"]);
+    } else if (auto t = db.incident_narrative(id, false); t) {
+      story = *t;
+    }
+    if (!story.empty()) {
+      out += "\n";
+      line(pal.bold("Story"));
+      out += wrap(printable(story), width ? width : 100, "  ") + "\n";
+    } else if (o.long_form) {
+      line("  (no stored story: the incident was stored by an older ariadne; hunt again with --case)");
+    }
+  }
   // Alerts: repeats (one group) as one line with a count, by first time.
   struct grouped {
     casedb::alert_row first;

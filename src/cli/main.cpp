@@ -241,6 +241,7 @@ int main(int argc, char** argv) {
   incs_cmd->add_option("--min-score", incs.min_score, "Only incidents scoring at least this much");
   incs_cmd->add_option("-o,--output", incs.output, "Write to FILE instead of stdout");
   incs_cmd->add_flag("--wide", incs.wide, "Do not cut lines to the terminal's width");
+  incs_cmd->add_flag("--long", incs.long_form, "show: tell the incident's story with every step (default: a few sentences)");
   incs_cmd->add_flag("--no-color", incs.no_color, "Never use colour (default: colour on a TTY)");
 
   attribute_options attr;

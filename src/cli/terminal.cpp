@@ -69,6 +69,32 @@ std::size_t display_width(std::string_view t) {
   return w;
 }
 
+std::string wrap(std::string_view text, std::size_t width, std::string_view indent) {
+  std::string out(indent), word;
+  std::size_t col = display_width(indent), start = col;
+  auto flush = [&] {
+    if (word.empty()) return;
+    std::size_t w = display_width(word);
+    if (width > 0 && col > start && col + 1 + w > width) {
+      out += "\n";
+      out += indent;
+      col = start;
+    } else if (col > start) {
+      out += ' ';
+      ++col;
+    }
+    out += word;
+    col += w;
+    word.clear();
+  };
+  for (char c : text) {
+    if (c == ' ' || c == '\n') flush();
+    else word.push_back(c);
+  }
+  flush();
+  return out;
+}
+
 std::string fit(std::string_view t, std::size_t width) {
   if (width == 0 || display_width(t) <= width) return std::string(t);
   std::string out;

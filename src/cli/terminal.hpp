@@ -33,6 +33,11 @@ std::size_t display_width(std::string_view text);
 // run); 0: no limit.
 std::string fit(std::string_view text, std::size_t width);
 
+// `text` wrapped at spaces into lines of at most `width` columns (a word
+// longer than that stands alone), each line after `indent`; no newline at
+// the end. 0: one line.
+std::string wrap(std::string_view text, std::size_t width, std::string_view indent);
+
 // `text` padded with spaces to `width` columns (longer text is not cut).
 std::string pad(std::string_view text, std::size_t width);
 

@@ -102,6 +102,9 @@ int run_trace(const trace_options& opts) {
                to.width) +
            "\n\n";
     if (kind == "alert") to.traced_alert = id;
+    if (kind == "incident")
+      if (auto story = (*db)->incident_narrative(id, false); story && !story->empty())
+        text += wrap(*story, to.width ? to.width : 100, "") + "\n\n";
     text += graph::story_text(*g, s, to);
     text = printable_text(text, color);  // names from the logs may hold escape sequences
   }

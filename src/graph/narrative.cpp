@@ -588,6 +588,13 @@ narrative tell(const graph& g, const std::vector<incident>& all, const incident&
 
   // What ariadne is unsure of: alerts on activity not connected to the root.
   if (root != k_none) {
+    // What made the root's program (the browser that downloaded it, also
+    // through the file's Zone.Identifier stream) is its origin, told above.
+    if (r && r->kind == entity_kind::process)
+      for (auto xi : g.out[root])
+        if (g.edge_kind_name(g.edges[xi].kind) == "executes")
+          for (auto wi : g.in[g.edges[xi].to])
+            if (g.edge_kind_name(g.edges[wi].kind) == "wrote") in_chain.insert(g.edges[wi].from);
     std::vector<std::string> ids;
     std::vector<item> where;
     std::set<std::uint32_t> seen;

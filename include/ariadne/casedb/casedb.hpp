@@ -33,7 +33,7 @@ struct sqlite3_stmt;
 
 namespace ariadne::casedb {
 
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 struct run_counts {
   std::uint64_t events = 0;
@@ -82,6 +82,9 @@ class database {
   result<std::vector<std::string>> incident_alerts(const std::string& incident_id);
   // The stored JSON line of an incident.
   result<std::string> incident_json(const std::string& incident_id);
+  // Its narrative: the short text, or (long_form) every step as JSON with
+  // each fact's evidence ("" when an older ariadne stored the incident).
+  result<std::string> incident_narrative(const std::string& incident_id, bool long_form);
   // Every incident's JSON line, highest score first (then first time, id).
   result<std::vector<std::string>> incidents_json();
   // An incident's alerts that the database holds, by time.

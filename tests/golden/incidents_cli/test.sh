@@ -94,6 +94,28 @@ job=$(python3 -c "import json, sys; print([d['id'] for d in map(json.loads, open
 "$bin" incidents "$work/day2.db" show "$job" > "$work/job.txt"
 grep -q "^  score .* - routine " "$work/job.txt" || fail "show does not explain the score"
 grep -q "^  routine     WSF" "$work/job.txt" || fail "show does not name the routine rule"
+# The story (issue 30): short in show, every step with --long, first in trace.
+python3 - "$work/day2b.jsonl" "$work/day2.db" <<'PY' || fail "the stored stories differ from the JSON lines"
+import json, sqlite3, sys
+lines = {d["id"]: d for d in map(json.loads, open(sys.argv[1])) if d["type"] == "incident"}
+db = sqlite3.connect(sys.argv[2])
+for iid, short, long_json in db.execute("SELECT id, narrative, narrative_long FROM incidents"):
+    assert short == lines[iid]["narrative"]["text"], (short, lines[iid]["narrative"]["text"])
+    long = json.loads(long_json)
+    assert len(long["text"]) >= len(short) and long["sentences"][0]["text"] == lines[iid]["narrative"]["sentences"][0]["text"]
+    for s in long["sentences"]:
+        assert s["text"] in long["text"]
+PY
+top=$(python3 -c "import json, sys; print(max((d for d in map(json.loads, open(sys.argv[1])) if d['type'] == 'incident'), key=lambda d: d['score'])['id'])" "$work/day2b.jsonl")
+"$bin" incidents "$work/day2.db" show "$top" --wide > "$work/top.txt"
+"$bin" incidents "$work/day2.db" show "$top" --wide --long > "$work/top-long.txt"
+short_story=$(sed -n '/^Story/,/^$/p' "$work/top.txt")
+long_story=$(sed -n '/^Story/,/^$/p' "$work/top-long.txt")
+[[ $short_story == *"logged on from 10.23.123.11"* ]] || fail "show tells no story of the remote logon: $short_story"
+(( ${#long_story} >= ${#short_story} )) || fail "--long tells less than the short story"
+"$bin" trace "$work/day2.db" "$top" --wide --no-color > "$work/top-trace.txt"
+first=$(head -3 "$work/top-trace.txt" | tail -1)
+[[ $first == "On "* ]] || fail "trace does not tell the story first: $first"
 printf 'not a baseline\n' > "$work/bad.tsv"
 if "$bin" hunt --no-config -q -r "$tree" --baseline "$work/bad.tsv" "$day2" > /dev/null 2> "$work/bad.err"; then
   fail "a bad baseline was accepted"

@@ -33,8 +33,17 @@ if command -v sqlite3 >/dev/null; then
   sqlite3 "$work/old.db" "DROP TABLE incident_alerts; DROP TABLE incidents; DROP TABLE alert_entities; DROP TABLE edges;
     DROP TABLE entities; UPDATE meta SET value='1' WHERE key='schema_version';"
   "$bin" hunt -q --rules rules.yml -o /dev/null --case "$work/old.db" input.jsonl
-  [[ $(sqlite3 "$work/old.db" "SELECT value FROM meta WHERE key='schema_version'") == 3 ]] || { echo "not migrated" >&2; status=1; }
+  [[ $(sqlite3 "$work/old.db" "SELECT value FROM meta WHERE key='schema_version'") == 4 ]] || { echo "not migrated" >&2; status=1; }
   "$bin" trace "$work/old.db" "$lsass" --no-color | cmp -s - "$work/alert.txt" || { echo "trace after migration differs" >&2; status=1; }
+  # A version 3 database (no edge ports, no narratives) gains them.
+  cp "$work/case.db" "$work/v3.db"
+  sqlite3 "$work/v3.db" "ALTER TABLE incidents DROP COLUMN narrative; ALTER TABLE incidents DROP COLUMN narrative_long;
+    ALTER TABLE edges DROP COLUMN port; UPDATE meta SET value='3' WHERE key='schema_version';"
+  "$bin" incidents "$work/v3.db" show "$incident" --no-color > /dev/null 2>&1 && { echo "a version 3 database was read as 4" >&2; status=1; }
+  "$bin" hunt -q --rules rules.yml -o /dev/null --case "$work/v3.db" input.jsonl
+  [[ $(sqlite3 "$work/v3.db" "SELECT value FROM meta WHERE key='schema_version'") == 4 ]] || { echo "version 3 not migrated" >&2; status=1; }
+  story=$("$bin" incidents "$work/v3.db" show "$incident" --no-color)
+  [[ $story == *"Story"*"ran winx64_payload.exe at 2023-08-16 04:54:30 UTC"* ]] || { echo "no story after migration: $story" >&2; status=1; }
   sqlite3 "$work/old.db" "UPDATE meta SET value='9' WHERE key='schema_version'"
   if "$bin" trace "$work/old.db" "$lsass" 2>/dev/null; then echo "a newer schema was accepted" >&2; status=1; fi
 fi

@@ -13,6 +13,7 @@
 #include "ariadne/graph/baseline.hpp"
 #include "ariadne/graph/graph.hpp"
 #include "ariadne/graph/incident.hpp"
+#include "ariadne/graph/narrative.hpp"
 #include "test_support.hpp"
 
 namespace ariadne {
@@ -916,6 +917,87 @@ TEST(Baseline, CountsRoundTripAndUnknownKindsAreErrors) {
   auto bad = graph::baseline::parse("# ariadne baseline 1\nseen\tfoo\tx\t1\n", "x.tsv");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().to_string().find("x.tsv:2"), std::string::npos);
+}
+
+// ------------------------------------------------------------ narratives
+
+TEST(Narrative, TheCampaignToldFromItsEventsWithEveryFactChecked) {
+  std::string s = campaign();
+  s += ev(k_sysmon, 3, "PC1", "09:55:00.000",
+          R"("ProcessGuid":"{p0}","ProcessId":"1988","Image":"C:\\Users\\alice\\Downloads\\winx64_payload.exe","SourceIp":"192.168.1.41","DestinationIp":"10.0.5.13","DestinationPort":"4433")");
+  s += ev(k_sysmon, 15, "PC1", "09:54:12.100",
+          R"("ProcessGuid":"{b0}","ProcessId":"7448","Image":"C:\\Program Files\\Edge\\msedge.exe","TargetFilename":"C:\\Users\\alice\\Downloads\\winx64_payload.exe:Zone.Identifier","Contents":"[ZoneTransfer]  ZoneId=3  ReferrerUrl=http://10.0.5.13/  HostUrl=http://10.0.5.13/winx64_payload.exe  ")");
+  auto b = build(s, {{3, "payload", "execution"}, {5, "whoami", "discovery"}, {6, "lsass", "credential-access"}});
+  const auto* attack = b.incident_of("payload");
+  ASSERT_NE(attack, nullptr);
+  const auto& n = attack->story;
+  std::string text = n.text();
+  EXPECT_NE(text.find("On pc1, LAB\\alice ran winx64_payload.exe at 2023-08-15 09:54:30 UTC."), std::string::npos) << text;
+  EXPECT_NE(text.find("winx64_payload.exe had been downloaded by msedge.exe from http://10.0.5.13/winx64_payload.exe."),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("It started cmd.exe, systeminfo.exe and whoami.exe."), std::string::npos) << text;
+  EXPECT_NE(text.find("winx64_payload.exe connected to 10.0.5.13:4433."), std::string::npos) << text;
+  EXPECT_NE(text.find("winx64_payload.exe read the memory of LSASS, first at 2023-08-15 09:57:25 UTC"), std::string::npos) << text;
+  EXPECT_TRUE(test::narrative_problems(b.g, b.incidents, *attack, n).empty());
+  for (const auto& p : test::narrative_problems(b.g, b.incidents, *attack, n)) ADD_FAILURE() << p;
+  // Every kind of fact the story tells is checked: bend one and the check fails.
+  for (std::size_t si = 0; si < n.sentences.size(); ++si)
+    for (std::size_t fi = 0; fi < n.sentences[si].facts.size(); ++fi) {
+      graph::narrative bent = n;
+      auto& f = bent.sentences[si].facts[fi];
+      f.value = f.field == "count" || f.field == "items" ? "999" : f.value + "x";
+      EXPECT_FALSE(test::narrative_problems(b.g, b.incidents, *attack, bent).empty()) << f.slot << " " << f.field;
+    }
+  // The long form tells at least as much; JSON carries each fact's evidence.
+  graph::narrative_options lo;
+  lo.long_form = true;
+  auto all = graph::tell(b.g, b.incidents, *attack, lo);
+  EXPECT_GE(all.text().size(), text.size());
+  std::string json = graph::narrative_json(n);
+  EXPECT_NE(json.find(R"("field":"destination","evidence":[")"), std::string::npos) << json;
+}
+
+TEST(Narrative, OneAlertIsOneSentence) {
+  auto b = build(campaign(), {{9, "background-systeminfo", "discovery"}});
+  ASSERT_EQ(b.incidents.size(), 1U);
+  const auto& n = b.incidents[0].story;
+  ASSERT_EQ(n.sentences.size(), 1U);
+  EXPECT_EQ(n.text(), "On PC1 at 2023-08-15 09:59:39 UTC, alert background-systeminfo fired on process "
+                      "C:\\Windows\\System32\\systeminfo.exe (pid 1224).");
+}
+
+TEST(Narrative, TemplatesLeaveOutWhatTheLogsDoNotSay) {
+  auto t = graph::narrative_templates::parse(
+      "and: und\nsentences:\n  single: \"Auf {host}[ um {time}]: {alert}[ an {entity}].\"\n", "de.yml");
+  ASSERT_TRUE(t.has_value()) << t.error().to_string();
+  // An alert without a time and without an entity.
+  graph::graph g;
+  g.rules.push_back({"r", "Regel", "high", 3, {}, {}});
+  g.hosts.push_back("H1");
+  graph::alert_ref a;
+  a.id = "a1";
+  a.rule = &g.rules.back();
+  a.host = g.hosts.back();
+  g.alerts.push_back(a);
+  g.index();
+  graph::incident inc;
+  inc.alerts = {0};
+  inc.distinct_alerts = 1;
+  inc.headline = 0;
+  graph::narrative_options o;
+  o.templates = &*t;
+  auto n = graph::tell(g, {inc}, inc, o);
+  ASSERT_EQ(n.sentences.size(), 0U);  // "single_alone" is not in this file: no sentence rather than a wrong one
+  t->sentences["single_alone"] = "Auf {host}[ um {time}]: {alert}.";
+  n = graph::tell(g, {inc}, inc, o);
+  ASSERT_EQ(n.sentences.size(), 1U);
+  EXPECT_EQ(n.text(), "Auf H1: Regel.");
+  ASSERT_EQ(n.sentences[0].facts.size(), 2U);  // no fact for the time left out
+  auto bad = graph::narrative_templates::parse("sentences:\n  single: \"{host\"\n", "x.yml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().to_string().find("x.yml:2"), std::string::npos) << bad.error().to_string();
+  EXPECT_FALSE(graph::narrative_templates::parse("sentences: 3\n", "x.yml").has_value());
+  EXPECT_FALSE(graph::narrative_templates::builtin().sentences.empty());
 }
 
 }  // namespace
