@@ -246,13 +246,21 @@ narrative tell(const graph& g, const std::vector<incident>& all, const incident&
   std::vector<std::uint32_t> chain;
   std::unordered_set<std::uint32_t> in_chain;
   std::map<std::uint32_t, std::uint32_t> injected_by;  // target -> injector
+  // A system process (a hub) the chain injected code into is followed only
+  // from the injection on; other hubs not at all (their children are not
+  // the attack's). At most k_max_chain entities.
+  constexpr std::size_t k_max_chain = 4096;
+  std::map<std::uint32_t, time_ns> since;  // injected target -> injection time
   if (root != k_none) {
     chain.push_back(root);
     in_chain.insert(root);
-    for (std::size_t k = 0; k < chain.size(); ++k) {
+    for (std::size_t k = 0; k < chain.size() && chain.size() < k_max_chain; ++k) {
       std::uint32_t e = chain[k];
+      auto from = since.find(e);
+      if (e != root && g.entities[e].hub && from == since.end()) continue;
       for (auto ei : g.out[e]) {
         const edge& ed = g.edges[ei];
+        if (from != since.end() && (ed.time == k_no_time || ed.time < from->second)) continue;
         auto kind = g.edge_kind_name(ed.kind);
         const entity& to = g.entities[ed.to];
         bool follow = (kind == "spawned" || kind == "injected" || kind == "started" || kind == "runs") &&
@@ -260,7 +268,10 @@ narrative tell(const graph& g, const std::vector<incident>& all, const incident&
         follow = follow || (kind == "created" && (to.kind == entity_kind::service || to.kind == entity_kind::task));
         if (follow && in_chain.insert(ed.to).second) {
           chain.push_back(ed.to);
-          if (kind == "injected") injected_by.emplace(ed.to, e);
+          if (kind == "injected") {
+            injected_by.emplace(ed.to, e);
+            if (ed.time != k_no_time) since.emplace(ed.to, ed.time);
+          }
         }
         if (kind == "wrote" && to.kind == entity_kind::file)
           for (auto back : g.in[ed.to])
