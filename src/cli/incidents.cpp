@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <map>
 
+#include "ariadne/attack/attack.hpp"
 #include "ariadne/casedb/casedb.hpp"
+#include "ariadne/graph/narrative.hpp"
 #include "commands.hpp"
 #include "terminal.hpp"
 
@@ -242,6 +244,25 @@ int show(const incidents_options& o, casedb::database& db) {
       if (j && !j->empty() && jp.parse(*j).get(e) == simdjson::SUCCESS) story = str(field(simdjson::dom::element(e))["text"]);
     } else if (auto t = db.incident_narrative(id, false); t) {
       story = *t;
+    }
+    // What ariadne makes of who did it (docs/attribution.md): a judgement,
+    // not a fact of the logs, so it is said last and not stored.
+    if (!story.empty() && !v.techniques.empty()) {
+      attack::attributor attr(attack::knowledge::enterprise());
+      auto res = attr.rank(v.techniques, 1);
+      std::string verdict =
+          res.verdict == "unknown" || res.groups.empty()
+              ? "unknown (no ATT&CK group fits its techniques better than chance)"
+              : fmt::format("of the ATT&CK groups, {} {} fits its techniques best (score {:.2f}), which alone does not "
+                            "say who did it ('ariadne attribute' shows the evidence)",
+                            attack::knowledge::enterprise().groups[res.groups[0].group].id,
+                            attack::knowledge::enterprise().groups[res.groups[0].group].name, res.groups[0].score);
+      const auto& tpl = graph::narrative_templates::builtin().sentences;
+      if (auto it = tpl.find("attribution"); it != tpl.end()) {
+        std::string sentence = it->second;
+        if (auto at = sentence.find("{verdict}"); at != std::string::npos) sentence.replace(at, 9, verdict);
+        story += " " + sentence;
+      }
     }
     if (!story.empty()) {
       out += "\n";

@@ -113,6 +113,7 @@ short_story=$(sed -n '/^Story/,/^$/p' "$work/top.txt")
 long_story=$(sed -n '/^Story/,/^$/p' "$work/top-long.txt")
 [[ $short_story == *"logged on from 10.23.123.11"* ]] || fail "show tells no story of the remote logon: $short_story"
 (( ${#long_story} >= ${#short_story} )) || fail "--long tells less than the short story"
+[[ $short_story == *"Attribution: "* ]] || fail "show does not say what attribution makes of it: $short_story"
 "$bin" trace "$work/day2.db" "$top" --wide --no-color > "$work/top-trace.txt"
 first=$(head -3 "$work/top-trace.txt" | tail -1)
 [[ $first == "On "* ]] || fail "trace does not tell the story first: $first"
