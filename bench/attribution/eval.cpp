@@ -6,6 +6,7 @@
 //
 //   build/release/bench/attribution_eval            # report with the calibrated options
 //   build/release/bench/attribution_eval --fit      # search temperature and threshold
+//   build/release/bench/attribution_eval --campaigns  # leave-one-campaign-out (issue 23)
 #include <fmt/format.h>
 
 #include <cstring>
@@ -34,6 +35,27 @@ int main(int argc, char** argv) {
     o.temperature = best_t;
     auto r = evaluate(k, o);
     fmt::print("fitted temperature {:.1f}; noise-only strength, 95th percentile: {:.3f}\n", best_t, r.noise_strength_p95);
+    return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--campaigns") == 0) {
+    auto c = evaluate_campaigns(k, o);
+    fmt::print("Leave-one-campaign-out: {} ATT&CK campaigns attributed to a group (>= 5 techniques), each hunted with\n"
+               "its rows removed from the group's profile; partial: half the techniques, 3 seeds; noisy: + the 3 most\n"
+               "common techniques. ATT&CK v{} {}\n\n",
+               c.campaigns, k.version, k.domain);
+    fmt::print("| variant | ranker | top-1 | top-5 | MRR | ECE |\n|---|---|---|---|---|---|\n");
+    for (const auto& v : c.variants)
+      for (auto [name, f] : {std::pair{"ariadne", &v.ours}, std::pair{"TF-IDF cosine", &v.tfidf},
+                             std::pair{"most in common", &v.overlap}, std::pair{"IDF coverage", &v.coverage}})
+        fmt::print("| {} | {} | {:.1f}% | {:.1f}% | {:.3f} | {} |\n", v.name, name, 100 * f->top1, 100 * f->top5, f->mrr,
+                   f->ece < 0 ? std::string("-") : fmt::format("{:.3f}", f->ece));
+    fmt::print("\nreliability of ariadne's top score (full): bin, mean score, accuracy, n\n");
+    for (std::size_t b = 0; b < c.variants[0].ours.reliability.size(); ++b) {
+      const auto& x = c.variants[0].ours.reliability[b];
+      if (x.n) fmt::print("  {:.1f}-{:.1f}  {:.3f}  {:.3f}  {}\n", 0.1 * static_cast<double>(b), 0.1 * static_cast<double>(b + 1), x.score, x.accuracy, x.n);
+    }
+    fmt::print("\nrank of the true group (ariadne / TF-IDF):\n");
+    for (const auto& [camp, grp, r1, r2] : c.ranks) fmt::print("  {} {}  {} / {}\n", camp, grp, r1, r2);
     return 0;
   }
   auto r = evaluate(k, o);

@@ -4,6 +4,7 @@
 #
 #   bench/attribution/run.sh          # the report
 #   bench/attribution/run.sh --fit    # refit the score temperature, noise percentile
+#   bench/attribution/run.sh --campaigns  # leave-one-campaign-out (docs/decisions/0007)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build/release}

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -214,5 +215,54 @@ struct harness_result {
 };
 
 [[nodiscard]] harness_result evaluate(const knowledge& k, const attributor_options& o, const harness_options& h = {});
+
+// The honest harness (issue 23): leave one campaign out. Each ATT&CK
+// campaign attributed to a group (its links `via` C####) is an observation:
+// its techniques. The campaign is removed from the group's profile first
+// (a link known only through it goes; a link also known directly, through
+// another campaign or through software stays), so the group must be found
+// from what else is known of it, as a new intrusion would be. Variants:
+// `partial` keeps half the techniques (per seed), `noisy` adds the most
+// common techniques across groups.
+struct campaign_case {
+  std::string campaign;  // C####
+  std::uint32_t group = 0;
+  std::vector<std::uint32_t> techniques;
+};
+// The campaigns of the tables with at least `min_techniques` techniques, by id.
+[[nodiscard]] std::vector<campaign_case> campaign_cases(const knowledge& k, std::size_t min_techniques = 5);
+// `k` without what only `campaign` taught about `group`.
+[[nodiscard]] knowledge without_campaign(const knowledge& k, std::uint32_t group, const std::string& campaign);
+
+struct ranking_figures {
+  std::size_t n = 0;
+  double top1 = 0, top5 = 0, mrr = 0;
+  // Calibration of the top group's score (rankers that give a probability):
+  // expected calibration error over 10 equal-width bins, and the bins
+  // (mean score, accuracy, count).
+  double ece = -1;
+  struct bin { double score = 0, accuracy = 0; std::size_t n = 0; };
+  std::vector<bin> reliability;
+};
+
+struct campaign_options {
+  std::vector<std::uint64_t> seeds{1, 2, 3};
+  double keep = 0.5;          // partial: share of the techniques kept
+  std::size_t generic = 3;    // noisy: how many of the most common techniques are added
+  std::size_t min_techniques = 5;
+};
+
+struct campaign_result {
+  std::size_t campaigns = 0;
+  // Per variant ("full", "partial", "noisy"): ariadne's ranker, TF-IDF
+  // cosine, and "most techniques in common".
+  struct variant { std::string name; ranking_figures ours, tfidf, overlap, coverage; };
+  std::vector<variant> variants;
+  // Per campaign (full variant): the true group's rank by ariadne and by TF-IDF (1 = first).
+  std::vector<std::tuple<std::string, std::string, std::size_t, std::size_t>> ranks;  // campaign, group, ours, tfidf
+};
+
+[[nodiscard]] campaign_result evaluate_campaigns(const knowledge& k, const attributor_options& o,
+                                                 const campaign_options& c = {});
 
 }  // namespace ariadne::attack
