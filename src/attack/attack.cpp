@@ -337,7 +337,14 @@ attributor_options calibrated_options() {
   // threshold keeps 95% of pure-noise observations "unknown".
   o.temperature = 0.9;
   o.unknown_below = 0.52;
-  o.min_score = 0.2;
+  // Ranked by coverage (docs/decisions/0007): the top score is Platt-scaled
+  // on the campaign harness (attribution_eval --fit-campaigns); "ranked"
+  // needs a top score of at least 0.4.
+  o.by_coverage = true;
+  o.coverage_beta = 8.0;
+  o.platt_a = -1.39;
+  o.platt_b = 4.40;
+  o.min_score = 0.4;
   return o;
 }
 
@@ -432,6 +439,49 @@ double attributor::explained(std::uint32_t group, const std::vector<std::uint32_
   return all > 0 ? got / all : 0;
 }
 
+void attributor::ordered(const std::vector<std::uint32_t>& observed, std::vector<std::uint32_t>& order,
+                         std::vector<double>& prob, top_features* features) const {
+  std::vector<double> ll;
+  double bg = 0;
+  score(observed, ll, bg);
+  order.resize(ll.size());
+  std::iota(order.begin(), order.end(), 0U);
+  prob.assign(ll.size(), 0);
+  if (ll.empty()) return;
+  if (!o_.by_coverage) {
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ll[a] > ll[b]; });
+    double best = ll[order.front()], z = 0;
+    for (double v : ll) z += std::exp((v - best) / o_.temperature);
+    for (std::size_t g = 0; g < ll.size(); ++g) prob[g] = std::exp((ll[g] - best) / o_.temperature) / z;
+    return;
+  }
+  std::vector<double> cov(ll.size());
+  for (std::uint32_t g = 0; g < cov.size(); ++g) cov[g] = explained(g, observed);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
+    if (cov[a] != cov[b]) return cov[a] > cov[b];
+    return ll[a] > ll[b];
+  });
+  double best = cov[order.front()], z = 0;
+  for (double c : cov) z += std::exp(o_.coverage_beta * (c - best));
+  for (std::size_t g = 0; g < cov.size(); ++g) prob[g] = std::exp(o_.coverage_beta * (cov[g] - best)) / z;
+  top_features f;
+  std::size_t tied = 0;
+  while (tied < order.size() && cov[order[tied]] >= best - 1e-12) ++tied;
+  f.ties = static_cast<double>(tied);
+  f.margin = tied < order.size() ? best - cov[order[tied]] : best;
+  if (features) *features = f;
+  if (o_.platt_a == 0 && o_.platt_b == 0) return;
+  double block = 1.0 / (1.0 + std::exp(-(o_.platt_a + o_.platt_b * f.margin)));
+  double rest = 0;
+  for (std::size_t i = tied; i < order.size(); ++i) rest += prob[order[i]];
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    auto g = order[i];
+    prob[g] = i < tied ? block / f.ties : (rest > 0 ? prob[g] / rest * (1.0 - block) : 0.0);
+  }
+  // A group below the top never scores above it (its share is capped).
+  for (std::size_t i = tied; i < order.size(); ++i) prob[order[i]] = std::min(prob[order[i]], block / f.ties);
+}
+
 attribution attributor::rank(const std::vector<std::string>& techniques, std::size_t top) const {
   attribution out;
   out.threshold = o_.unknown_below;
@@ -457,20 +507,17 @@ attribution attributor::rank(const std::vector<std::string>& techniques, std::si
   std::vector<double> ll;
   double bg = 0;
   score(obs, ll, bg);
-  std::vector<std::uint32_t> order(ll.size());
-  std::iota(order.begin(), order.end(), 0U);
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ll[a] > ll[b]; });
-  // Calibrated score: softmax of the log-likelihoods at the fitted temperature.
-  double best = ll[order.front()], z = 0;
-  for (double v : ll) z += std::exp((v - best) / o_.temperature);
+  std::vector<std::uint32_t> order;
+  std::vector<double> prob;
+  ordered(obs, order, prob);
   out.strength = explained(order.front(), obs);
-  out.verdict = out.strength >= o_.unknown_below && 1.0 / z >= o_.min_score ? "ranked" : "unknown";
+  out.verdict = out.strength >= o_.unknown_below && prob[order.front()] >= o_.min_score ? "ranked" : "unknown";
   for (std::size_t i = 0; i < order.size() && i < top; ++i) {
     auto g = order[i];
     ranked_group r;
     r.group = g;
     r.loglik = ll[g];
-    r.score = std::exp((ll[g] - best) / o_.temperature) / z;
+    r.score = prob[g];
     for (auto t : obs) {
       bool partial = false;
       double w = weight(g, t, &partial);

@@ -32,6 +32,7 @@ harness_result evaluate(const knowledge& k, const attributor_options& o, const h
   std::vector<std::uint32_t> all(k.techniques.size());
   for (std::uint32_t t = 0; t < all.size(); ++t) all[t] = t;
   std::vector<double> noise_strengths;
+  std::size_t noise_ranked = 0;
   std::size_t real = 0, real_above = 0;
   double score_sum = 0;
   std::size_t scored = 0, confident = 0, confident_right = 0;
@@ -51,20 +52,15 @@ harness_result evaluate(const knowledge& k, const attributor_options& o, const h
       auto noise_n = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(h.noise * static_cast<double>(obs.size()))));
       for (auto t : sample(all, noise_n, rng))
         if (std::find(obs.begin(), obs.end(), t) == obs.end()) obs.push_back(t);
-      std::vector<double> ll;
-      double bg = 0;
-      attr.score(obs, ll, bg);
-      std::vector<std::uint32_t> order(ll.size());
-      for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ll[a] > ll[b]; });
+      std::vector<std::uint32_t> order;
+      std::vector<double> prob;
+      attr.ordered(obs, order, prob);
       t1 += order[0] == g;
       t5 += std::find(order.begin(), order.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(order.size())), g) !=
             order.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(order.size()));
-      double z = 0;
-      for (double v : ll) z += std::exp((v - ll[order[0]]) / o.temperature);
-      score_sum += 1.0 / z;
+      score_sum += prob[order[0]];
       ++scored;
-      if (1.0 / z >= o.min_score) {
+      if (prob[order[0]] >= o.min_score) {
         ++confident;
         confident_right += order[0] == g;
       }
@@ -77,9 +73,9 @@ harness_result evaluate(const knowledge& k, const attributor_options& o, const h
             base.begin() + std::min<std::ptrdiff_t>(5, static_cast<std::ptrdiff_t>(base.size()));
       // The same number of techniques, all noise: what "nothing fits" looks like.
       auto pure = sample(all, obs.size(), rng);
-      attr.score(pure, ll, bg);
-      auto top = static_cast<std::uint32_t>(std::max_element(ll.begin(), ll.end()) - ll.begin());
-      noise_strengths.push_back(attr.explained(top, pure));
+      attr.ordered(pure, order, prob);
+      noise_strengths.push_back(attr.explained(order[0], pure));
+      noise_ranked += noise_strengths.back() >= o.unknown_below && prob[order[0]] >= o.min_score;
     }
     out.groups = n;
     auto frac = [&](std::size_t x) { return n ? static_cast<double>(x) / static_cast<double>(n) : 0.0; };
@@ -101,9 +97,8 @@ harness_result evaluate(const knowledge& k, const attributor_options& o, const h
   std::sort(noise_strengths.begin(), noise_strengths.end());
   if (!noise_strengths.empty()) {
     out.noise_strength_p95 = noise_strengths[static_cast<std::size_t>(0.95 * static_cast<double>(noise_strengths.size() - 1))];
-    std::size_t above = 0;
-    for (double s : noise_strengths) above += s >= o.unknown_below;
-    out.noise_above_threshold = static_cast<double>(above) / static_cast<double>(noise_strengths.size());
+    // A "ranked" verdict needs both the strength and the best score (attributor::rank).
+    out.noise_above_threshold = static_cast<double>(noise_ranked) / static_cast<double>(noise_strengths.size());
   }
   out.real_above_threshold = real ? static_cast<double>(real_above) / static_cast<double>(real) : 0;
   out.confident = scored ? static_cast<double>(confident) / static_cast<double>(scored) : 0;
@@ -200,6 +195,7 @@ campaign_result evaluate_campaigns(const knowledge& k, const attributor_options&
   for (std::size_t i = 0; i < df.size() && generic.size() < c.generic; ++i) generic.push_back(df[i].second);
 
   tally ours[3], tf[3], ov[3], cov[3];
+  std::size_t ranked[3] = {}, ranked_right[3] = {};
   const char* names[3] = {"full", "partial", "noisy"};
   for (const auto& cs : cases) {
     knowledge left = without_campaign(k, cs.group, cs.campaign);
@@ -219,16 +215,17 @@ campaign_result evaluate_campaigns(const knowledge& k, const attributor_options&
       return order;
     };
     auto run = [&](int v, const std::vector<std::uint32_t>& obs) {
-      std::vector<double> ll;
-      double bg = 0;
-      attr.score(obs, ll, bg);
-      std::vector<std::uint32_t> order(ll.size());
-      for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return ll[a] > ll[b]; });
-      double z = 0;
-      for (double x : ll) z += std::exp((x - ll[order[0]]) / o.temperature);
+      std::vector<std::uint32_t> order;
+      std::vector<double> prob;
+      top_features tf_top;
+      attr.ordered(obs, order, prob, &tf_top);
       std::size_t r = rank_of(order, cs.group);
-      ours[v].add(r, 1.0 / z);
+      out.tops.emplace_back(tf_top, r <= static_cast<std::size_t>(tf_top.ties));
+      ours[v].add(r, prob[order.front()]);
+      if (attr.explained(order.front(), obs) >= o.unknown_below && prob[order.front()] >= o.min_score) {
+        ++ranked[v];
+        ranked_right[v] += r == 1;
+      }
       std::size_t rt = rank_of(base.rank(obs), cs.group);
       tf[v].add(rt);
       ov[v].add(rank_of(overlap(obs), cs.group));
@@ -255,7 +252,12 @@ campaign_result evaluate_campaigns(const knowledge& k, const attributor_options&
       if (std::find(noisy.begin(), noisy.end(), t) == noisy.end()) noisy.push_back(t);
     run(2, noisy);
   }
-  for (int v = 0; v < 3; ++v) out.variants.push_back({names[v], ours[v].figures(), tf[v].figures(), ov[v].figures(), cov[v].figures()});
+  for (int v = 0; v < 3; ++v) {
+    out.variants.push_back({names[v], ours[v].figures(), tf[v].figures(), ov[v].figures(), cov[v].figures()});
+    auto& x = out.variants.back();
+    x.ranked = ours[v].n ? static_cast<double>(ranked[v]) / static_cast<double>(ours[v].n) : 0;
+    x.ranked_top1 = ranked[v] ? static_cast<double>(ranked_right[v]) / static_cast<double>(ranked[v]) : 0;
+  }
   return out;
 }
 

@@ -124,9 +124,13 @@ int run_attribute(const attribute_options& opts) {
   o += fmt::format("{} {}: {} technique(s)", pal.bold("Attribution of"), subject, res.observed.size());
   if (!res.ignored.empty()) o += fmt::format(" ({} ignored: {})", res.ignored.size(), fmt::join(res.ignored, ", "));
   o += "\n";
-  if (res.verdict == "unknown")
+  if (res.verdict == "unknown" && res.strength < res.threshold)
     o += fmt::format("verdict: {} (strength {:.2f} below {:.2f}: no group fits better than chance)\n",
                      pal.bold("unknown"), res.strength, res.threshold);
+  else if (res.verdict == "unknown")
+    o += fmt::format("verdict: {} (best score {:.2f}: many groups fit these techniques as well; scores assume one of "
+                     "the known groups did it)\n",
+                     pal.bold("unknown"), res.groups.empty() ? 0.0 : res.groups[0].score);
   else
     o += fmt::format("verdict: ranked (strength {:.2f}, threshold {:.2f})\n", res.strength, res.threshold);
   for (std::size_t i = 0; i < res.groups.size(); ++i) {

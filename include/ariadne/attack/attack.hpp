@@ -138,6 +138,24 @@ struct attributor_options {
   double temperature = 1.0;    // for the calibrated score (docs/decisions/0003)
   double unknown_below = 0.0;  // explained share below which the verdict is "unknown"
   double min_score = 0.0;      // ... or a best calibrated score below this (no group stands out)
+  // Rank by coverage (docs/decisions/0007): how much of the observation a
+  // group explains, each technique weighted by its rarity, no penalty for a
+  // group's breadth; the likelihood breaks ties. The score is a softmax of
+  // the coverage with this inverse temperature. false: by likelihood (0003).
+  bool by_coverage = true;
+  double coverage_beta = 8.0;
+  // The top score is calibrated (Platt scaling, fitted on the campaign
+  // harness): the groups tied at the top coverage hold the true group with
+  // probability sigmoid(a + b * margin), margin = the top coverage minus
+  // the best below it; they share it equally, and the other groups share
+  // the rest by their softmax. Both zero: the softmax alone.
+  double platt_a = 0, platt_b = 0;
+};
+
+// What the calibration of the top score sees.
+struct top_features {
+  double margin = 0;  // the top coverage minus the best coverage below it
+  double ties = 1;    // groups with the top coverage
 };
 
 // The defaults, calibrated by bench/attribution (docs/decisions/0003).
@@ -155,6 +173,9 @@ class attributor {
   // How much of the observation a group explains: the IDF-weighted share of
   // observed techniques it is known for, each counted by its evidence weight.
   [[nodiscard]] double explained(std::uint32_t group, const std::vector<std::uint32_t>& observed) const;
+  // Every group, best first, and each group's calibrated score (indexed by group).
+  void ordered(const std::vector<std::uint32_t>& observed, std::vector<std::uint32_t>& order,
+               std::vector<double>& score, top_features* features = nullptr) const;
   [[nodiscard]] const knowledge& base() const { return k_; }
   [[nodiscard]] const attributor_options& options() const { return o_; }
   [[nodiscard]] double idf(std::uint32_t t) const { return idf_[t]; }
@@ -209,7 +230,7 @@ struct harness_result {
   double mean_top_score = 0;    // mean calibrated score of the top group
   double noise_strength_p95 = 0;  // explained share of pure-noise observations, 95th percentile
   double real_above_threshold = 0;  // share of real observations with strength >= the threshold
-  double noise_above_threshold = 0;
+  double noise_above_threshold = 0;  // share of pure-noise observations with a "ranked" verdict
   double confident = 0;           // share of real observations whose best score >= min_score
   double confident_top1 = 0;      // top-1 accuracy among those
 };
@@ -256,7 +277,14 @@ struct campaign_result {
   std::size_t campaigns = 0;
   // Per variant ("full", "partial", "noisy"): ariadne's ranker, TF-IDF
   // cosine, and "most techniques in common".
-  struct variant { std::string name; ranking_figures ours, tfidf, overlap, coverage; };
+  struct variant {
+    std::string name;
+    ranking_figures ours, tfidf, overlap, coverage;
+    double ranked = 0, ranked_top1 = 0;  // ours: share with a "ranked" verdict, and top-1 among those
+  };
+  // Every observation of every variant: the top features and whether the
+  // true group is among the groups tied at the top (for fitting).
+  std::vector<std::pair<top_features, bool>> tops;
   std::vector<variant> variants;
   // Per campaign (full variant): the true group's rank by ariadne and by TF-IDF (1 = first).
   std::vector<std::tuple<std::string, std::string, std::size_t, std::size_t>> ranks;  // campaign, group, ours, tfidf

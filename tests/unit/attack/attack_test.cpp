@@ -177,18 +177,22 @@ TEST(Attribution, NothingFitsIsUnknown) {
   EXPECT_EQ(bogus.verdict, "unknown");
   EXPECT_EQ(bogus.ignored.size(), 2U);
   // Pure noise is covered by the harness test below (at most 5% ranked).
+  // Everyday techniques, and a generic Impacket wmiexec chain, fit many
+  // groups as well: no verdict (issue 23).
+  EXPECT_EQ(a.rank({"T1059.001", "T1105", "T1082"}, 5).verdict, "unknown");
+  EXPECT_EQ(a.rank({"T1047", "T1021.002", "T1059.003", "T1070.001", "T1550.002"}, 5).verdict, "unknown");
 }
 
-TEST(Attribution, HarnessBeatsTheTfIdfBaseline) {
-  // The evaluation harness of bench/attribution, deterministic per seed.
+TEST(Attribution, SyntheticHarnessStillBeatsTheTfIdfBaseline) {
+  // The synthetic harness (observations sampled from a group's own
+  // techniques) is a unit check only (docs/decisions/0007): the ranker must
+  // still find most groups from their own techniques, and pure noise must
+  // stay "unknown".
   auto r = evaluate(knowledge::enterprise(), calibrated_options());
   EXPECT_GE(r.groups, 100U);
   EXPECT_GE(r.top5, 0.85);
   EXPECT_GE(r.top1, r.tfidf_top1 + 0.10);
   EXPECT_GT(r.top5, r.tfidf_top5);
-  // Calibrated: the mean best score is within 5 points of the top-1 accuracy,
-  // and at most 5% of pure-noise observations get a "ranked" verdict.
-  EXPECT_NEAR(r.mean_top_score, r.top1, 0.05);
   EXPECT_LE(r.noise_above_threshold, 0.05);
 }
 
@@ -226,11 +230,17 @@ TEST(CampaignHarness, FiguresForEveryRankerAndVariant) {
       EXPECT_GT(f->mrr, 0.0);
       EXPECT_LE(f->mrr, 1.0);
     }
-  EXPECT_GE(r.variants[0].ours.ece, 0.0);  // the ranker with a probability is calibrated or not: measured
-  // What the harness found (docs/decisions/0007): coverage of the
-  // observation weighted by technique rarity, without penalising a group's
-  // breadth, beats TF-IDF cosine by more than 15 points top-1.
-  EXPECT_GE(r.variants[0].coverage.top1, r.variants[0].tfidf.top1 + 0.15);
+  // What the harness decided (docs/decisions/0007): the ranker scores a
+  // group by its rarity-weighted coverage of the observation, without
+  // penalising breadth, and beats TF-IDF cosine by more than 15 points
+  // top-1; its calibrated score is within 0.2 of the accuracy it claims
+  // on every variant.
+  EXPECT_GE(r.variants[0].ours.top1, r.variants[0].tfidf.top1 + 0.15);
+  EXPECT_GE(r.variants[0].ours.mrr, r.variants[0].overlap.mrr);
+  for (const auto& v : r.variants) {
+    EXPECT_GE(v.ours.ece, 0.0) << v.name;
+    EXPECT_LE(v.ours.ece, 0.20) << v.name;
+  }
 }
 
 }  // namespace
