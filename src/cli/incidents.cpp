@@ -250,9 +250,14 @@ int show(const incidents_options& o, casedb::database& db) {
     if (!story.empty() && !v.techniques.empty()) {
       attack::attributor attr(attack::knowledge::enterprise());
       auto res = attr.rank(v.techniques, 1);
+      const auto& groups = attack::knowledge::enterprise().groups;
       std::string verdict =
-          res.verdict == "unknown" || res.groups.empty()
+          res.groups.empty() || res.strength < res.threshold
               ? "unknown (no ATT&CK group fits its techniques better than chance)"
+          : res.verdict == "unknown"
+              ? fmt::format("unknown (many ATT&CK groups fit its techniques about as well; the best, {} {}, scores "
+                            "{:.2f})",
+                            groups[res.groups[0].group].id, groups[res.groups[0].group].name, res.groups[0].score)
               : fmt::format("of the ATT&CK groups, {} {} fits its techniques best (score {:.2f}), which alone does not "
                             "say who did it ('ariadne attribute' shows the evidence)",
                             attack::knowledge::enterprise().groups[res.groups[0].group].id,

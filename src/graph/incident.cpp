@@ -392,6 +392,39 @@ void score_incident(const graph& g, incident& inc, const std::set<routine_key>& 
 
 }  // namespace
 
+// The techniques an incident's rules support. A rule that tags three or
+// more sub-techniques of one parent (T1003.001-.005 for "credential dump
+// tool dropped files") does not say which one happened: it gives those of
+// them another rule of the incident names on its own, else the parent
+// (issue 23).
+std::set<std::string> observed_techniques(const std::vector<const alert_rule*>& rules) {
+  constexpr std::size_t k_unspecific = 3;
+  auto parent_of = [](const std::string& t) { return t.substr(0, t.find('.')); };
+  std::set<std::string> specific, out;
+  std::vector<std::pair<const alert_rule*, std::string>> vague;  // (rule, parent)
+  for (const auto* r : rules) {
+    if (!r) continue;
+    std::map<std::string, std::size_t> subs;
+    for (const auto& t : r->techniques)
+      if (t.find('.') != std::string::npos) ++subs[parent_of(t)];
+    for (const auto& t : r->techniques) {
+      if (t.find('.') != std::string::npos && subs[parent_of(t)] >= k_unspecific) {
+        vague.emplace_back(r, parent_of(t));
+        continue;
+      }
+      specific.insert(t);
+    }
+  }
+  out = specific;
+  for (const auto& [r, parent] : vague) {
+    bool named = false;
+    for (const auto& t : r->techniques)
+      if (parent_of(t) == parent && t != parent && specific.count(t)) named = true;
+    if (!named) out.insert(parent);
+  }
+  return out;
+}
+
 std::vector<incident> find_incidents(const graph& g, const incident_options& opts) {
   const std::set<routine_key> routine = find_routine(g, opts.base);
   const std::vector<double> start_bits = start_surprisal(g, opts.base);
@@ -480,6 +513,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
       std::unordered_set<std::uint32_t> entities_seen;
       std::set<std::pair<int, std::string>> tactics;
       std::vector<std::string_view> ids;  // views of the alerts' own ids
+      std::vector<const alert_rule*> rules_seen;
       std::map<std::pair<const void*, std::uint32_t>, time_ns> counted;  // (rule, entity) -> last counted time
       for (auto ai : inc.alerts) {
         const auto& a = g.alerts[ai];
@@ -498,7 +532,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
         if (!a.host.empty()) hosts.insert(std::string(a.host));
         static const alert_rule k_no_rule;
         const alert_rule& ar = a.rule ? *a.rule : k_no_rule;
-        techniques.insert(ar.techniques.begin(), ar.techniques.end());
+        if (std::find(rules_seen.begin(), rules_seen.end(), a.rule) == rules_seen.end()) rules_seen.push_back(a.rule);
         for (const auto& t : ar.tactics) {
           int r = g.tactic_rank(t);
           tactics.emplace(r < 0 ? 1000 : r, t);
@@ -517,6 +551,7 @@ std::vector<incident> find_incidents(const graph& g, const incident_options& opt
               users.insert(g.entities[g.edges[ei].from].user);
       }
       inc.hosts.assign(hosts.begin(), hosts.end());
+      techniques = observed_techniques(rules_seen);
       inc.techniques.assign(techniques.begin(), techniques.end());
       inc.users.assign(users.begin(), users.end());
       for (const auto& [r, t] : tactics) inc.tactics.push_back(t);

@@ -194,6 +194,21 @@ TEST_P(LsassCampaign, TopIncidentHoldsTheChainAndTracesBackToThePayload) {
   attack::attributor attr(attack::knowledge::enterprise());
   auto who = attr.rank(top.techniques, 5);
   EXPECT_NE(std::find(who.observed.begin(), who.observed.end(), "T1003.001"), who.observed.end());
+  // An LSASS dump is T1003.001: the SAM, LSA secrets, cached credentials and
+  // NTDS sub-techniques a rule tags all at once ("Cred Dump Tools Dropped
+  // Files") are not what happened (issue 23); only a rule naming one of
+  // them on its own puts it in the incident.
+  for (const char* other : {"T1003.002", "T1003.003", "T1003.004", "T1003.005"}) {
+    if (std::find(top.techniques.begin(), top.techniques.end(), other) == top.techniques.end()) continue;
+    bool alone = false;
+    for (auto a : top.alerts) {
+      const auto* r = g.alerts[a].rule;
+      if (!r || std::find(r->techniques.begin(), r->techniques.end(), other) == r->techniques.end()) continue;
+      alone = alone || std::count_if(r->techniques.begin(), r->techniques.end(),
+                                     [](const std::string& t) { return t.rfind("T1003.", 0) == 0; }) < 3;
+    }
+    EXPECT_TRUE(alone) << other << " comes only from rules tagging every credential-dumping sub-technique";
+  }
   EXPECT_TRUE(who.ignored.empty());
   ASSERT_EQ(who.groups.size(), 5U);
   std::string ranked;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,10 @@ struct incident {
   std::string id;  // stable: a hash of its root entity and hosts (docs/incidents.md)
   time_ns first = k_no_time, last = k_no_time;
   std::vector<std::string> hosts, users, tactics;  // tactics in kill-chain order
-  std::vector<std::string> techniques;             // ATT&CK technique ids of its alerts, sorted
+  // ATT&CK technique ids its alerts support, sorted: a rule tagging three
+  // or more sub-techniques of one parent gives those another rule names,
+  // else the parent (observed_techniques).
+  std::vector<std::string> techniques;
   std::vector<std::uint32_t> alerts;               // indices into graph::alerts, by time
   // Alerts counted once where one rule fired on one process within a
   // second (a process both Sysmon 1 and Security 4688 report).
@@ -67,6 +71,9 @@ struct incident {
   static const std::string k_none_title;
   return a.rule ? a.rule->title : k_none_title;
 }
+
+// The techniques a set of rules supports (incident::techniques).
+[[nodiscard]] std::set<std::string> observed_techniques(const std::vector<const alert_rule*>& rules);
 
 // Incidents, most severe first (score, then first time, then id).
 [[nodiscard]] std::vector<incident> find_incidents(const graph& g, const incident_options& opts);

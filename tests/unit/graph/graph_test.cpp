@@ -1000,5 +1000,15 @@ TEST(Narrative, TemplatesLeaveOutWhatTheLogsDoNotSay) {
   EXPECT_FALSE(graph::narrative_templates::builtin().sentences.empty());
 }
 
+TEST(IncidentTechniques, ARuleTaggingManySubTechniquesGivesWhatOthersNameElseTheParent) {
+  graph::alert_rule dropped{"r1", "Cred Dump Tools Dropped Files", "high", 3, {"credential-access"},
+                            {"T1003.001", "T1003.002", "T1003.003", "T1003.004", "T1003.005"}};
+  graph::alert_rule lsass{"r2", "LSASS Process Memory Dump Files", "high", 3, {"credential-access"}, {"T1003.001"}};
+  graph::alert_rule ps{"r3", "Two interpreters", "medium", 2, {"execution"}, {"T1059.001", "T1059.003"}};
+  EXPECT_EQ(graph::observed_techniques({&dropped, &lsass}), (std::set<std::string>{"T1003.001"}));
+  EXPECT_EQ(graph::observed_techniques({&dropped}), (std::set<std::string>{"T1003"}));
+  EXPECT_EQ(graph::observed_techniques({&ps, &dropped}), (std::set<std::string>{"T1003", "T1059.001", "T1059.003"}));
+}
+
 }  // namespace
 }  // namespace ariadne
