@@ -154,23 +154,25 @@ void executor::match_and_emit(event_batch& batch) {
   emit(batch, hits_, nullptr);
 }
 
+bool executor::in_time(time_ns t) const {
+  if (opts_.from == k_no_time && opts_.to == k_no_time) return true;
+  return t != k_no_time && (opts_.from == k_no_time || t >= opts_.from) && (opts_.to == k_no_time || t <= opts_.to);
+}
+
+bool executor::in_hosts(const std::string& lower_host) const {
+  if (opts_.hosts.empty()) return true;
+  for (const auto& p : opts_.hosts)
+    if (p == lower_host || ::fnmatch(p.c_str(), lower_host.c_str(), 0) == 0) return true;
+  return false;
+}
+
 void executor::scope_hits(const event_batch& batch, std::vector<match::hit>& hits) const {
   if (!scoped() || hits.empty()) return;
   std::uint64_t time_out = 0, host_out = 0;
   std::erase_if(hits, [&](const match::hit& h) {
     const event& ev = batch.events()[h.event_idx];
-    if (opts_.from != k_no_time || opts_.to != k_no_time) {
-      if (ev.time == k_no_time || (opts_.from != k_no_time && ev.time < opts_.from) ||
-          (opts_.to != k_no_time && ev.time > opts_.to))
-        return ++time_out, true;
-    }
-    if (!opts_.hosts.empty()) {
-      std::string host = to_lower_ascii(norm_->host(batch, ev));
-      bool in = false;
-      for (const auto& p : opts_.hosts)
-        if (p == host || ::fnmatch(p.c_str(), host.c_str(), 0) == 0) in = true;
-      if (!in) return ++host_out, true;
-    }
+    if (!in_time(ev.time)) return ++time_out, true;
+    if (!opts_.hosts.empty() && !in_hosts(to_lower_ascii(norm_->host(batch, ev)))) return ++host_out, true;
     return false;
   });
   if (time_out) out_of_time_ += time_out;
@@ -517,17 +519,7 @@ void executor::finish() {
     gb_.reset();
     if (opts_.anomalies) {
       // Anomalies outside the scope (from/to, hosts) are left out, like hits.
-      auto in_scope = [&](time_ns t, std::string_view host) {
-        if (opts_.from != k_no_time || opts_.to != k_no_time) {
-          if (t == k_no_time || (opts_.from != k_no_time && t < opts_.from) || (opts_.to != k_no_time && t > opts_.to))
-            return false;
-        }
-        if (opts_.hosts.empty()) return true;
-        std::string h(host);
-        for (const auto& p : opts_.hosts)
-          if (p == h || ::fnmatch(p.c_str(), h.c_str(), 0) == 0) return true;
-        return false;
-      };
+      auto in_scope = [&](time_ns t, std::string_view host) { return in_time(t) && in_hosts(std::string(host)); };
       anomalies_ = graph::add_anomalies(g_, opts_.baseline,
                                         opts_.anomaly_spec ? *opts_.anomaly_spec : graph::anomaly_spec::builtin(),
                                         in_scope);

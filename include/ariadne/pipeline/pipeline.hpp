@@ -174,6 +174,9 @@ class executor {
   static constexpr std::size_t k_clock_file_bytes = std::size_t{64} << 20, k_clock_stream_bytes = std::size_t{16} << 20;
   clock_fix learn_source_clock(const std::string& name, simdjson::padded_string_view text, std::size_t begin);
   void count_clock(int outcome) const;  // a clock_fix::outcome
+  // Whether a time is inside options::from/to, a lower-case host among options::hosts.
+  [[nodiscard]] bool in_time(time_ns t) const;
+  [[nodiscard]] bool in_hosts(const std::string& lower_host) const;
   // Drops the hits options::from/to/hosts leave out (counted in emit()).
   void scope_hits(const event_batch& batch, std::vector<match::hit>& hits) const;
   [[nodiscard]] bool scoped() const { return opts_.from != k_no_time || opts_.to != k_no_time || !opts_.hosts.empty(); }

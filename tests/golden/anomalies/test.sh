@@ -44,6 +44,14 @@ if grep -q '"type":"anomaly"' "$work/none.jsonl"; then fail "--no-anomalies stil
 "$bin" hunt -q --no-config -f jsonl -o "$work/medium.jsonl" --min-level medium -r "$T" "$c2"
 if grep -q '"type":"anomaly"' "$work/medium.jsonl"; then fail "--min-level medium still emits (low) anomalies"; fi
 
+# --host and --from/--to scope them like any alert.
+"$bin" hunt -q --no-config -f jsonl -o "$work/other.jsonl" --host 'nothere*' -r "$T" "$c2"
+if grep -q '"type":"anomaly"' "$work/other.jsonl"; then fail "--host left an anomaly of another host"; fi
+"$bin" hunt -q --no-config -f jsonl -o "$work/later.jsonl" --from 2030-01-01 -r "$T" "$c2"
+if grep -q '"type":"anomaly"' "$work/later.jsonl"; then fail "--from left an earlier anomaly"; fi
+"$bin" hunt -q --no-config -f jsonl -o "$work/acct.jsonl" --host 'acct01*' -r "$T" "$c2"
+grep -q '"type":"anomaly"' "$work/acct.jsonl" || fail "--host acct01* dropped the host's own anomalies"
+
 # The table shows them as rows, and the summary counts them.
 "$bin" hunt --no-config --wide -o "$work/table.txt" -r "$T" "$c2" > "$work/summary.txt"
 table=$(cat "$work/table.txt")
