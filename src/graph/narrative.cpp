@@ -415,7 +415,8 @@ narrative tell(const graph& g, const std::vector<incident>& all, const incident&
                   std::map<std::string, std::size_t> at; };
     std::map<std::string, dest> dests;
     for (auto p : chain) {
-      if (g.entities[p].kind != entity_kind::process) continue;
+      // A process the logs name no program for cannot be told (hostile or partial logs).
+      if (g.entities[p].kind != entity_kind::process || g.entities[p].image.empty()) continue;
       for (auto ei : g.out[p]) {
         const edge& ed = g.edges[ei];
         if (g.edge_kind_name(ed.kind) != "connected" || g.entities[ed.to].kind != entity_kind::ip) continue;
@@ -431,8 +432,9 @@ narrative tell(const graph& g, const std::vector<incident>& all, const incident&
     std::sort(order.begin(), order.end());
     std::size_t told = 0;
     for (const auto& [t, where] : order) {
-      if (!opts.long_form && told++ >= 2) break;
       dest& d = dests[where];
+      if (d.images.empty() || d.images.front().evidence.empty()) continue;
+      if (!opts.long_form && told++ >= 2) break;
       // The destination cites the first program that reached it and the address.
       std::string first_proc = d.images.front().evidence.front();
       add(b("connected")

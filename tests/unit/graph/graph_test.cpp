@@ -1010,5 +1010,26 @@ TEST(IncidentTechniques, ARuleTaggingManySubTechniquesGivesWhatOthersNameElseThe
   EXPECT_EQ(graph::observed_techniques({&ps, &dropped}), (std::set<std::string>{"T1003", "T1059.001", "T1059.003"}));
 }
 
+TEST(Narrative, ProcessesTheLogsNameNoProgramForAreLeftOutNotTold) {
+  // The payload injects into a process no event names the program of, and
+  // that process connects out (no Image either): the story must not invent
+  // a name, nor stop.
+  std::string s = campaign();
+  s += ev(k_sysmon, 8, "PC1", "09:56:00.000",
+          R"("SourceProcessGuid":"{p0}","SourceProcessId":"1988","SourceImage":"C:\\Users\\alice\\Downloads\\winx64_payload.exe","TargetProcessGuid":"{q0}","TargetProcessId":"777")");
+  s += ev(k_sysmon, 3, "PC1", "09:56:05.000",
+          R"("ProcessGuid":"{q0}","ProcessId":"777","SourceIp":"192.168.1.41","DestinationIp":"10.9.9.9","DestinationPort":"443")");
+  auto b = build(s, {{3, "payload", "execution"}, {6, "lsass", "credential-access"}});
+  const auto* attack = b.incident_of("payload");
+  ASSERT_NE(attack, nullptr);
+  std::string text = attack->story.text();
+  EXPECT_EQ(text.find("10.9.9.9"), std::string::npos) << text;
+  EXPECT_TRUE(test::narrative_problems(b.g, b.incidents, *attack, attack->story).empty());
+  graph::narrative_options lo;
+  lo.long_form = true;
+  auto all = graph::tell(b.g, b.incidents, *attack, lo);
+  EXPECT_TRUE(test::narrative_problems(b.g, b.incidents, *attack, all).empty());
+}
+
 }  // namespace
 }  // namespace ariadne
