@@ -33,7 +33,10 @@ assert 380 <= c["techniques"] <= 420, c["techniques"]
 assert len(c["tactics"]) == 14 and all(t["rules"] > 0 for t in c["tactics"])' "$work/cov.json"
   "$bin" rules coverage "${rules[@]}" -f navigator -o "$work/cov_layer.json"
   check "$layer_ok" "$work/cov_layer.json"
-  "$bin" rules coverage "${rules[@]}" --no-color | grep "distinct technique tags" > /dev/null
+  # Whole outputs, then matched: GNU grep stops at the first match when its
+  # output is /dev/null, and the writer's SIGPIPE fails the pipe under pipefail.
+  cov_text=$("$bin" rules coverage "${rules[@]}" --no-color)
+  [[ $cov_text == *"distinct technique tags"* ]] || { echo "coverage names no distinct technique tags" >&2; exit 1; }
 elif [[ ${CI:-} == true ]]; then
   echo "../shared/data is missing, and CI=true needs it" >&2
   exit 1
@@ -58,7 +61,8 @@ scores = [g["score"] for g in a["groups"]]
 assert scores == sorted(scores, reverse=True)' "$work/attr.json"
 "$bin" attribute "$work/case.db" "$incident" -f navigator -o "$work/incident_layer.json"
 check "$layer_ok" "$work/incident_layer.json"
-"$bin" attribute "$work/case.db" "$incident" --no-color | grep "^verdict: " > /dev/null
+attr_text=$("$bin" attribute "$work/case.db" "$incident" --no-color)
+[[ $'\n'$attr_text == *$'\n'"verdict: "* ]] || { echo "attribute prints no verdict line" >&2; exit 1; }
 "$bin" attribute --techniques T1003.001,T1059.001,T1021.002 --top 3 -f json -o "$work/list.json"
 check 'import json, sys
 a = json.load(open(sys.argv[1]))
