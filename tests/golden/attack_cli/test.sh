@@ -48,7 +48,8 @@ check "$layer_ok" "$work/builtin_layer.json"
 # attribute on the incident of the trace_lsass excerpt.
 case_dir=$root/tests/golden/trace_lsass
 "$bin" hunt -q --rules "$case_dir/rules.yml" -f jsonl -o "$work/out.jsonl" --case "$work/case.db" "$case_dir/input.jsonl"
-incident=$(grep '"type":"incident"' "$work/out.jsonl" | head -1 | cut -d\" -f8)
+# awk reads the file itself: no pipe whose writer a quitting reader kills (pipefail).
+incident=$(awk -F'"' '/"type":"incident"/ { print $8; exit }' "$work/out.jsonl")
 "$bin" attribute "$work/case.db" "${incident:0:12}" -f json -o "$work/attr.json"
 check 'import json, sys
 a = json.load(open(sys.argv[1]))

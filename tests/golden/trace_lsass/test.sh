@@ -11,8 +11,9 @@ trap 'rm -rf "$work" "$cache_dir"' EXIT
 cd "$case_dir"
 "$bin" hunt -q --rules rules.yml --format jsonl -o "$work/out.jsonl" --case "$work/case.db" input.jsonl
 # The LSASS alert and the incident holding it.
-lsass=$(grep '"type":"alert"' "$work/out.jsonl" | grep -F 'lsass.exe' | cut -d\" -f8 | head -1)
-incident=$(grep '"type":"incident"' "$work/out.jsonl" | grep -F "$lsass" | cut -d\" -f8 | head -1)
+# awk reads the file itself: no pipe whose writer a quitting reader kills (pipefail).
+lsass=$(awk -F'"' '/"type":"alert"/ && index($0, "lsass.exe") { print $8; exit }' "$work/out.jsonl")
+incident=$(awk -F'"' -v a="$lsass" '/"type":"incident"/ && index($0, a) { print $8; exit }' "$work/out.jsonl")
 [[ -n "$lsass" && -n "$incident" ]] || { echo "no LSASS alert or incident in the output" >&2; exit 1; }
 "$bin" trace "$work/case.db" "$lsass" --no-color > "$work/alert.txt"
 "$bin" trace "$work/case.db" "${lsass:0:10}" --format json > "$work/alert.json"
