@@ -187,9 +187,8 @@ std::vector<anomaly> add_anomalies(graph& g, const baseline* base, const anomaly
                                    const std::function<bool(time_ns, std::string_view)>& in_scope) {
   std::vector<found> hits;
   auto kind_idx = [&](std::string_view name) -> std::size_t {
-    for (std::size_t k = 0; k < spec.kinds.size(); ++k)
-      if (spec.kinds[k].name == name) return k;
-    return SIZE_MAX;
+    const auto* k = spec.find(name);
+    return k ? static_cast<std::size_t>(k - spec.kinds.data()) : SIZE_MAX;
   };
   const std::size_t k_spawn = kind_idx("rare_spawn"), k_logon = kind_idx("new_logon_source"),
                     k_service = kind_idx("new_service"), k_lsass = kind_idx("rare_lsass_access"),
@@ -402,17 +401,11 @@ std::string anomaly_to_jsonl(const graph& g, const anomaly& a) {
   append_json_string(o, al.rule->title);
   o += ",\"level\":";
   append_json_string(o, al.rule->level);
-  o += ",\"tactics\":[";
-  for (std::size_t k = 0; k < al.rule->tactics.size(); ++k) {
-    if (k) o.push_back(',');
-    append_json_string(o, al.rule->tactics[k]);
-  }
-  o += "],\"techniques\":[";
-  for (std::size_t k = 0; k < al.rule->techniques.size(); ++k) {
-    if (k) o.push_back(',');
-    append_json_string(o, al.rule->techniques[k]);
-  }
-  o += "]},\"kind\":";
+  o += ",\"tactics\":";
+  append_json_string_list(o, al.rule->tactics);
+  o += ",\"techniques\":";
+  append_json_string_list(o, al.rule->techniques);
+  o += "},\"kind\":";
   append_json_string(o, a.kind);
   o += ",\"time\":";
   if (al.time == k_no_time) o += "null";

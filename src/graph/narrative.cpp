@@ -661,12 +661,9 @@ std::string narrative_json(const narrative& n) {
       append_json_string(o, x.value);
       o += ",\"field\":";
       append_json_string(o, x.field);
-      o += ",\"evidence\":[";
-      for (std::size_t e = 0; e < x.evidence.size(); ++e) {
-        if (e) o.push_back(',');
-        append_json_string(o, x.evidence[e]);
-      }
-      o += "]}";
+      o += ",\"evidence\":";
+      append_json_string_list(o, x.evidence);
+      o += "}";
     }
     o += "]}";
   }
